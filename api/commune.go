@@ -1,0 +1,165 @@
+package api
+
+import (
+	"bytes"
+	"encoding/base64"
+	"html/template"
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+	qrcode "github.com/skip2/go-qrcode"
+
+	"github.com/papi-hcmc/papi/static"
+	"github.com/papi-hcmc/papi/store"
+	"github.com/papi-hcmc/papi/survey"
+)
+
+func (s *Server) handleCatalogueGet(c echo.Context) error {
+	cat := s.store.Catalogue()
+	if v := c.QueryParam("version"); v != "" {
+		var ok bool
+		if cat, ok = s.store.CatalogueVersion(v); !ok {
+			return survey.Errorf(survey.ENOTFOUND, "Không có phiên bản bảng hỏi "+v+".", "No questionnaire version "+v+".")
+		}
+	}
+	c.Response().Header().Set(echo.HeaderCacheControl, "public, max-age=300")
+	return c.JSON(http.StatusOK, cat)
+}
+
+type communeItem struct {
+	Code           string `json:"code"`
+	Name           string `json:"name"`
+	Type           string `json:"type"`
+	FormerProvince string `json:"former_province"`
+}
+
+func (s *Server) handleCommuneList(c echo.Context) error {
+	list, err := s.store.Communes(c.Request().Context())
+	if err != nil {
+		return err
+	}
+	out := make([]communeItem, len(list))
+	for i, cm := range list {
+		out[i] = communeItem(cm)
+	}
+	return c.JSON(http.StatusOK, out)
+}
+
+type centreItem struct {
+	ID          uint   `json:"id"`
+	CommuneCode string `json:"commune_code"`
+	Name        string `json:"name"`
+	Token       string `json:"token"`
+	Open        bool   `json:"open"`
+	FormURL     string `json:"form_url"`
+	QRURL       string `json:"qr_url"`
+	PosterURL   string `json:"poster_url"`
+}
+
+func (s *Server) formURL(token string) string { return s.cfg.BaseURL + "/s/" + token }
+
+func (s *Server) centreItem(ct store.Centre) centreItem {
+	return centreItem{
+		ID: ct.ID, CommuneCode: ct.CommuneCode, Name: ct.Name, Token: ct.Token, Open: ct.Open,
+		FormURL:   s.formURL(ct.Token),
+		QRURL:     "/api/v1/centres/" + uitoa(ct.ID) + "/qr.png",
+		PosterURL: "/api/v1/centres/" + uitoa(ct.ID) + "/poster",
+	}
+}
+
+func (s *Server) handleCentreList(c echo.Context) error {
+	code := c.Param("code")
+	if _, err := s.store.Commune(c.Request().Context(), code); err != nil {
+		return err
+	}
+	list, err := s.store.Centres(c.Request().Context(), code)
+	if err != nil {
+		return err
+	}
+	out := make([]centreItem, len(list))
+	for i, ct := range list {
+		out[i] = s.centreItem(ct)
+	}
+	return c.JSON(http.StatusOK, out)
+}
+
+type centreRequest struct {
+	Name string `json:"name" validate:"required,max=200"`
+}
+
+func (s *Server) handleCentreCreate(c echo.Context) error {
+	var req centreRequest
+	if err := s.bindJSON(c, &req); err != nil {
+		return err
+	}
+	ct, err := s.store.CreateCentre(c.Request().Context(), c.Param("code"), req.Name)
+	if err != nil {
+		return err
+	}
+	_ = s.store.Audit(c.Request().Context(), currentUser(c).Email, "centre_create", c.Param("code")+": "+ct.Name)
+	return c.JSON(http.StatusCreated, s.centreItem(ct))
+}
+
+// qrPNG encodes a form URL; medium error correction survives a scuffed or
+// partly covered poster.
+func qrPNG(url string, size int) ([]byte, error) {
+	return qrcode.Encode(url, qrcode.Medium, size)
+}
+
+func (s *Server) handleCentreQR(c echo.Context) error {
+	ct := scopedCentre(c)
+	png, err := qrPNG(s.formURL(ct.Token), 512)
+	if err != nil {
+		return err
+	}
+	c.Response().Header().Set(echo.HeaderContentDisposition, `inline; filename="papi-qr-`+ct.CommuneCode+`-`+uitoa(ct.ID)+`.png"`)
+	return c.Blob(http.StatusOK, "image/png", png)
+}
+
+var posterTemplate = template.Must(template.ParseFS(static.FS, "poster.html"))
+
+// handleCentrePoster renders the printable A4 poster with the centre's QR.
+func (s *Server) handleCentrePoster(c echo.Context) error {
+	ct := scopedCentre(c)
+	commune, err := s.store.Commune(c.Request().Context(), ct.CommuneCode)
+	if err != nil {
+		return err
+	}
+	url := s.formURL(ct.Token)
+	png, err := qrPNG(url, 1024)
+	if err != nil {
+		return err
+	}
+	var buf bytes.Buffer
+	err = posterTemplate.Execute(&buf, map[string]any{
+		"CommuneName": commune.Name, "CentreName": ct.Name, "FormURL": url,
+		"QRDataURI": template.URL("data:image/png;base64," + base64.StdEncoding.EncodeToString(png)),
+		"Version":   s.store.Catalogue().Version,
+	})
+	if err != nil {
+		return err
+	}
+	return c.HTMLBlob(http.StatusOK, buf.Bytes())
+}
+
+func (s *Server) handleReceiptCreate(c echo.Context) error {
+	ct := scopedCentre(c)
+	code, err := s.store.CreateReceipt(c.Request().Context(), ct.ID, currentUser(c).Email)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusCreated, map[string]string{"code": code, "form_url": s.formURL(ct.Token) + "?r=" + code})
+}
+
+func uitoa(v uint) string {
+	var b [20]byte
+	i := len(b)
+	for {
+		i--
+		b[i] = byte('0' + v%10)
+		v /= 10
+		if v == 0 {
+			return string(b[i:])
+		}
+	}
+}

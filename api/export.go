@@ -1,0 +1,391 @@
+package api
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/csv"
+	"fmt"
+	"html/template"
+	"net/http"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+	"github.com/xuri/excelize/v2"
+
+	"github.com/papi-hcmc/papi/static"
+	"github.com/papi-hcmc/papi/store"
+	"github.com/papi-hcmc/papi/survey"
+)
+
+// utf8BOM makes Excel read a CSV file as UTF-8, so Vietnamese shows right.
+const utf8BOM = "\ufeff"
+
+func attachment(c echo.Context, name, mime string) {
+	c.Response().Header().Set(echo.HeaderContentType, mime)
+	c.Response().Header().Set(echo.HeaderContentDisposition, `attachment; filename="`+name+`"`)
+}
+
+func num(p *float64) string {
+	if p == nil {
+		return ""
+	}
+	return strconv.FormatFloat(*p, 'f', 4, 64)
+}
+
+func intStr(p *int) string {
+	if p == nil {
+		return ""
+	}
+	return strconv.Itoa(*p)
+}
+
+func kindLabel(k survey.Kind) string {
+	switch k {
+	case survey.KindRatio:
+		return "tỷ lệ"
+	case survey.KindMean:
+		return "trung bình"
+	case survey.KindMedian:
+		return "trung vị"
+	}
+	return string(k)
+}
+
+func policyLine(p survey.Policy) string {
+	return fmt.Sprintf("Ẩn giá trị khi số người trả lời dưới %d; dưới %d không hiển thị gì. / Values hidden below %d respondents; nothing shown below %d.", p.MinN, p.HideBelow, p.MinN, p.HideBelow)
+}
+
+// summaryHeader is the block of lines that opens every summary download.
+func summaryHeader(sum communeSummary) [][]string {
+	verified := "tất cả phiếu / all responses"
+	if sum.VerifiedOnly {
+		verified = "chỉ phiếu có biên nhận / verified responses only"
+	}
+	return [][]string{
+		{"Xã/phường / Commune", sum.Commune.Name, sum.Commune.Code},
+		{"Kỳ / Period", sum.Period.From, sum.Period.To},
+		{"Số phiếu / Responses", strconv.FormatInt(sum.Responses, 10), "có biên nhận / verified: " + strconv.FormatInt(sum.VerifiedResponses, 10)},
+		{"Phạm vi / Scope", verified, "không gia quyền / unweighted"},
+		{"Quy tắc ẩn số liệu / Suppression", policyLine(sum.Policy)},
+		{"Bảng hỏi / Questionnaire", sum.QuestionnaireVersion},
+		{"Lưu ý / Note", sum.Note.Vi, sum.Note.En},
+		{"Tổng điểm (8–80) / Total score", num(sum.Total)},
+	}
+}
+
+var summaryColumns = []string{"cấp / level", "mã / id", "tên / name", "loại / kind", "giá trị / value", "tử số / numerator", "mẫu số / denominator", "n", "KTC 95% dưới / ci_low", "KTC 95% trên / ci_high", "điểm 1–10 / score", "ẩn / suppressed"}
+
+func summaryRows(sum communeSummary) [][]string {
+	var rows [][]string
+	for _, d := range sum.Dimensions {
+		rows = append(rows, []string{"dimension", d.ID, d.Name, "", "", "", "", "", num(d.CILow), num(d.CIHigh), num(d.Score), ""})
+		for _, sd := range d.Subdimensions {
+			rows = append(rows, []string{"subdimension", sd.ID, sd.Name, "", "", "", "", "", "", "", num(sd.Score), ""})
+			for _, ir := range sd.Indicators {
+				rows = append(rows, []string{"indicator", ir.ID, ir.Name, kindLabel(ir.Kind), num(ir.Value), num(ir.Numerator), num(ir.Denominator), intStr(ir.N), num(ir.CILow), num(ir.CIHigh), num(ir.Score), strconv.FormatBool(ir.Suppressed)})
+			}
+		}
+	}
+	return rows
+}
+
+func (s *Server) summaryCSV(c echo.Context, sum communeSummary) error {
+	attachment(c, fmt.Sprintf("papi-%s-%s-%s.csv", sum.Commune.Code, sum.Period.From, sum.Period.To), "text/csv; charset=utf-8")
+	c.Response().WriteHeader(http.StatusOK)
+	w := csv.NewWriter(c.Response())
+	_, _ = c.Response().Write([]byte(utf8BOM))
+	_ = w.WriteAll(summaryHeader(sum))
+	_ = w.Write(nil)
+	_ = w.Write(summaryColumns)
+	_ = w.WriteAll(summaryRows(sum))
+	w.Flush()
+	return w.Error()
+}
+
+// xlsx helpers: numbers go in as numbers so Excel can compute with them.
+type sheet struct {
+	f    *excelize.File
+	name string
+	row  int
+	bold int
+}
+
+func (sh *sheet) write(values ...any) {
+	sh.row++
+	cell, _ := excelize.CoordinatesToCellName(1, sh.row)
+	_ = sh.f.SetSheetRow(sh.name, cell, &values)
+}
+
+func (sh *sheet) header(values ...any) {
+	sh.write(values...)
+	first, _ := excelize.CoordinatesToCellName(1, sh.row)
+	last, _ := excelize.CoordinatesToCellName(len(values), sh.row)
+	_ = sh.f.SetCellStyle(sh.name, first, last, sh.bold)
+}
+
+func cellNum(p *float64) any {
+	if p == nil {
+		return ""
+	}
+	return *p
+}
+
+func cellInt(p *int) any {
+	if p == nil {
+		return ""
+	}
+	return *p
+}
+
+func newWorkbook() (*excelize.File, int) {
+	f := excelize.NewFile()
+	bold, _ := f.NewStyle(&excelize.Style{Font: &excelize.Font{Bold: true}, Fill: excelize.Fill{Type: "pattern", Color: []string{"DDE7F0"}, Pattern: 1}})
+	return f, bold
+}
+
+// sheetName makes a valid, unique Excel sheet name (≤ 31 characters, none
+// of []:*?/\).
+func sheetName(f *excelize.File, name string) string {
+	name = strings.Map(func(r rune) rune {
+		if strings.ContainsRune(`[]:*?/\`, r) {
+			return '-'
+		}
+		return r
+	}, name)
+	if r := []rune(name); len(r) > 28 {
+		name = string(r[:28])
+	}
+	base, n := name, 2
+	for {
+		if idx, _ := f.GetSheetIndex(name); idx < 0 {
+			return name
+		}
+		name = fmt.Sprintf("%s %d", base, n)
+		n++
+	}
+}
+
+func writeXLSX(c echo.Context, f *excelize.File, name string) error {
+	attachment(c, name, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+	c.Response().WriteHeader(http.StatusOK)
+	return f.Write(c.Response())
+}
+
+func (s *Server) summaryXLSX(c echo.Context, sum communeSummary) error {
+	f, bold := newWorkbook()
+	defer f.Close()
+	ov := &sheet{f: f, name: "Tổng quan", bold: bold}
+	_ = f.SetSheetName("Sheet1", ov.name)
+	for _, line := range summaryHeader(sum) {
+		vals := make([]any, len(line))
+		for i, v := range line {
+			vals[i] = v
+		}
+		ov.write(vals...)
+	}
+	ov.write()
+	ov.header("Mã / id", "Chỉ số nội dung / dimension", "Điểm 1–10 / score", "KTC dưới / ci_low", "KTC trên / ci_high", "Số chỉ tiêu có điểm / indicators scored")
+	for _, d := range sum.Dimensions {
+		ov.write(d.ID, d.Name, cellNum(d.Score), cellNum(d.CILow), cellNum(d.CIHigh), d.Scored)
+	}
+	_ = f.SetColWidth(ov.name, "A", "A", 28)
+	_ = f.SetColWidth(ov.name, "B", "B", 60)
+	for _, d := range sum.Dimensions {
+		sh := &sheet{f: f, name: sheetName(f, d.ID+" "+d.Name), bold: bold}
+		_, _ = f.NewSheet(sh.name)
+		sh.write(d.Name)
+		sh.write("Kỳ / Period", sum.Period.From, sum.Period.To)
+		sh.write("Quy tắc ẩn số liệu / Suppression", policyLine(sum.Policy))
+		sh.write()
+		sh.header("Mã / id", "Tên / name", "Loại / kind", "Giá trị / value", "Tử số / numerator", "Mẫu số / denominator", "n", "KTC dưới / ci_low", "KTC trên / ci_high", "Điểm 1–10 / score", "Ẩn / suppressed")
+		for _, sd := range d.Subdimensions {
+			sh.write(sd.ID, sd.Name, "", "", "", "", "", "", "", cellNum(sd.Score), "")
+			for _, ir := range sd.Indicators {
+				sh.write(ir.ID, ir.Name, kindLabel(ir.Kind), cellNum(ir.Value), cellNum(ir.Numerator), cellNum(ir.Denominator), cellInt(ir.N), cellNum(ir.CILow), cellNum(ir.CIHigh), cellNum(ir.Score), ir.Suppressed)
+			}
+		}
+		_ = f.SetColWidth(sh.name, "B", "B", 70)
+	}
+	return writeXLSX(c, f, fmt.Sprintf("papi-%s-%s-%s.xlsx", sum.Commune.Code, sum.Period.From, sum.Period.To))
+}
+
+var reportTemplate = template.Must(template.New("report.html").Funcs(template.FuncMap{
+	"num": func(p *float64) string {
+		if p == nil {
+			return "—"
+		}
+		return strconv.FormatFloat(*p, 'f', 2, 64)
+	},
+	"pct": func(p *float64, k survey.Kind) string {
+		if p == nil {
+			return "—"
+		}
+		if k == survey.KindRatio {
+			return strconv.FormatFloat(*p*100, 'f', 1, 64) + "%"
+		}
+		return strconv.FormatFloat(*p, 'f', 2, 64)
+	},
+	"width": func(p *float64) string {
+		if p == nil {
+			return "0"
+		}
+		return strconv.FormatFloat((*p-1)/9*100, 'f', 1, 64)
+	},
+}).ParseFS(static.FS, "report.html"))
+
+func (s *Server) summaryHTML(c echo.Context, sum communeSummary) error {
+	var buf bytes.Buffer
+	if err := reportTemplate.Execute(&buf, sum); err != nil {
+		return err
+	}
+	return c.HTMLBlob(http.StatusOK, buf.Bytes())
+}
+
+func (s *Server) compareCSV(c echo.Context, cmp comparison) error {
+	attachment(c, fmt.Sprintf("papi-so-sanh-%s-%s.csv", cmp.Period.From, cmp.Period.To), "text/csv; charset=utf-8")
+	c.Response().WriteHeader(http.StatusOK)
+	_, _ = c.Response().Write([]byte(utf8BOM))
+	w := csv.NewWriter(c.Response())
+	_ = w.Write([]string{"Kỳ / Period", cmp.Period.From, cmp.Period.To})
+	_ = w.Write([]string{"Lưu ý / Note", cmp.Note.Vi, cmp.Note.En})
+	_ = w.Write([]string{"Quy tắc ẩn số liệu / Suppression", policyLine(cmp.Policy)})
+	_ = w.Write(nil)
+	head := []string{"mã / code", "xã/phường / commune", "loại / type", "tỉnh cũ / former province", "số phiếu / responses", "tổng điểm / total_score", "hạng / rank", "nhóm / band", "so với trung bình / vs average"}
+	for i := 1; i <= 8; i++ {
+		head = append(head, fmt.Sprintf("D%d", i))
+	}
+	_ = w.Write(head)
+	for _, r := range cmp.Rows {
+		rank := ""
+		if r.Rank > 0 {
+			rank = strconv.Itoa(r.Rank)
+		}
+		line := []string{r.Commune.Code, r.Commune.Name, r.Commune.Type, r.Commune.FormerProvince, strconv.FormatInt(r.Responses, 10), num(r.TotalScore), rank, r.Band, r.VersusAverage}
+		for _, d := range r.Dimensions {
+			line = append(line, num(d.Score))
+		}
+		_ = w.Write(line)
+	}
+	w.Flush()
+	return w.Error()
+}
+
+func (s *Server) compareXLSX(c echo.Context, cmp comparison) error {
+	f, bold := newWorkbook()
+	defer f.Close()
+	sh := &sheet{f: f, name: "So sánh", bold: bold}
+	_ = f.SetSheetName("Sheet1", sh.name)
+	sh.write("Kỳ / Period", cmp.Period.From, cmp.Period.To)
+	sh.write("Lưu ý / Note", cmp.Note.Vi)
+	sh.write("Quy tắc ẩn số liệu / Suppression", policyLine(cmp.Policy))
+	sh.write()
+	head := []any{"Mã / code", "Xã/phường / commune", "Loại / type", "Tỉnh cũ / former province", "Số phiếu / responses", "Tổng điểm / total", "Hạng / rank", "Nhóm / band", "So với TB / vs average"}
+	for i := 1; i <= 8; i++ {
+		head = append(head, fmt.Sprintf("D%d", i))
+	}
+	sh.header(head...)
+	for _, r := range cmp.Rows {
+		var rank any = ""
+		if r.Rank > 0 {
+			rank = r.Rank
+		}
+		line := []any{r.Commune.Code, r.Commune.Name, r.Commune.Type, r.Commune.FormerProvince, r.Responses, cellNum(r.TotalScore), rank, r.Band, r.VersusAverage}
+		for _, d := range r.Dimensions {
+			line = append(line, cellNum(d.Score))
+		}
+		sh.write(line...)
+	}
+	_ = f.SetColWidth(sh.name, "B", "B", 30)
+	return writeXLSX(c, f, fmt.Sprintf("papi-so-sanh-%s-%s.xlsx", cmp.Period.From, cmp.Period.To))
+}
+
+var roleLabels = map[string]string{
+	survey.RoleImplementing: "thực hiện / implementing",
+	survey.RoleLead:         "chủ trì, kiểm tra / lead",
+	survey.RoleCoordinating: "phối hợp / coordinating",
+}
+
+func (s *Server) followupXLSX(c echo.Context, fu followup) error {
+	f, bold := newWorkbook()
+	defer f.Close()
+	ov := &sheet{f: f, name: "Tổng hợp", bold: bold}
+	_ = f.SetSheetName("Sheet1", ov.name)
+	ov.write("Kỳ / Period", fu.Period.From, fu.Period.To)
+	ov.write("Mục tiêu / Target", "điểm trung bình của thành phố cho từng chỉ tiêu / city average per indicator")
+	ov.write("Lưu ý / Note", fu.Note.Vi)
+	ov.write()
+	ov.header("Cơ quan / agency", "Số mục / items", "Trang tính / sheet")
+	for _, a := range fu.Agencies {
+		name := sheetName(f, a.Agency)
+		ov.write(a.Agency, len(a.Items), name)
+		sh := &sheet{f: f, name: name, bold: bold}
+		_, _ = f.NewSheet(name)
+		sh.write(a.Agency)
+		sh.write("Kỳ / Period", fu.Period.From, fu.Period.To)
+		sh.write()
+		sh.header("Xã/phường / commune", "Mã / code", "Chỉ tiêu / indicator", "Tên chỉ tiêu / name", "Vai trò / role", "Giá trị / value", "Điểm / score", "Mục tiêu / target", "Chênh lệch / gap", "Nhiệm vụ và giải pháp / tasks")
+		for _, it := range a.Items {
+			sh.write(it.CommuneName, it.Commune, it.Indicator, it.IndicatorName, roleLabels[it.Role], it.Value, it.Score, it.Target, it.Gap, it.Tasks)
+		}
+		_ = f.SetColWidth(name, "D", "D", 60)
+		_ = f.SetColWidth(name, "J", "J", 80)
+	}
+	_ = f.SetColWidth(ov.name, "A", "A", 60)
+	return writeXLSX(c, f, fmt.Sprintf("papi-theo-doi-%s-%s.xlsx", fu.Period.From, fu.Period.To))
+}
+
+// handleResponsesExport streams a commune's raw responses as CSV, one row
+// per response and one column per question, without holding them in memory.
+func (s *Server) handleResponsesExport(c echo.Context) error {
+	code := c.Param("code")
+	if _, err := s.store.Commune(c.Request().Context(), code); err != nil {
+		return err
+	}
+	q, err := s.readPeriod(c)
+	if err != nil {
+		return err
+	}
+	_ = s.store.Audit(c.Request().Context(), currentUser(c).Email, "export_responses_csv", code+" "+q.period.From+".."+q.period.To)
+	cat := s.store.Catalogue()
+	attachment(c, fmt.Sprintf("papi-phieu-%s-%s-%s.csv", code, q.period.From, q.period.To), "text/csv; charset=utf-8")
+	c.Response().WriteHeader(http.StatusOK)
+	bw := bufio.NewWriterSize(c.Response(), 64<<10)
+	_, _ = bw.WriteString(utf8BOM)
+	w := csv.NewWriter(bw)
+	head := []string{"id", "day", "centre_id", "questionnaire_version", "modules", "verified", "status", "sex", "age_group"}
+	for _, q := range cat.Questions {
+		head = append(head, q.ID)
+	}
+	_ = w.Write(head)
+	line := make([]string, len(head))
+	err = s.store.EachResponse(c.Request().Context(), code, q.period.From, q.period.To, func(r store.Response) error {
+		line = line[:0]
+		line = append(line, strconv.FormatUint(r.ID, 10), r.Day, strconv.FormatUint(uint64(r.CentreID), 10), r.QuestionnaireVersion,
+			strings.Join(r.Modules, " "), strconv.FormatBool(r.Verified), r.Status, r.Sex, r.AgeGroup)
+		for _, q := range cat.Questions {
+			line = append(line, answerCell(r.Answers[q.ID]))
+		}
+		return w.Write(line)
+	})
+	w.Flush()
+	_ = bw.Flush()
+	return err
+}
+
+func answerCell(v any) string {
+	switch x := v.(type) {
+	case nil:
+		return ""
+	case string:
+		return x
+	case float64:
+		return strconv.FormatFloat(x, 'f', -1, 64)
+	case []string:
+		out := append([]string(nil), x...)
+		sort.Strings(out)
+		return strings.Join(out, " ")
+	}
+	return fmt.Sprint(v)
+}

@@ -1,0 +1,92 @@
+package api
+
+import (
+	"encoding/json"
+	"net/http"
+	"regexp"
+
+	"github.com/go-playground/validator/v10"
+	"github.com/labstack/echo/v4"
+
+	"github.com/papi-hcmc/papi/store"
+	"github.com/papi-hcmc/papi/survey"
+)
+
+// responseRequest is a resident's submission as it arrives.
+type responseRequest struct {
+	Token                string                     `json:"token" validate:"required,max=64"`
+	SubmissionID         string                     `json:"submission_id" validate:"required,submission_id"`
+	QuestionnaireVersion string                     `json:"questionnaire_version" validate:"required,max=32"`
+	Modules              []string                   `json:"modules" validate:"max=16,dive,max=32"`
+	Answers              map[string]json.RawMessage `json:"answers" validate:"required,max=400"`
+	Sex                  string                     `json:"sex" validate:"omitempty,max=16"`
+	AgeGroup             string                     `json:"age_group" validate:"omitempty,max=16"`
+	DurationMS           int64                      `json:"duration_ms" validate:"gte=0"`
+	Lang                 string                     `json:"lang" validate:"omitempty,oneof=vi en"`
+	Receipt              string                     `json:"receipt" validate:"omitempty,max=64,alphanum"`
+}
+
+var submissionIDPattern = regexp.MustCompile(`^[A-Za-z0-9_-]{8,64}$`)
+
+func validSubmissionID(fl validator.FieldLevel) bool {
+	return submissionIDPattern.MatchString(fl.Field().String())
+}
+
+// handleResponseCreate stores a resident's answers once. Every check runs
+// before anything is written; a retried submission_id answers 200 with the
+// id stored the first time.
+func (s *Server) handleResponseCreate(c echo.Context) error {
+	var req responseRequest
+	if err := s.bindJSON(c, &req); err != nil {
+		s.metrics.submissions.WithLabelValues("rejected").Inc()
+		return err
+	}
+	id, created, err := s.storeResponse(c, req)
+	if err != nil {
+		s.metrics.submissions.WithLabelValues(rejectReason(err)).Inc()
+		return err
+	}
+	if !created {
+		s.metrics.submissions.WithLabelValues("duplicate").Inc()
+		return c.JSON(http.StatusOK, map[string]any{"id": id, "duplicate": true})
+	}
+	s.metrics.submissions.WithLabelValues("stored").Inc()
+	return c.JSON(http.StatusCreated, map[string]any{"id": id})
+}
+
+func rejectReason(err error) string {
+	switch survey.ErrorCode(err) {
+	case survey.EINVALID, survey.ENOTFOUND, survey.ECONFLICT:
+		return "rejected"
+	}
+	return "failed"
+}
+
+func (s *Server) storeResponse(c echo.Context, req responseRequest) (uint64, bool, error) {
+	ctx := c.Request().Context()
+	centre, err := s.store.CentreByToken(ctx, req.Token)
+	if err != nil {
+		if survey.ErrorCode(err) == survey.ENOTFOUND {
+			return 0, false, survey.Invalid("token", "Mã QR không đúng: không có trung tâm nào với mã này.", "Unknown token: no centre has this QR code.")
+		}
+		return 0, false, err
+	}
+	if !centre.Open {
+		return 0, false, survey.Invalid("token", "Trung tâm này tạm ngừng nhận ý kiến.", "This centre is not taking answers now.")
+	}
+	if !s.limiter.allowCentre(req.Token) {
+		return 0, false, errThrottled
+	}
+	cat, ok := s.store.CatalogueVersion(req.QuestionnaireVersion)
+	if !ok {
+		return 0, false, survey.Invalid("questionnaire_version", "Phiên bản bảng hỏi không tồn tại; vui lòng tải lại trang.", "Unknown questionnaire version; reload the form.")
+	}
+	visit, err := cat.ValidateSubmission(survey.Submission{Modules: req.Modules, Answers: req.Answers, Sex: req.Sex, AgeGroup: req.AgeGroup})
+	if err != nil {
+		return 0, false, err
+	}
+	return s.store.CreateResponse(ctx, store.NewResponse{
+		SubmissionID: req.SubmissionID, Centre: centre, Version: cat.Version, Visit: visit,
+		Lang: req.Lang, DurationMS: req.DurationMS, Receipt: req.Receipt,
+	})
+}

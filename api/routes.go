@@ -1,0 +1,59 @@
+package api
+
+import (
+	"io/fs"
+	"net/http"
+
+	"github.com/labstack/echo/v4/middleware"
+
+	"github.com/papi-hcmc/papi/static"
+)
+
+// maxResponseBody bounds a resident's submission: the full questionnaire
+// with every text answer at its maximum fits in well under this.
+const maxResponseBody = "64K"
+
+func (s *Server) routes() {
+	e := s.echo
+	e.Pre(middleware.RemoveTrailingSlashWithConfig(middleware.TrailingSlashConfig{RedirectCode: http.StatusMovedPermanently}))
+	e.Use(middleware.RequestID())
+	e.Use(s.observe)
+	e.Use(middleware.Recover())
+	e.Use(middleware.Secure())
+
+	// Public.
+	e.GET("/healthz", s.handleHealth)
+	e.GET("/readyz", s.handleReady)
+	e.GET("/metrics", s.handleMetrics)
+	e.GET("/api/v1/openapi.json", s.handleOpenAPI)
+	e.GET("/api/v1/catalogue", s.handleCatalogueGet)
+	e.GET("/api/v1/communes", s.handleCommuneList)
+	e.GET("/api/v1/forms/:token", s.handleFormGet)
+	e.POST("/api/v1/responses", s.handleResponseCreate, middleware.BodyLimit(maxResponseBody), s.throttle)
+	e.POST("/api/v1/auth/login", s.handleLogin, middleware.BodyLimit("4K"))
+	e.POST("/api/v1/auth/logout", s.handleLogout)
+
+	// Pages.
+	assets, _ := fs.Sub(static.FS, ".")
+	e.StaticFS("/static", assets)
+	e.GET("/s/:token", s.handleFormPage)
+	e.GET("/", s.page("index.html"))
+	e.GET("/login", s.page("login.html"))
+	e.GET("/staff", s.page("staff.html"))
+
+	// Staff.
+	staff := e.Group("/api/v1", s.authenticate)
+	staff.GET("/me", s.handleMe)
+	staff.GET("/communes/:code/centres", s.handleCentreList, s.communeScope)
+	staff.POST("/communes/:code/centres", s.handleCentreCreate, s.communeScope, middleware.BodyLimit("4K"))
+	staff.GET("/centres/:id/qr.png", s.handleCentreQR, s.centreScope)
+	staff.GET("/centres/:id/poster", s.handleCentrePoster, s.centreScope)
+	staff.POST("/centres/:id/receipts", s.handleReceiptCreate, s.centreScope)
+	staff.GET("/communes/:code/summary", s.handleSummary, s.communeScope)
+	staff.GET("/communes/:code/responses.csv", s.handleResponsesExport, s.communeScope)
+	staff.GET("/compare", s.handleCompare, s.cityScope)
+	staff.GET("/followup", s.handleFollowup, s.cityScope)
+	staff.GET("/audit", s.handleAudit, s.adminOnly)
+	staff.GET("/users", s.handleUserList, s.adminOnly)
+	staff.POST("/users", s.handleUserCreate, s.adminOnly, middleware.BodyLimit("4K"))
+}

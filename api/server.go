@@ -1,0 +1,202 @@
+// Package api is papi's HTTP interface: the resident form and intake, the
+// staff API with its downloads, and the embedded pages, on Echo.
+package api
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/go-playground/validator/v10"
+	"github.com/labstack/echo/v4"
+
+	"github.com/papi-hcmc/papi/store"
+	"github.com/papi-hcmc/papi/survey"
+)
+
+// Config is what the HTTP layer needs to know about its deployment.
+type Config struct {
+	// BaseURL is the public address written into QR codes.
+	BaseURL string
+	// Policy is the disclosure rule for every output.
+	Policy survey.Policy
+	// RateLimit turns on throttling of open-poster submissions.
+	RateLimit RateLimit
+	// Version is the build version.
+	Version string
+	// Now is the clock; time.Now when nil.
+	Now func() time.Time
+}
+
+// Server is papi's HTTP server.
+type Server struct {
+	echo     *echo.Echo
+	store    *store.Store
+	cfg      Config
+	log      *slog.Logger
+	validate *validator.Validate
+	metrics  *metrics
+	limiter  *limiter
+	now      func() time.Time
+
+	// visits counts form loads per centre to rotate modules in turn.
+	// draining is set when shutdown begins; /readyz then answers 503.
+	draining atomic.Bool
+
+	visitsMu sync.Mutex
+	visits   map[uint]uint64
+}
+
+// New builds the server and its routes.
+func New(st *store.Store, cfg Config, log *slog.Logger) *Server {
+	cfg.BaseURL = strings.TrimRight(cfg.BaseURL, "/")
+	if cfg.Policy.MinN == 0 {
+		cfg.Policy = survey.DefaultPolicy
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	s := &Server{
+		echo:     echo.New(),
+		store:    st,
+		cfg:      cfg,
+		log:      log,
+		validate: validator.New(validator.WithRequiredStructEnabled()),
+		metrics:  newMetrics(),
+		limiter:  newLimiter(cfg.RateLimit, cfg.Now),
+		now:      cfg.Now,
+		visits:   map[uint]uint64{},
+	}
+	_ = s.validate.RegisterValidation("submission_id", validSubmissionID)
+	s.echo.HideBanner = true
+	s.echo.HidePort = true
+	s.echo.HTTPErrorHandler = s.handleError
+	s.routes()
+	return s
+}
+
+// ServeHTTP makes the server an http.Handler (for tests and embedding).
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.echo.ServeHTTP(w, r) }
+
+// Handler returns the root HTTP handler.
+func (s *Server) Handler() http.Handler { return s.echo }
+
+// Routes lists the method and path of every route, for the OpenAPI check.
+func (s *Server) Routes() []*echo.Route { return s.echo.Routes() }
+
+// httpStatus maps domain error codes to HTTP statuses.
+var httpStatus = map[string]int{
+	survey.ENOTFOUND:     http.StatusNotFound,
+	survey.ECONFLICT:     http.StatusConflict,
+	survey.EINVALID:      http.StatusBadRequest,
+	survey.EUNAUTHORIZED: http.StatusUnauthorized,
+	survey.EFORBIDDEN:    http.StatusForbidden,
+	survey.ETOOMANY:      http.StatusTooManyRequests,
+	survey.EINTERNAL:     http.StatusInternalServerError,
+}
+
+// fieldError is the JSON shape of one field-level problem.
+type fieldError struct {
+	Field     string `json:"field"`
+	Message   string `json:"message"`
+	MessageVi string `json:"message_vi"`
+	MessageEn string `json:"message_en"`
+}
+
+type errorBody struct {
+	Code      string `json:"code"`
+	Message   string `json:"message"`
+	MessageVi string `json:"message_vi"`
+	MessageEn string `json:"message_en"`
+}
+
+func bilingual(t survey.Text) string { return t.Vi + " / " + t.En }
+
+// handleError answers every error with one JSON shape: field problems as
+// {errors:[…]}, anything else as {error:{code, message…}}. Only server
+// errors are logged; their details never reach the client.
+func (s *Server) handleError(err error, c echo.Context) {
+	if c.Response().Committed {
+		return
+	}
+	var verr *survey.ValidationError
+	var derr *survey.Error
+	var herr *echo.HTTPError
+	status := http.StatusInternalServerError
+	var body any
+	switch {
+	case errors.As(err, &verr):
+		status = http.StatusBadRequest
+		list := make([]fieldError, len(verr.Errors))
+		for i, fe := range verr.Errors {
+			list[i] = fieldError{Field: fe.Field, Message: bilingual(fe.Message), MessageVi: fe.Message.Vi, MessageEn: fe.Message.En}
+		}
+		body = map[string]any{"errors": list}
+	case errors.As(err, &derr):
+		status = httpStatus[derr.Code]
+		if status == 0 {
+			status = http.StatusInternalServerError
+		}
+		body = map[string]any{"error": errorBody{Code: derr.Code, Message: bilingual(derr.Message), MessageVi: derr.Message.Vi, MessageEn: derr.Message.En}}
+	case errors.As(err, &herr):
+		status = herr.Code
+		msg := http.StatusText(status)
+		if m, ok := herr.Message.(string); ok {
+			msg = m
+		}
+		t := echoText(status, msg)
+		body = map[string]any{"error": errorBody{Code: strings.ToLower(strings.ReplaceAll(http.StatusText(status), " ", "_")), Message: bilingual(t), MessageVi: t.Vi, MessageEn: t.En}}
+	default:
+		t := survey.Text{Vi: "Lỗi máy chủ, vui lòng thử lại sau.", En: "Server error; please try again later."}
+		body = map[string]any{"error": errorBody{Code: survey.EINTERNAL, Message: bilingual(t), MessageVi: t.Vi, MessageEn: t.En}}
+	}
+	if status >= 500 {
+		s.log.Error("request failed", "method", c.Request().Method, "path", c.Path(), "request_id", c.Response().Header().Get(echo.HeaderXRequestID), "err", err)
+	}
+	if c.Request().Method == http.MethodHead {
+		_ = c.NoContent(status)
+		return
+	}
+	_ = c.JSON(status, body)
+}
+
+// echoText words Echo's own errors (unknown route, body too large, …).
+func echoText(status int, msg string) survey.Text {
+	switch status {
+	case http.StatusNotFound:
+		return survey.Text{Vi: "Không tìm thấy địa chỉ này.", En: "Not found."}
+	case http.StatusRequestEntityTooLarge:
+		return survey.Text{Vi: "Dữ liệu gửi lên quá lớn.", En: "The request body is too large."}
+	case http.StatusMethodNotAllowed:
+		return survey.Text{Vi: "Phương thức không được hỗ trợ.", En: "Method not allowed."}
+	case http.StatusUnsupportedMediaType:
+		return survey.Text{Vi: "Cần gửi dữ liệu dạng JSON.", En: "Send the body as application/json."}
+	case http.StatusTooManyRequests:
+		return survey.Text{Vi: "Gửi quá nhiều lần, vui lòng thử lại sau ít phút.", En: "Too many submissions; please try again in a minute."}
+	}
+	return survey.Text{Vi: msg, En: msg}
+}
+
+// Shutdown stops accepting requests and waits for those in flight.
+func (s *Server) Shutdown(ctx context.Context) error {
+	s.draining.Store(true)
+	return s.echo.Shutdown(ctx)
+}
+
+// Start serves on addr until Shutdown.
+func (s *Server) Start(addr string) error {
+	s.echo.Server.ReadHeaderTimeout = 10 * time.Second
+	s.echo.Server.ReadTimeout = 30 * time.Second
+	s.echo.Server.WriteTimeout = 5 * time.Minute // streamed exports
+	s.echo.Server.IdleTimeout = 2 * time.Minute
+	err := s.echo.Start(addr)
+	if errors.Is(err, http.ErrServerClosed) {
+		return nil
+	}
+	return err
+}

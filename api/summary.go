@@ -1,0 +1,360 @@
+package api
+
+import (
+	"net/http"
+	"strconv"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/papi-hcmc/papi/store"
+	"github.com/papi-hcmc/papi/survey"
+)
+
+// reference points from the published PAPI 2024 results (see README): they
+// come from PAPI's own random household sample, not from this survey.
+var papi2024 = map[string]any{
+	"source": "PAPI 2024 (UNDP, CECODES, VFF-CRT), bảng chỉ tiêu cấp tỉnh",
+	"note": survey.Text{
+		Vi: "Điểm PAPI 2024 do khảo sát PAPI thực hiện với mẫu hộ gia đình ngẫu nhiên; thiết kế khảo sát khác, chỉ để tham chiếu.",
+		En: "PAPI 2024 scores come from PAPI's random household sample: a different survey design, shown for reference only.",
+	},
+	"national_median":  43.480,
+	"rank_15_score":    44.738,
+	"hcmc_former":      42.813,
+	"binh_duong":       45.391,
+	"ba_ria_vung_tau":  45.532,
+	"dimension_median": []float64{4.932, 5.332, 4.307, 7.010, 7.224, 7.513, 3.678, 3.408},
+}
+
+type periodQuery struct {
+	period       survey.Period
+	verifiedOnly bool
+	policy       survey.Policy
+}
+
+func (s *Server) readPeriod(c echo.Context) (periodQuery, error) {
+	p, err := survey.ResolvePeriod(c.QueryParam("from"), c.QueryParam("to"), c.QueryParam("period"), s.now())
+	if err != nil {
+		return periodQuery{}, err
+	}
+	q := periodQuery{period: p, policy: s.cfg.Policy}
+	switch c.QueryParam("verified") {
+	case "", "0", "false", "all":
+	case "1", "true", "only":
+		q.verifiedOnly = true
+	default:
+		return periodQuery{}, survey.Invalid("verified", "verified phải là 1 hoặc 0.", "verified must be 1 or 0.")
+	}
+	if v := c.QueryParam("min_n"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < q.policy.HideBelow || n > 10000 {
+			return periodQuery{}, survey.Invalid("min_n", "min_n phải là số nguyên từ "+strconv.Itoa(q.policy.HideBelow)+" trở lên.", "min_n must be a whole number of at least "+strconv.Itoa(q.policy.HideBelow)+".")
+		}
+		// Staff may ask for a stricter rule, never a looser one.
+		if n > q.policy.MinN {
+			q.policy.MinN = n
+		}
+	}
+	return q, nil
+}
+
+// communeSummary is the JSON summary of one commune.
+type communeSummary struct {
+	Commune              survey.Commune `json:"commune"`
+	Period               survey.Period  `json:"period"`
+	QuestionnaireVersion string         `json:"questionnaire_version"`
+	Responses            int64          `json:"responses"`
+	VerifiedResponses    int64          `json:"verified_responses"`
+	VerifiedShare        *float64       `json:"verified_share"`
+	VerifiedOnly         bool           `json:"verified_only"`
+	Weighted             bool           `json:"weighted"`
+	Policy               survey.Policy  `json:"policy"`
+	Note                 survey.Text    `json:"note"`
+	survey.Scores
+	Previous struct {
+		Period    survey.Period   `json:"period"`
+		Responses int64           `json:"responses"`
+		Changes   []survey.Change `json:"changes"`
+	} `json:"previous"`
+}
+
+func (s *Server) summary(c echo.Context, commune survey.Commune, q periodQuery) (communeSummary, error) {
+	ctx := c.Request().Context()
+	cat := s.store.Catalogue()
+	out := communeSummary{Commune: commune, Period: q.period, QuestionnaireVersion: cat.Version, VerifiedOnly: q.verifiedOnly, Policy: q.policy, Note: survey.Disclaimer}
+	cur, err := s.store.Tallies(ctx, store.Filter{From: q.period.From, To: q.period.To, Communes: []string{commune.Code}, VerifiedOnly: q.verifiedOnly})
+	if err != nil {
+		return out, err
+	}
+	var tallies map[string]survey.Tally
+	out.Responses, out.VerifiedResponses, tallies = cur.Combined()
+	if out.Responses > 0 {
+		share := float64(out.VerifiedResponses) / float64(out.Responses)
+		out.VerifiedShare = &share
+	}
+	out.Scores = cat.Score(tallies, q.policy)
+
+	prevPeriod := q.period.Previous()
+	prev, err := s.store.Tallies(ctx, store.Filter{From: prevPeriod.From, To: prevPeriod.To, Communes: []string{commune.Code}, VerifiedOnly: q.verifiedOnly})
+	if err != nil {
+		return out, err
+	}
+	n, _, prevTallies := prev.Combined()
+	out.Previous.Period, out.Previous.Responses = prevPeriod, n
+	out.Previous.Changes = survey.Changes(out.Scores, cat.Score(prevTallies, q.policy))
+	return out, nil
+}
+
+func (s *Server) handleSummary(c echo.Context) error {
+	commune, err := s.store.Commune(c.Request().Context(), c.Param("code"))
+	if err != nil {
+		return err
+	}
+	q, err := s.readPeriod(c)
+	if err != nil {
+		return err
+	}
+	sum, err := s.summary(c, commune, q)
+	if err != nil {
+		return err
+	}
+	format := c.QueryParam("format")
+	if format != "" && format != "json" {
+		_ = s.store.Audit(c.Request().Context(), currentUser(c).Email, "export_summary_"+format, commune.Code+" "+q.period.From+".."+q.period.To)
+	}
+	switch format {
+	case "", "json":
+		return c.JSON(http.StatusOK, sum)
+	case "csv":
+		return s.summaryCSV(c, sum)
+	case "xlsx":
+		return s.summaryXLSX(c, sum)
+	case "html":
+		return s.summaryHTML(c, sum)
+	}
+	return survey.Invalid("format", "format phải là json, csv, xlsx hoặc html.", "format must be json, csv, xlsx or html.")
+}
+
+type compareDimension struct {
+	ID     string   `json:"id"`
+	Score  *float64 `json:"score"`
+	CILow  *float64 `json:"ci_low"`
+	CIHigh *float64 `json:"ci_high"`
+	Rank   int      `json:"rank,omitempty"`
+	Band   string   `json:"band,omitempty"`
+}
+
+type compareRow struct {
+	Commune     survey.Commune     `json:"commune"`
+	Responses   int64              `json:"responses"`
+	Verified    int64              `json:"verified_responses"`
+	TotalScore  *float64           `json:"total_score"`
+	TotalCILow  *float64           `json:"total_ci_low"`
+	TotalCIHigh *float64           `json:"total_ci_high"`
+	Dimensions  []compareDimension `json:"dimensions"`
+	// Indicator is the drilled-into indicator, when one was asked for.
+	Indicator *survey.IndicatorResult `json:"indicator,omitempty"`
+	survey.Standing
+	scores survey.Scores
+}
+
+type comparison struct {
+	Period       survey.Period  `json:"period"`
+	VerifiedOnly bool           `json:"verified_only"`
+	Policy       survey.Policy  `json:"policy"`
+	Note         survey.Text    `json:"note"`
+	Bands        []map[string]string `json:"bands"`
+	Reference    map[string]any `json:"reference_papi_2024"`
+	City         struct {
+		Responses  int64                   `json:"responses"`
+		TotalScore *float64                `json:"total_score"`
+		Dimensions []survey.DimensionResult `json:"dimensions"`
+	} `json:"city"`
+	Rows []compareRow `json:"rows"`
+}
+
+// compare scores every commune (optionally of one former province or type)
+// over a period and ranks them.
+func (s *Server) compare(c echo.Context, q periodQuery) (comparison, error) {
+	ctx := c.Request().Context()
+	cat := s.store.Catalogue()
+	communes, err := s.store.Communes(ctx)
+	if err != nil {
+		return comparison{}, err
+	}
+	province, kind := c.QueryParam("former_province"), c.QueryParam("type")
+	dimension, indicator := c.QueryParam("dimension"), c.QueryParam("indicator")
+	if indicator != "" {
+		if _, ok := cat.Indicator(indicator); !ok {
+			return comparison{}, survey.Invalid("indicator", "Không có chỉ tiêu "+indicator+".", "No indicator "+indicator+".")
+		}
+	}
+	var codes []string
+	var kept []survey.Commune
+	for _, cm := range communes {
+		if (province == "" || cm.FormerProvince == province) && (kind == "" || cm.Type == kind) {
+			codes = append(codes, cm.Code)
+			kept = append(kept, cm)
+		}
+	}
+	if len(kept) == 0 {
+		return comparison{}, survey.Invalid("former_province", "Không có xã/phường nào khớp bộ lọc.", "No commune matches the filters.")
+	}
+	t, err := s.store.Tallies(ctx, store.Filter{From: q.period.From, To: q.period.To, Communes: codes, VerifiedOnly: q.verifiedOnly})
+	if err != nil {
+		return comparison{}, err
+	}
+	out := comparison{Period: q.period, VerifiedOnly: q.verifiedOnly, Policy: q.policy, Note: survey.Disclaimer, Reference: papi2024}
+	for i, id := range survey.BandIDs {
+		out.Bands = append(out.Bands, map[string]string{"id": id, "name": survey.Bands[i].Vi, "name_en": survey.Bands[i].En})
+	}
+	var cityTallies map[string]survey.Tally
+	out.City.Responses, _, cityTallies = t.Combined()
+	city := cat.Score(cityTallies, q.policy)
+	out.City.TotalScore, out.City.Dimensions = city.Total, city.Dimensions
+
+	totals, lows, highs := make([]*float64, len(kept)), make([]*float64, len(kept)), make([]*float64, len(kept))
+	for i, cm := range kept {
+		sc := cat.Score(t.ByCommune[cm.Code], q.policy)
+		row := compareRow{Commune: cm, Responses: t.Responses[cm.Code], Verified: t.Verified[cm.Code], TotalScore: sc.Total, TotalCILow: sc.TotalCILow, TotalCIHigh: sc.TotalCIHigh, scores: sc}
+		for _, d := range sc.Dimensions {
+			row.Dimensions = append(row.Dimensions, compareDimension{ID: d.ID, Score: d.Score, CILow: d.CILow, CIHigh: d.CIHigh})
+		}
+		if indicator != "" {
+			for _, d := range sc.Dimensions {
+				for _, sd := range d.Subdimensions {
+					for _, ir := range sd.Indicators {
+						if ir.ID == indicator {
+							ir := ir
+							row.Indicator = &ir
+						}
+					}
+				}
+			}
+		}
+		totals[i], lows[i], highs[i] = row.TotalScore, row.TotalCILow, row.TotalCIHigh
+		out.Rows = append(out.Rows, row)
+	}
+	// The ranking follows what was asked for: an indicator, a dimension or
+	// the total.
+	switch {
+	case indicator != "":
+		for i, r := range out.Rows {
+			totals[i], lows[i], highs[i] = nil, nil, nil
+			if r.Indicator != nil && r.Indicator.Score != nil {
+				totals[i] = r.Indicator.Score
+			}
+		}
+	case dimension != "":
+		found := false
+		for i, r := range out.Rows {
+			totals[i], lows[i], highs[i] = nil, nil, nil
+			for _, d := range r.Dimensions {
+				if d.ID == dimension {
+					totals[i], lows[i], highs[i], found = d.Score, d.CILow, d.CIHigh, true
+				}
+			}
+		}
+		if !found {
+			return comparison{}, survey.Invalid("dimension", "Không có chỉ số nội dung "+dimension+".", "No dimension "+dimension+".")
+		}
+	}
+	for i, st := range survey.Rank(totals, lows, highs) {
+		out.Rows[i].Standing = st
+	}
+	// Per-dimension ranks and bands, so the heat map can colour each cell.
+	for d := range cat.Dimensions {
+		scores, lo, hi := make([]*float64, len(out.Rows)), make([]*float64, len(out.Rows)), make([]*float64, len(out.Rows))
+		for i, r := range out.Rows {
+			scores[i], lo[i], hi[i] = r.Dimensions[d].Score, r.Dimensions[d].CILow, r.Dimensions[d].CIHigh
+		}
+		for i, st := range survey.Rank(scores, lo, hi) {
+			out.Rows[i].Dimensions[d].Rank, out.Rows[i].Dimensions[d].Band = st.Rank, st.Band
+		}
+	}
+	sortRows(out.Rows)
+	return out, nil
+}
+
+// sortRows puts ranked communes first, best first, then the unscored by code.
+func sortRows(rows []compareRow) {
+	less := func(a, b compareRow) bool {
+		switch {
+		case a.Rank != 0 && b.Rank != 0:
+			if a.Rank != b.Rank {
+				return a.Rank < b.Rank
+			}
+		case a.Rank != 0:
+			return true
+		case b.Rank != 0:
+			return false
+		}
+		return a.Commune.Code < b.Commune.Code
+	}
+	for i := 1; i < len(rows); i++ {
+		for j := i; j > 0 && less(rows[j], rows[j-1]); j-- {
+			rows[j], rows[j-1] = rows[j-1], rows[j]
+		}
+	}
+}
+
+func (s *Server) handleCompare(c echo.Context) error {
+	q, err := s.readPeriod(c)
+	if err != nil {
+		return err
+	}
+	cmp, err := s.compare(c, q)
+	if err != nil {
+		return err
+	}
+	format := c.QueryParam("format")
+	if format != "" && format != "json" {
+		_ = s.store.Audit(c.Request().Context(), currentUser(c).Email, "export_compare_"+format, q.period.From+".."+q.period.To)
+	}
+	switch format {
+	case "", "json":
+		return c.JSON(http.StatusOK, cmp)
+	case "csv":
+		return s.compareCSV(c, cmp)
+	case "xlsx":
+		return s.compareXLSX(c, cmp)
+	}
+	return survey.Invalid("format", "format phải là json, csv hoặc xlsx.", "format must be json, csv or xlsx.")
+}
+
+type followup struct {
+	Period   survey.Period       `json:"period"`
+	Note     survey.Text         `json:"note"`
+	Target   string              `json:"target"`
+	Agencies []survey.AgencyList `json:"agencies"`
+}
+
+func (s *Server) handleFollowup(c echo.Context) error {
+	q, err := s.readPeriod(c)
+	if err != nil {
+		return err
+	}
+	cmp, err := s.compare(c, q)
+	if err != nil {
+		return err
+	}
+	per := map[string]survey.Scores{}
+	names := map[string]string{}
+	for _, r := range cmp.Rows {
+		per[r.Commune.Code] = r.scores
+		names[r.Commune.Code] = r.Commune.Name
+	}
+	out := followup{Period: q.period, Note: survey.Disclaimer, Target: "city_average",
+		Agencies: s.store.Catalogue().Followup(per, names, nil)}
+	if out.Agencies == nil {
+		out.Agencies = []survey.AgencyList{}
+	}
+	switch c.QueryParam("format") {
+	case "", "json":
+		return c.JSON(http.StatusOK, out)
+	case "xlsx":
+		_ = s.store.Audit(c.Request().Context(), currentUser(c).Email, "export_followup_xlsx", q.period.From+".."+q.period.To)
+		return s.followupXLSX(c, out)
+	}
+	return survey.Invalid("format", "format phải là json hoặc xlsx.", "format must be json or xlsx.")
+}

@@ -1,0 +1,658 @@
+/* papi resident form. Plain ES2017, no dependencies. */
+(function () {
+  'use strict';
+
+  var T = {
+    vi: {
+      title: 'Góp ý dịch vụ hành chính công',
+      switchTo: 'Switch to English',
+      intro: 'Phiếu ẩn danh, khoảng 3–5 phút. Chúng tôi không hỏi tên hay số điện thoại của Ông/Bà.',
+      progress: 'Đã trả lời {a}/{n} câu',
+      q: 'Câu {n}.',
+      required: '(bắt buộc)',
+      optional: '(không bắt buộc)',
+      chooseMany: 'Có thể chọn nhiều ý.',
+      profileTitle: 'Thông tin về Ông/Bà (không bắt buộc)',
+      profileNote: 'Giúp chúng tôi hiểu ý kiến của các nhóm người dân khác nhau.',
+      submit: 'Gửi ý kiến',
+      submitNote: 'Phiếu ẩn danh. Câu trả lời chỉ dùng để cải thiện dịch vụ.',
+      errRequired: 'Vui lòng trả lời câu này.',
+      errNumber: 'Vui lòng nhập một số.',
+      errRange: 'Vui lòng nhập số từ {min} đến {max}.',
+      errSummary: 'Còn {n} câu cần xem lại. Vui lòng kiểm tra các câu được đánh dấu đỏ.',
+      errServer: 'Có câu trả lời chưa hợp lệ. Vui lòng kiểm tra các câu được đánh dấu đỏ.',
+      chars: '{n}/{max} ký tự',
+      loadErrTitle: 'Không tải được phiếu',
+      loadErrText: 'Vui lòng kiểm tra kết nối mạng rồi thử lại.',
+      retry: 'Thử lại',
+      retryNow: 'Gửi lại ngay',
+      sendingTitle: 'Đang gửi…',
+      sendingText: 'Vui lòng chờ trong giây lát.',
+      resendTitle: 'Đang gửi lại…',
+      resendText: 'Chưa kết nối được máy chủ. Câu trả lời của Ông/Bà vẫn được lưu trên điện thoại này và sẽ tự động gửi lại.',
+      offlineText: 'Điện thoại đang mất kết nối mạng. Câu trả lời vẫn được lưu trên điện thoại này và sẽ được gửi khi có mạng.',
+      tooMany: 'Có quá nhiều lượt gửi. Vui lòng thử lại sau một phút. Câu trả lời của Ông/Bà vẫn được giữ nguyên.',
+      receiptUsed: 'Mã biên nhận này đã được dùng để gửi ý kiến.',
+      failed: 'Không gửi được. Vui lòng thử lại.',
+      restored: 'Đã khôi phục các câu trả lời Ông/Bà đang điền dở.',
+      thanksTitle: 'Cảm ơn Ông/Bà!',
+      thanksText: 'Ý kiến của Ông/Bà đã được ghi nhận. Phiếu hoàn toàn ẩn danh và giúp chính quyền phường, xã phục vụ người dân tốt hơn.',
+      newResponse: 'Trả lời phiếu mới (cho người khác)'
+    },
+    en: {
+      title: 'Public service feedback',
+      switchTo: 'Chuyển sang tiếng Việt',
+      intro: 'Anonymous, about 3–5 minutes. We do not ask for your name or phone number.',
+      progress: 'Answered {a}/{n}',
+      q: 'Q{n}.',
+      required: '(required)',
+      optional: '(optional)',
+      chooseMany: 'You may choose several.',
+      profileTitle: 'About you (optional)',
+      profileNote: 'This helps us understand the views of different groups of residents.',
+      submit: 'Send answers',
+      submitNote: 'Anonymous. Answers are only used to improve the service.',
+      errRequired: 'Please answer this question.',
+      errNumber: 'Please enter a number.',
+      errRange: 'Please enter a number from {min} to {max}.',
+      errSummary: '{n} question(s) need attention. Please check the ones marked in red.',
+      errServer: 'Some answers are not valid. Please check the ones marked in red.',
+      chars: '{n}/{max} characters',
+      loadErrTitle: 'Could not load the questionnaire',
+      loadErrText: 'Please check your internet connection and try again.',
+      retry: 'Try again',
+      retryNow: 'Retry now',
+      sendingTitle: 'Sending…',
+      sendingText: 'Please wait a moment.',
+      resendTitle: 'Saving…',
+      resendText: 'Cannot reach the server yet. Your answers are kept on this phone and will be sent again automatically.',
+      offlineText: 'This phone is offline. Your answers are kept on this phone and will be sent when the connection is back.',
+      tooMany: 'Too many submissions. Please try again in a minute. Your answers are kept.',
+      receiptUsed: 'This receipt code has already been used to give feedback.',
+      failed: 'Could not send. Please try again.',
+      restored: 'Your unfinished answers have been restored.',
+      thanksTitle: 'Thank you!',
+      thanksText: 'Your answers have been recorded. They are anonymous and help the commune serve residents better.',
+      newResponse: 'Start a new response (another person)'
+    }
+  };
+
+  var BACKOFF = [2, 5, 10, 30, 60, 120];
+  var DRAFT_TTL = 12 * 3600 * 1000;
+
+  var $ = function (id) { return document.getElementById(id); };
+  var each = function (list, fn) { Array.prototype.forEach.call(list, fn); };
+  var store = {
+    get: function (k) { try { var v = localStorage.getItem(k); return v ? JSON.parse(v) : null; } catch (e) { return null; } },
+    set: function (k, v) { try { localStorage.setItem(k, JSON.stringify(v)); } catch (e) { /* private mode */ } },
+    del: function (k) { try { localStorage.removeItem(k); } catch (e) { /* ignore */ } }
+  };
+
+  function query(name) {
+    var s = location.search.replace(/^\?/, '').split('&');
+    for (var i = 0; i < s.length; i++) {
+      var p = s[i].split('=');
+      if (decodeURIComponent(p[0]) === name) return decodeURIComponent((p[1] || '').replace(/\+/g, ' '));
+    }
+    return null;
+  }
+  function pathToken() {
+    var parts = location.pathname.split('/').filter(function (x) { return x; });
+    try { return decodeURIComponent(parts[parts.length - 1] || ''); } catch (e) { return parts[parts.length - 1] || ''; }
+  }
+  function uuid() {
+    var c = window.crypto || window.msCrypto;
+    if (c && typeof c.randomUUID === 'function') { try { return c.randomUUID(); } catch (e) { /* insecure context */ } }
+    var b = new Uint8Array(16);
+    if (c && c.getRandomValues) c.getRandomValues(b);
+    else for (var i = 0; i < 16; i++) b[i] = Math.floor(Math.random() * 256);
+    b[6] = (b[6] & 0x0f) | 0x40; b[8] = (b[8] & 0x3f) | 0x80;
+    var h = Array.prototype.map.call(b, function (x) { return (x + 0x100).toString(16).slice(1); }).join('');
+    return h.slice(0, 8) + '-' + h.slice(8, 12) + '-' + h.slice(12, 16) + '-' + h.slice(16, 20) + '-' + h.slice(20);
+  }
+  function fmt(s, o) { return s.replace(/\{(\w+)\}/g, function (m, k) { return o && o[k] != null ? o[k] : m; }); }
+  function el(tag, attrs, kids) {
+    var e = document.createElement(tag);
+    if (attrs) Object.keys(attrs).forEach(function (k) {
+      var v = attrs[k];
+      if (v == null || v === false) return;
+      if (k === 'text') e.textContent = v;
+      else if (k === 'className') e.className = v;
+      else e.setAttribute(k, v === true ? '' : v);
+    });
+    (kids || []).forEach(function (c) { if (c != null) e.appendChild(typeof c === 'string' ? document.createTextNode(c) : c); });
+    return e;
+  }
+
+  // ---------- state ----------
+  var token = pathToken();
+  var receipt = query('r');
+  var K = { lang: 'papi.lang', draft: 'papi.draft.' + token, pending: 'papi.pending.' + token };
+  var lang = (query('lang') || '').toLowerCase() === 'en' ? 'en' : ((query('lang') || '').toLowerCase() === 'vi' ? 'vi' : (store.get(K.lang) === 'en' ? 'en' : 'vi'));
+  var def = null;          // form definition from the server
+  var byId = {};           // question id -> question (incl. profile)
+  var answers = {};        // question id -> raw answer (string | string[] | number)
+  var bad = {};            // number questions with unparsable input
+  var errors = {};         // question id -> {vi, en} or {key}
+  var formErrors = [];     // top-level server errors [{vi, en}]
+  var sid = null, started = Date.now();
+  var view = 'loading';
+  var retryTimer = null, attempt = 0, inFlight = false;
+
+  function t(k, o) { return fmt(T[lang][k] || T.vi[k] || k, o); }
+  function tx(obj, field) { // localised field of a server object
+    if (!obj) return '';
+    return (lang === 'en' && obj[field + '_en']) ? obj[field + '_en'] : (obj[field] || '');
+  }
+  function errText(e) {
+    if (!e) return '';
+    if (e.key) return t(e.key, e.args);
+    return (lang === 'en' ? (e.en || e.msg || e.vi) : (e.vi || e.msg || e.en)) || '';
+  }
+
+  // ---------- views ----------
+  var VIEWS = ['loading', 'load-error', 'not-found', 'form-view', 'sending', 'thank-you'];
+  function show(v) {
+    view = v;
+    VIEWS.forEach(function (id) { $(id).hidden = id !== v; });
+    $('lang-toggle').hidden = v === 'loading' && !def;
+  }
+  var lastStatus = null; // {m: {key}|{vi,en}, kind}
+  function setStatus(m, kind) {
+    lastStatus = m ? { m: m, kind: kind } : null;
+    var s = $('status');
+    s.textContent = '';
+    if (m) s.appendChild(el('div', { className: 'msg msg-' + (kind || 'info') }, [el('p', { text: errText(m) })]));
+  }
+
+  function applyLang() {
+    document.documentElement.lang = lang;
+    document.title = (def && def.commune ? def.commune.name + ' – ' : '') + t('title');
+    each(document.querySelectorAll('[data-i18n]'), function (n) { n.textContent = t(n.getAttribute('data-i18n')); });
+    var b = $('lang-toggle');
+    b.setAttribute('aria-label', t('switchTo'));
+    each(b.querySelectorAll('[data-l]'), function (s) { s.className = s.getAttribute('data-l') === lang ? 'on' : 'off'; });
+    if (def) {
+      $('commune-name').textContent = def.commune ? def.commune.name : '';
+      $('centre-name').textContent = def.centre ? def.centre.name : '';
+      renderQuestions();
+    }
+    if (view === 'sending') updateSending();
+    if (lastStatus) setStatus(lastStatus.m, lastStatus.kind);
+  }
+
+  // ---------- logic ----------
+  function isAnswered(q) {
+    var a = answers[q.id];
+    if (a == null) return false;
+    if (Array.isArray(a)) return a.length > 0;
+    if (typeof a === 'string') return a.trim() !== '';
+    return true;
+  }
+  function visible(q, depth) {
+    if (!q) return false;
+    if (!q.show_if || !q.show_if.question) return true;
+    if ((depth || 0) > 20) return false;
+    var ctrl = byId[q.show_if.question];
+    if (!ctrl || !visible(ctrl, (depth || 0) + 1)) return false;
+    var a = answers[ctrl.id];
+    var inn = (q.show_if['in'] || []).map(String);
+    if (a == null) return false;
+    if (Array.isArray(a)) return a.some(function (v) { return inn.indexOf(String(v)) >= 0; });
+    return inn.indexOf(String(a)) >= 0;
+  }
+  function allQuestions() { return (def.questions || []).concat(def.profile || []); }
+  // Drop answers of hidden questions; repeat until stable for chains.
+  function pruneHidden() {
+    var changed = true, any = false;
+    while (changed) {
+      changed = false;
+      allQuestions().forEach(function (q) {
+        if (!visible(q) && (answers[q.id] != null || bad[q.id])) {
+          delete answers[q.id]; delete bad[q.id]; delete errors[q.id];
+          changed = true; any = true;
+        }
+      });
+    }
+    return any;
+  }
+
+  function checkOne(q) {
+    if (!visible(q)) return null;
+    if (bad[q.id]) return { key: 'errNumber' };
+    if (q.required && !isAnswered(q)) return { key: 'errRequired' };
+    if (q.type === 'number' && typeof answers[q.id] === 'number') {
+      var n = answers[q.id];
+      if ((q.min != null && n < q.min) || (q.max != null && n > q.max)) {
+        return { key: 'errRange', args: { min: q.min != null ? q.min : '−∞', max: q.max != null ? q.max : '∞' } };
+      }
+    }
+    return null;
+  }
+
+  // ---------- rendering ----------
+  var qNodes = {}; // id -> fieldset
+
+  function optLabel(q, o) { return (lang === 'en' && o.label_en) ? o.label_en : (o.label || o.label_en || String(o.value)); }
+
+  function renderQuestion(q) {
+    var id = q.id, type = q.type;
+    var fid = 'q-' + id;
+    var legend = el('legend', { id: fid + '-label' }, [
+      el('span', { className: 'q-num' }),
+      el('span', { className: 'q-text', text: tx(q, 'text') }),
+      q.required ? el('span', { className: 'q-req', text: ' *' }) : null,
+      q.required ? el('span', { className: 'visually-hidden', text: ' ' + t('required') }) : null
+    ]);
+    var kids = [legend];
+    var help = tx(q, 'help');
+    if (help) kids.push(el('p', { className: 'q-help', id: fid + '-help', text: help }));
+    if (type === 'multiple') kids.push(el('p', { className: 'q-help', text: t('chooseMany') }));
+    var a = answers[id];
+
+    if (type === 'single' || type === 'multiple' || type === 'scale') {
+      var opts = (q.options || []).slice();
+      if (type === 'scale' && !opts.length && q.min != null && q.max != null) {
+        for (var v = q.min; v <= q.max; v++) opts.push({ value: String(v), label: String(v) });
+      }
+      var box = el('div', { className: 'opts' + (type === 'scale' ? ' scale' : '') });
+      opts.forEach(function (o, i) {
+        var val = String(o.value);
+        var checked = type === 'multiple' ? (Array.isArray(a) && a.indexOf(val) >= 0) : (a != null && String(a) === val);
+        var input = el('input', {
+          type: type === 'multiple' ? 'checkbox' : 'radio', name: id, value: val, id: fid + '-' + i,
+          'data-exclusive': o.exclusive ? 'true' : null, checked: checked
+        });
+        input.checked = checked;
+        var lab = [];
+        if (type === 'scale') {
+          lab.push(el('span', { className: 'scale-num', 'aria-hidden': 'true', text: val }));
+          lab.push(el('span', { className: 'visually-hidden', text: val + ' – ' }));
+        }
+        lab.push(optLabel(q, o));
+        box.appendChild(el('label', { className: 'opt', 'for': fid + '-' + i }, [input, el('span', { className: 'opt-label' }, lab)]));
+      });
+      kids.push(box);
+    } else if (type === 'number') {
+      var inp = el('input', {
+        type: 'number', inputmode: 'decimal', name: id, id: fid + '-input', step: 'any',
+        min: q.min, max: q.max, 'aria-labelledby': fid + '-label' + (tx(q, 'unit') ? ' ' + fid + '-unit' : '')
+      });
+      if (typeof a === 'number') inp.value = String(a);
+      kids.push(el('div', { className: 'field' }, [inp, tx(q, 'unit') ? el('span', { className: 'unit', id: fid + '-unit', text: tx(q, 'unit') }) : null]));
+    } else { // text (and unknown types fall back to text)
+      var max = q.max_length || 1000;
+      var ta = el('textarea', { name: id, id: fid + '-input', maxlength: max, rows: 4, 'aria-labelledby': fid + '-label', 'aria-describedby': fid + '-count' });
+      ta.value = typeof a === 'string' ? a : '';
+      kids.push(ta);
+      kids.push(el('p', { className: 'counter', id: fid + '-count', text: t('chars', { n: ta.value.length, max: max }) }));
+    }
+    kids.push(el('p', { className: 'q-error', id: 'err-' + id, 'data-error-for': id, 'aria-live': 'polite' }));
+    var fs = el('fieldset', {
+      className: 'q q-' + type, id: fid, 'data-question': id, 'data-type': type,
+      'data-required': q.required ? 'true' : 'false', 'aria-describedby': 'err-' + id + (help ? ' ' + fid + '-help' : '')
+    }, kids);
+    qNodes[id] = fs;
+    return fs;
+  }
+
+  function renderQuestions() {
+    var qs = $('questions'), pr = $('profile');
+    qs.textContent = ''; pr.textContent = ''; qNodes = {};
+    (def.questions || []).forEach(function (q) { qs.appendChild(renderQuestion(q)); });
+    (def.profile || []).forEach(function (q) {
+      var n = renderQuestion(q); n.setAttribute('data-profile', 'true'); pr.appendChild(n);
+    });
+    $('profile-section').hidden = !(def.profile && def.profile.length);
+    refresh();
+  }
+
+  // Update visibility, numbering, progress and error text without rebuilding.
+  function refresh() {
+    if (!def) return;
+    var num = 0, vis = 0, done = 0;
+    allQuestions().forEach(function (q) {
+      var n = qNodes[q.id]; if (!n) return;
+      var v = visible(q);
+      n.hidden = !v;
+      var isProfile = n.getAttribute('data-profile') === 'true';
+      if (v && !isProfile) { num++; vis++; if (isAnswered(q) && !bad[q.id]) done++; }
+      n.querySelector('.q-num').textContent = (v && !isProfile) ? t('q', { n: num }) + ' ' : '';
+      var e = errText(errors[q.id]);
+      n.querySelector('.q-error').textContent = e;
+      n.classList.toggle('has-error', !!e);
+      var inputs = n.querySelectorAll('input,textarea');
+      each(inputs, function (i) { if (e) i.setAttribute('aria-invalid', 'true'); else i.removeAttribute('aria-invalid'); });
+    });
+    $('progress-text').textContent = t('progress', { a: done, n: vis });
+    var pct = vis ? Math.round(done * 100 / vis) : 0;
+    $('progress-fill').style.width = pct + '%';
+    var bar = $('progress-bar');
+    bar.setAttribute('aria-valuenow', String(pct));
+    bar.setAttribute('aria-valuetext', t('progress', { a: done, n: vis }));
+    var fe = $('form-errors');
+    fe.textContent = '';
+    formErrors.forEach(function (x) { fe.appendChild(el('p', { text: errText(x) })); });
+    fe.hidden = !formErrors.length;
+  }
+
+  // Reset DOM inputs of questions whose answers were dropped.
+  function syncHiddenInputs() {
+    allQuestions().forEach(function (q) {
+      if (visible(q) || answers[q.id] != null || !qNodes[q.id]) return;
+      each(qNodes[q.id].querySelectorAll('input,textarea'), function (i) {
+        if (i.type === 'radio' || i.type === 'checkbox') i.checked = false; else if (document.activeElement !== i) i.value = '';
+      });
+    });
+  }
+
+  // ---------- input handling ----------
+  function onInput(ev) {
+    var i = ev.target, id = i.name, q = byId[id];
+    if (!q) return;
+    if (q.type === 'multiple') {
+      var boxes = qNodes[id].querySelectorAll('input[type=checkbox]');
+      if (i.checked) {
+        var excl = i.getAttribute('data-exclusive') === 'true';
+        each(boxes, function (b) {
+          if (b !== i && (excl || b.getAttribute('data-exclusive') === 'true')) b.checked = false;
+        });
+      }
+      var vals = [];
+      each(boxes, function (b) { if (b.checked) vals.push(b.value); });
+      if (vals.length) answers[id] = vals; else delete answers[id];
+    } else if (q.type === 'single') {
+      answers[id] = i.value;
+    } else if (q.type === 'scale') {
+      var n = Number(i.value);
+      answers[id] = isFinite(n) ? n : i.value;
+    } else if (q.type === 'number') {
+      var raw = String(i.value).trim().replace(',', '.');
+      delete bad[id];
+      if (raw === '') {
+        delete answers[id];
+        if (i.validity && i.validity.badInput) bad[id] = true;
+      } else if (isFinite(Number(raw))) answers[id] = Number(raw);
+      else { delete answers[id]; bad[id] = true; }
+    } else {
+      if (i.value !== '') answers[id] = i.value; else delete answers[id];
+      var c = $('q-' + id + '-count');
+      if (c) c.textContent = t('chars', { n: i.value.length, max: q.max_length || 1000 });
+    }
+    // clear this question's error once it is fixed
+    if (errors[id] && !checkOne(q)) delete errors[id];
+    if (pruneHidden()) syncHiddenInputs();
+    if (!$('submit-msg').hidden && !Object.keys(errors).length) $('submit-msg').hidden = true;
+    refresh();
+    saveDraft();
+  }
+
+  function saveDraft() {
+    if (!def) return;
+    store.set(K.draft, { v: def.questionnaire_version, sid: sid, started: started, saved: Date.now(), answers: answers });
+  }
+
+  // ---------- submission ----------
+  function buildBody() {
+    var body = {
+      token: token, submission_id: sid, questionnaire_version: def.questionnaire_version,
+      modules: def.modules || [], answers: {}
+    };
+    (def.questions || []).forEach(function (q) { var v = value(q); if (v !== undefined) body.answers[q.id] = v; });
+    (def.profile || []).forEach(function (q) { var v = value(q); if (v !== undefined) body[q.id] = v; });
+    body.duration_ms = Math.max(0, Date.now() - started);
+    body.lang = lang;
+    if (receipt) body.receipt = receipt;
+    return body;
+  }
+  function value(q) {
+    if (!visible(q) || !isAnswered(q) || bad[q.id]) return undefined;
+    var a = answers[q.id];
+    if (q.type === 'text') return String(a).trim();
+    if (q.type === 'multiple') return a.slice();
+    if (q.type === 'scale' || q.type === 'number') { var n = Number(a); return isFinite(n) ? n : undefined; }
+    return String(a);
+  }
+
+  function onSubmit(ev) {
+    ev.preventDefault();
+    if (inFlight) return;
+    errors = {}; formErrors = [];
+    var first = null, count = 0;
+    allQuestions().forEach(function (q) {
+      var e = checkOne(q);
+      if (e) { errors[q.id] = e; count++; if (!first) first = q.id; }
+    });
+    refresh();
+    var sm = $('submit-msg');
+    if (count) {
+      sm.textContent = t('errSummary', { n: count }); sm.hidden = false;
+      focusQuestion(first);
+      return;
+    }
+    sm.hidden = true;
+    var pending = { body: buildBody(), created: Date.now() };
+    store.set(K.pending, pending);
+    attempt = 0;
+    send();
+  }
+
+  function focusQuestion(id) {
+    var n = qNodes[id];
+    if (!n) return;
+    try { n.scrollIntoView({ block: 'start', behavior: 'smooth' }); } catch (e) { n.scrollIntoView(true); }
+    var i = n.querySelector('input,textarea');
+    if (i) setTimeout(function () { try { i.focus({ preventScroll: true }); } catch (e) { i.focus(); } }, 350);
+  }
+
+  var sendingState = 'first'; // first | retry | offline
+  function updateSending() {
+    $('sending-title').textContent = t(sendingState === 'first' ? 'sendingTitle' : 'resendTitle');
+    $('sending-text').textContent = t(sendingState === 'first' ? 'sendingText' : (sendingState === 'offline' ? 'offlineText' : 'resendText'));
+    $('retry-now').hidden = sendingState === 'first';
+  }
+
+  function send() {
+    var pending = store.get(K.pending);
+    if (!pending || !pending.body) return;
+    clearTimeout(retryTimer); retryTimer = null;
+    inFlight = true;
+    setStatus(null);
+    sendingState = attempt ? 'retry' : 'first';
+    if (view !== 'sending') show('sending');
+    updateSending();
+    $('retry-now').disabled = true;
+    fetch('/api/v1/responses', {
+      method: 'POST', headers: { 'Content-Type': 'application/json', 'Accept': 'application/json' },
+      body: JSON.stringify(pending.body), credentials: 'same-origin', cache: 'no-store'
+    }).then(function (r) {
+      return r.text().then(function (txt) {
+        var j = null; try { j = txt ? JSON.parse(txt) : null; } catch (e) { j = null; }
+        return { status: r.status, json: j };
+      });
+    }).then(function (res) {
+      inFlight = false; $('retry-now').disabled = false;
+      var s = res.status;
+      if (s === 200 || s === 201) return done();
+      if (s >= 500 || s === 408 || s === 0) return scheduleRetry();
+      // a definite answer: the pending copy is no longer needed
+      store.del(K.pending);
+      backToForm(pending.body);
+      if (s === 400 && res.json && Array.isArray(res.json.errors)) return showServerErrors(res.json.errors);
+      var m = res.json && res.json.error ? { vi: res.json.error.message, en: res.json.error.message_en } : null;
+      if (s === 429) setStatus({ key: 'tooMany' }, 'warn');
+      else if (s === 409) setStatus(m && (m.vi || m.en) ? m : { key: 'receiptUsed' }, 'error');
+      else setStatus(m && (m.vi || m.en) ? m : { key: 'failed' }, 'error');
+      scrollTop();
+    }).catch(function () {
+      inFlight = false; $('retry-now').disabled = false;
+      scheduleRetry();
+    });
+  }
+
+  function scheduleRetry() {
+    sendingState = navigator.onLine === false ? 'offline' : 'retry';
+    if (view !== 'sending') show('sending');
+    updateSending();
+    var secs = BACKOFF[Math.min(attempt, BACKOFF.length - 1)];
+    attempt++;
+    clearTimeout(retryTimer);
+    retryTimer = setTimeout(send, secs * 1000);
+  }
+
+  function done() {
+    clearTimeout(retryTimer); retryTimer = null;
+    store.del(K.pending); store.del(K.draft); restoredBody = null;
+    answers = {}; bad = {}; errors = {}; formErrors = [];
+    setStatus(null);
+    show('thank-you');
+    scrollTop();
+    try { $('thank-you').focus(); } catch (e) { /* ignore */ }
+  }
+
+  // Restore the form (after a definite server answer) with the answers that were sent.
+  function backToForm(body) {
+    if (body && !Object.keys(answers).length) restoreFromBody(body);
+    if (!def) { loadForm(); return; }
+    renderQuestions();
+    show('form-view');
+  }
+  function restoreFromBody(body) {
+    answers = {};
+    if (body.submission_id) sid = body.submission_id;
+    if (body.duration_ms != null) started = Date.now() - body.duration_ms;
+    Object.keys(body.answers || {}).forEach(function (k) { answers[k] = body.answers[k]; });
+    (def ? def.profile || [] : []).forEach(function (q) { if (body[q.id] != null) answers[q.id] = body[q.id]; });
+    restoredBody = def ? null : body;
+  }
+  var restoredBody = null;
+
+  function showServerErrors(list) {
+    errors = {}; formErrors = [];
+    var first = null;
+    list.forEach(function (e) {
+      var f = String(e.field || '');
+      var m = { vi: e.message_vi || e.message, en: e.message_en || e.message };
+      var id = f.indexOf('answers.') === 0 ? f.slice(8).split(/[.\[]/)[0] : f.split(/[.\[]/)[0];
+      if (id && qNodes[id] && !qNodes[id].hidden) {
+        errors[id] = m;
+        if (!first) first = id;
+      } else formErrors.push(m);
+    });
+    refresh();
+    var sm = $('submit-msg'); sm.textContent = t('errServer'); sm.hidden = false;
+    if (formErrors.length) { scrollTop(); $('form-errors').focus(); } else if (first) focusQuestion(first);
+  }
+
+  function scrollTop() { try { window.scrollTo(0, 0); } catch (e) { /* ignore */ } }
+
+  function newResponse() {
+    answers = {}; bad = {}; errors = {}; formErrors = [];
+    sid = uuid(); started = Date.now();
+    store.del(K.draft);
+    if (receipt) { // a receipt code is for one visit only
+      receipt = null;
+      try { history.replaceState(null, '', location.pathname + location.search.replace(/([?&])r=[^&]*&?/, '$1').replace(/[?&]$/, '')); } catch (e) { /* ignore */ }
+    }
+    $('submit-msg').hidden = true;
+    setStatus(null);
+    renderQuestions();
+    show('form-view');
+    scrollTop();
+    var f = document.querySelector('#questions input, #questions textarea');
+    if (f) try { f.focus({ preventScroll: true }); } catch (e) { f.focus(); }
+  }
+
+  // ---------- loading ----------
+  function setDef(d) {
+    def = d;
+    byId = {};
+    allQuestions().forEach(function (q) { byId[q.id] = q; });
+  }
+
+  function loadForm() {
+    var hasPending = !!store.get(K.pending);
+    if (!hasPending && view !== 'loading') show('loading');
+    if (!token) { showNotFound(null); return; }
+    fetch('/api/v1/forms/' + encodeURIComponent(token), { headers: { 'Accept': 'application/json' }, credentials: 'same-origin', cache: 'no-store' })
+      .then(function (r) {
+        return r.text().then(function (txt) {
+          var j = null; try { j = txt ? JSON.parse(txt) : null; } catch (e) { j = null; }
+          return { status: r.status, json: j };
+        });
+      })
+      .then(function (res) {
+        if (res.status === 404 || res.status === 410) {
+          if (store.get(K.pending)) return; // still try to deliver what was already filled in
+          return showNotFound(res.json && res.json.error);
+        }
+        if (res.status !== 200 || !res.json || !Array.isArray(res.json.questions)) throw new Error('bad status ' + res.status);
+        setDef(res.json);
+        if (restoredBody) restoreFromBody(restoredBody);
+        else if (!store.get(K.pending)) restoreDraft();
+        applyLang();
+        if (view === 'loading' || view === 'load-error' || (view === 'form-view')) show('form-view');
+      })
+      .catch(function () {
+        if (store.get(K.pending) && view === 'sending') return; // sending screen stays
+        show('load-error');
+        applyLang();
+      });
+  }
+
+  function restoreDraft() {
+    var d = store.get(K.draft);
+    if (d && d.v === def.questionnaire_version && d.saved && Date.now() - d.saved < DRAFT_TTL && d.answers) {
+      sid = d.sid || sid; started = d.started || started;
+      answers = {};
+      Object.keys(d.answers).forEach(function (k) { if (byId[k]) answers[k] = d.answers[k]; });
+      pruneHidden();
+      if (Object.keys(answers).length) setStatus({ key: 'restored' }, 'info');
+    }
+    if (!sid) sid = uuid();
+  }
+
+  function showNotFound(err) {
+    if (err && err.message) $('not-found-vi').textContent = err.message;
+    if (err && err.message_en) $('not-found-en').textContent = err.message_en;
+    show('not-found');
+    $('lang-toggle').hidden = true;
+    document.documentElement.lang = 'vi';
+  }
+
+  // ---------- wiring ----------
+  function init() {
+    $('lang-toggle').addEventListener('click', function () {
+      lang = lang === 'vi' ? 'en' : 'vi';
+      store.set(K.lang, lang);
+      applyLang();
+    });
+    var form = $('form');
+    form.addEventListener('change', onInput);
+    form.addEventListener('input', function (e) { if (e.target.tagName === 'TEXTAREA' || e.target.type === 'number') onInput(e); });
+    form.addEventListener('submit', onSubmit);
+    $('retry-load').addEventListener('click', function () { show('loading'); loadForm(); });
+    $('retry-now').addEventListener('click', function () { attempt = 0; send(); });
+    $('new-response').addEventListener('click', newResponse);
+    window.addEventListener('online', function () {
+      if (store.get(K.pending) && !inFlight) { attempt = 0; send(); } else if (view === 'load-error') loadForm();
+    });
+    window.addEventListener('offline', function () { if (view === 'sending' && !inFlight) { sendingState = 'offline'; updateSending(); } });
+
+    applyLang();
+    var pending = store.get(K.pending);
+    if (pending && pending.body) {
+      restoredBody = pending.body;
+      sid = pending.body.submission_id;
+      if (pending.body.receipt) receipt = pending.body.receipt;
+      attempt = 1;
+      sendingState = 'retry';
+      show('sending');
+      $('lang-toggle').hidden = false;
+      send();
+    }
+    loadForm();
+  }
+
+  if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', init); else init();
+})();

@@ -1,0 +1,343 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
+
+	"github.com/papi-hcmc/papi/survey"
+)
+
+// Aggregates are kept at two grains, per centre and indicator: by day and by
+// month. A period query reads whole months from the month rows and only the
+// ragged edges from the day rows, so reading a year costs about the same
+// whether the city stored ten thousand responses or a million.
+const (
+	grainDay   = "d"
+	grainMonth = "m"
+	// responsesIndicator is the pseudo-indicator counting responses.
+	responsesIndicator = "_responses"
+)
+
+type aggregateRow struct {
+	Grain       string `gorm:"primaryKey;size:1"`
+	Period      string `gorm:"primaryKey;size:10"`
+	CentreID    uint   `gorm:"primaryKey;autoIncrement:false"`
+	Indicator   string `gorm:"primaryKey;size:16"`
+	Verified    bool   `gorm:"primaryKey"`
+	CommuneCode string `gorm:"not null;size:5;index"`
+	N           int64  `gorm:"not null"`
+	Sum         float64
+	SumSq       float64
+}
+
+func (aggregateRow) TableName() string { return "aggregates" }
+
+type histogramRow struct {
+	Grain       string  `gorm:"primaryKey;size:1"`
+	Period      string  `gorm:"primaryKey;size:10"`
+	CentreID    uint    `gorm:"primaryKey;autoIncrement:false"`
+	Indicator   string  `gorm:"primaryKey;size:16"`
+	Verified    bool    `gorm:"primaryKey"`
+	Value       float64 `gorm:"primaryKey"`
+	CommuneCode string  `gorm:"not null;size:5;index"`
+	Count       int64   `gorm:"not null"`
+}
+
+func (histogramRow) TableName() string { return "histograms" }
+
+// addToAggregates adds (sign +1) or removes (sign -1) one response's
+// observations from the running aggregates, inside the caller's transaction.
+func addToAggregates(tx *gorm.DB, cat *survey.Catalogue, r *responseRow, v survey.Visit, sign int64) error {
+	obs := cat.Observe(v)
+	month := r.Day[:7]
+	s := float64(sign)
+	aggs := make([]aggregateRow, 0, 2*(len(obs)+1))
+	var hist []histogramRow
+	for _, grain := range []struct{ g, p string }{{grainDay, r.Day}, {grainMonth, month}} {
+		base := aggregateRow{Grain: grain.g, Period: grain.p, CentreID: r.CentreID, Verified: r.Verified, CommuneCode: r.CommuneCode}
+		row := base
+		row.Indicator, row.N = responsesIndicator, sign
+		aggs = append(aggs, row)
+		for _, o := range obs {
+			row := base
+			row.Indicator, row.N, row.Sum, row.SumSq = o.Indicator, sign, s*o.X, s*o.X*o.X
+			aggs = append(aggs, row)
+			if ind, _ := cat.Indicator(o.Indicator); ind.Kind == survey.KindMedian {
+				hist = append(hist, histogramRow{Grain: grain.g, Period: grain.p, CentreID: r.CentreID, Indicator: o.Indicator,
+					Verified: r.Verified, Value: o.X, CommuneCode: r.CommuneCode, Count: sign})
+			}
+		}
+	}
+	err := tx.Clauses(clause.OnConflict{
+		Columns: []clause.Column{{Name: "grain"}, {Name: "period"}, {Name: "centre_id"}, {Name: "indicator"}, {Name: "verified"}},
+		DoUpdates: clause.Set{
+			{Column: clause.Column{Name: "n"}, Value: gorm.Expr("aggregates.n + excluded.n")},
+			{Column: clause.Column{Name: "sum"}, Value: gorm.Expr("aggregates.sum + excluded.sum")},
+			{Column: clause.Column{Name: "sum_sq"}, Value: gorm.Expr("aggregates.sum_sq + excluded.sum_sq")},
+		},
+	}).Create(&aggs).Error
+	if err != nil || len(hist) == 0 {
+		return err
+	}
+	return tx.Clauses(clause.OnConflict{
+		Columns: []clause.Column{{Name: "grain"}, {Name: "period"}, {Name: "centre_id"}, {Name: "indicator"}, {Name: "verified"}, {Name: "value"}},
+		DoUpdates: clause.Set{
+			{Column: clause.Column{Name: "count"}, Value: gorm.Expr("histograms.count + excluded.count")},
+		},
+	}).Create(&hist).Error
+}
+
+// Filter selects the responses a summary is computed from.
+type Filter struct {
+	From, To string // inclusive local days, "YYYY-MM-DD"
+	// Communes limits to these communes; empty means the whole city.
+	Communes []string
+	// CentreID limits to one centre when non-zero.
+	CentreID uint
+	// VerifiedOnly keeps only responses that carried a valid receipt.
+	VerifiedOnly bool
+}
+
+// Tallies are indicator tallies (plus survey responses count) per commune.
+type Tallies struct {
+	Responses map[string]int64
+	Verified  map[string]int64
+	ByCommune map[string]map[string]survey.Tally
+}
+
+// periodClause returns the WHERE fragment that covers [from, to] with whole
+// months and day-level edges.
+func periodClause(from, to string) (string, []any, error) {
+	f, err := time.Parse(survey.DateLayout, from)
+	if err != nil {
+		return "", nil, survey.Invalid("from", "Ngày bắt đầu phải có dạng YYYY-MM-DD.", "from must be a date YYYY-MM-DD.")
+	}
+	t, err := time.Parse(survey.DateLayout, to)
+	if err != nil {
+		return "", nil, survey.Invalid("to", "Ngày kết thúc phải có dạng YYYY-MM-DD.", "to must be a date YYYY-MM-DD.")
+	}
+	if t.Before(f) {
+		return "", nil, survey.Invalid("to", "Ngày kết thúc phải sau ngày bắt đầu.", "to must not be before from.")
+	}
+	// First whole month: the month of from if from is its first day, else
+	// the next one. Last whole month: the month of to if to is its last day.
+	firstMonth := time.Date(f.Year(), f.Month(), 1, 0, 0, 0, 0, time.UTC)
+	if f.Day() != 1 {
+		firstMonth = firstMonth.AddDate(0, 1, 0)
+	}
+	lastMonth := time.Date(t.Year(), t.Month(), 1, 0, 0, 0, 0, time.UTC)
+	if t.AddDate(0, 0, 1).Month() == t.Month() {
+		lastMonth = lastMonth.AddDate(0, -1, 0)
+	}
+	if lastMonth.Before(firstMonth) {
+		return "(grain = ? AND period >= ? AND period <= ?)", []any{grainDay, from, to}, nil
+	}
+	// Days before the first whole month and after the last one.
+	headEnd := firstMonth.AddDate(0, 0, -1).Format(survey.DateLayout)
+	tailStart := lastMonth.AddDate(0, 1, 0).Format(survey.DateLayout)
+	return "((grain = ? AND period >= ? AND period <= ?) OR (grain = ? AND period >= ? AND period <= ?) OR (grain = ? AND period >= ? AND period <= ?))",
+		[]any{grainMonth, firstMonth.Format("2006-01"), lastMonth.Format("2006-01"),
+			grainDay, from, headEnd,
+			grainDay, tailStart, to}, nil
+}
+
+// Tallies sums the aggregates over a period, per commune and indicator.
+func (s *Store) Tallies(ctx context.Context, f Filter) (Tallies, error) {
+	where, args, err := periodClause(f.From, f.To)
+	if err != nil {
+		return Tallies{}, err
+	}
+	scope := func(q *gorm.DB) *gorm.DB {
+		q = q.Where(where, args...)
+		if len(f.Communes) > 0 {
+			q = q.Where("commune_code IN ?", f.Communes)
+		}
+		if f.CentreID != 0 {
+			q = q.Where("centre_id = ?", f.CentreID)
+		}
+		if f.VerifiedOnly {
+			q = q.Where("verified = ?", true)
+		}
+		return q
+	}
+	out := Tallies{Responses: map[string]int64{}, Verified: map[string]int64{}, ByCommune: map[string]map[string]survey.Tally{}}
+	var sums []struct {
+		CommuneCode string
+		Indicator   string
+		Verified    bool
+		N           int64
+		Sum         float64
+		SumSq       float64
+	}
+	err = scope(s.read.WithContext(ctx).Model(&aggregateRow{})).
+		Select("commune_code, indicator, verified, SUM(n) AS n, SUM(sum) AS sum, SUM(sum_sq) AS sum_sq").
+		Group("commune_code, indicator, verified").Scan(&sums).Error
+	if err != nil {
+		return Tallies{}, fmt.Errorf("read aggregates: %w", err)
+	}
+	for _, r := range sums {
+		if r.Indicator == responsesIndicator {
+			out.Responses[r.CommuneCode] += r.N
+			if r.Verified {
+				out.Verified[r.CommuneCode] += r.N
+			}
+			continue
+		}
+		m := out.ByCommune[r.CommuneCode]
+		if m == nil {
+			m = map[string]survey.Tally{}
+			out.ByCommune[r.CommuneCode] = m
+		}
+		t := m[r.Indicator]
+		t.Merge(survey.Tally{N: float64(r.N), Sum: r.Sum, SumSq: r.SumSq})
+		m[r.Indicator] = t
+	}
+	var hist []struct {
+		CommuneCode string
+		Indicator   string
+		Value       float64
+		Count       int64
+	}
+	err = scope(s.read.WithContext(ctx).Model(&histogramRow{})).
+		Select("commune_code, indicator, value, SUM(count) AS count").
+		Group("commune_code, indicator, value").Scan(&hist).Error
+	if err != nil {
+		return Tallies{}, fmt.Errorf("read histograms: %w", err)
+	}
+	for _, h := range hist {
+		if h.Count == 0 {
+			continue
+		}
+		t := out.ByCommune[h.CommuneCode][h.Indicator]
+		if t.Hist == nil {
+			t.Hist = map[float64]float64{}
+		}
+		t.Hist[h.Value] += float64(h.Count)
+		out.ByCommune[h.CommuneCode][h.Indicator] = t
+	}
+	return out, nil
+}
+
+// Combined merges per-commune tallies into one set (a former province or
+// the whole city).
+func (t Tallies) Combined() (responses, verified int64, tallies map[string]survey.Tally) {
+	tallies = map[string]survey.Tally{}
+	for c, n := range t.Responses {
+		responses += n
+		verified += t.Verified[c]
+	}
+	for _, m := range t.ByCommune {
+		for id, tl := range m {
+			x := tallies[id]
+			x.Merge(tl)
+			tallies[id] = x
+		}
+	}
+	return responses, verified, tallies
+}
+
+// RecomputeReport says what papi recompute found.
+type RecomputeReport struct {
+	Responses  int64 `json:"responses"`
+	Counted    int64 `json:"counted"`
+	Mismatches int   `json:"mismatches"`
+}
+
+// Recompute rebuilds the aggregates from the raw responses, the source of
+// truth, in one transaction, and reports how many aggregate rows differed
+// from the rebuilt ones before replacing them.
+func (s *Store) Recompute(ctx context.Context) (RecomputeReport, error) {
+	var rep RecomputeReport
+	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		var before []aggregateRow
+		if err := tx.Where("n <> 0").Find(&before).Error; err != nil {
+			return err
+		}
+		if err := tx.Where("1 = 1").Delete(&aggregateRow{}).Error; err != nil {
+			return err
+		}
+		if err := tx.Where("1 = 1").Delete(&histogramRow{}).Error; err != nil {
+			return err
+		}
+		// Pages by id: one SQLite connection cannot read and write at once,
+		// and a million responses should not sit in memory together.
+		var last uint64
+		for {
+			var page []responseRow
+			if err := tx.Where("id > ?", last).Order("id").Limit(2000).Find(&page).Error; err != nil {
+				return err
+			}
+			if len(page) == 0 {
+				break
+			}
+			for i := range page {
+				r := &page[i]
+				last = r.ID
+				rep.Responses++
+				if r.Status != StatusCounted {
+					continue
+				}
+				cat, ok := s.catalogues[r.QuestionnaireVersion]
+				if !ok {
+					return fmt.Errorf("response %d uses questionnaire %s, which this build does not know", r.ID, r.QuestionnaireVersion)
+				}
+				ans, err := survey.ParseAnswers([]byte(r.Answers))
+				if err != nil {
+					return fmt.Errorf("response %d: %w", r.ID, err)
+				}
+				if err := addToAggregates(tx, cat, r, survey.Visit{Modules: splitList(r.Modules), Answers: ans}, +1); err != nil {
+					return err
+				}
+				rep.Counted++
+			}
+		}
+		var after []aggregateRow
+		if err := tx.Where("n <> 0").Find(&after).Error; err != nil {
+			return err
+		}
+		rep.Mismatches = diffAggregates(before, after)
+		return nil
+	})
+	return rep, err
+}
+
+func diffAggregates(a, b []aggregateRow) int {
+	type key struct {
+		g, p, ind string
+		c         uint
+		v         bool
+	}
+	m := map[key]aggregateRow{}
+	for _, r := range a {
+		m[key{r.Grain, r.Period, r.Indicator, r.CentreID, r.Verified}] = r
+	}
+	diff := 0
+	for _, r := range b {
+		k := key{r.Grain, r.Period, r.Indicator, r.CentreID, r.Verified}
+		o, ok := m[k]
+		delete(m, k)
+		if !ok || o.N != r.N || !nearlyEqual(o.Sum, r.Sum) || !nearlyEqual(o.SumSq, r.SumSq) {
+			diff++
+		}
+	}
+	return diff + len(m)
+}
+
+func nearlyEqual(a, b float64) bool {
+	d := a - b
+	if d < 0 {
+		d = -d
+	}
+	return d < 1e-6*(1+abs(a))
+}
+
+func abs(x float64) float64 {
+	if x < 0 {
+		return -x
+	}
+	return x
+}

@@ -1,0 +1,62 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"gorm.io/gorm"
+)
+
+// migration is one numbered schema step, applied once, in its own
+// transaction, and recorded in schema_migrations.
+type migration struct {
+	version int
+	name    string
+	up      func(tx *gorm.DB) error
+}
+
+type schemaMigration struct {
+	Version   int `gorm:"primaryKey;autoIncrement:false"`
+	Name      string
+	AppliedAt time.Time
+}
+
+var migrations = []migration{
+	{1, "initial schema", func(tx *gorm.DB) error {
+		return tx.AutoMigrate(&communeRow{}, &centreRow{}, &responseRow{}, &userRow{}, &sessionRow{}, &receiptRow{}, &auditRow{})
+	}},
+	{2, "running aggregates", func(tx *gorm.DB) error {
+		return tx.AutoMigrate(&aggregateRow{}, &histogramRow{})
+	}},
+}
+
+func (s *Store) migrate(ctx context.Context) error {
+	db := s.db.WithContext(ctx)
+	if err := db.AutoMigrate(&schemaMigration{}); err != nil {
+		return fmt.Errorf("create schema_migrations: %w", err)
+	}
+	var done []int
+	if err := db.Model(&schemaMigration{}).Pluck("version", &done).Error; err != nil {
+		return fmt.Errorf("read schema_migrations: %w", err)
+	}
+	applied := map[int]bool{}
+	for _, v := range done {
+		applied[v] = true
+	}
+	for _, m := range migrations {
+		if applied[m.version] {
+			continue
+		}
+		err := db.Transaction(func(tx *gorm.DB) error {
+			if err := m.up(tx); err != nil {
+				return err
+			}
+			return tx.Create(&schemaMigration{Version: m.version, Name: m.name, AppliedAt: s.now().UTC()}).Error
+		})
+		if err != nil {
+			return fmt.Errorf("migration %d (%s): %w", m.version, m.name, err)
+		}
+	}
+	return nil
+}

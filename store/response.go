@@ -1,0 +1,267 @@
+package store
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"strings"
+	"time"
+
+	"gorm.io/gorm"
+
+	"github.com/papi-hcmc/papi/survey"
+)
+
+// Response statuses. Only counted responses feed the aggregates; flagged and
+// quarantined ones are kept, never deleted, and can be released by an admin.
+const (
+	StatusCounted     = "counted"
+	StatusFlagged     = "flagged"
+	StatusQuarantined = "quarantined"
+)
+
+type responseRow struct {
+	ID uint64 `gorm:"primaryKey"`
+	// SubmissionID is chosen by the resident's browser; a retry of the same
+	// submission carries the same id and is stored once.
+	SubmissionID         string `gorm:"not null;uniqueIndex;size:64"`
+	CentreID             uint   `gorm:"not null;index:idx_responses_centre_created,priority:1"`
+	CommuneCode          string `gorm:"not null;size:5;index:idx_responses_commune_day,priority:1"`
+	Day                  string `gorm:"not null;size:10;index:idx_responses_commune_day,priority:2"`
+	QuestionnaireVersion string `gorm:"not null;size:32"`
+	Modules              string `gorm:"not null"`
+	Answers              string `gorm:"not null"`
+	Sex                  string `gorm:"size:16"`
+	AgeGroup             string `gorm:"size:16"`
+	Lang                 string `gorm:"size:8"`
+	DurationMS           int64
+	Verified             bool   `gorm:"not null"`
+	Status               string `gorm:"not null;size:16;index"`
+	Flags                string
+	CreatedAt            time.Time `gorm:"not null;index:idx_responses_centre_created,priority:2"`
+}
+
+func (responseRow) TableName() string { return "responses" }
+
+// NewResponse is a validated visit ready to store. It carries no name, phone
+// number or IP address: residents are anonymous.
+type NewResponse struct {
+	SubmissionID string
+	Centre       Centre
+	Version      string
+	Visit        survey.Visit
+	Lang         string
+	DurationMS   int64
+	// Receipt is a one-time code from a finished procedure; a valid one
+	// makes the response verified.
+	Receipt string
+	// Flags name the anomaly checks the response tripped; a flagged
+	// response is stored but not counted.
+	Flags []string
+	// At backdates a synthetic response (papi demo); zero means now.
+	At time.Time
+}
+
+// Response is a stored response.
+type Response struct {
+	ID                   uint64         `json:"id"`
+	SubmissionID         string         `json:"submission_id"`
+	CentreID             uint           `json:"centre_id"`
+	CommuneCode          string         `json:"commune_code"`
+	Day                  string         `json:"day"`
+	QuestionnaireVersion string         `json:"questionnaire_version"`
+	Modules              []string       `json:"modules"`
+	Answers              survey.Answers `json:"answers"`
+	Sex                  string         `json:"sex,omitempty"`
+	AgeGroup             string         `json:"age_group,omitempty"`
+	DurationMS           int64          `json:"duration_ms,omitempty"`
+	Verified             bool           `json:"verified"`
+	Status               string         `json:"status"`
+	Flags                []string       `json:"flags,omitempty"`
+	CreatedAt            time.Time      `json:"created_at"`
+}
+
+func (r *responseRow) response() (Response, error) {
+	ans, err := survey.ParseAnswers([]byte(r.Answers))
+	if err != nil {
+		return Response{}, err
+	}
+	return Response{
+		ID: r.ID, SubmissionID: r.SubmissionID, CentreID: r.CentreID, CommuneCode: r.CommuneCode, Day: r.Day,
+		QuestionnaireVersion: r.QuestionnaireVersion, Modules: splitList(r.Modules), Answers: ans,
+		Sex: r.Sex, AgeGroup: r.AgeGroup, DurationMS: r.DurationMS, Verified: r.Verified, Status: r.Status,
+		Flags: splitList(r.Flags), CreatedAt: r.CreatedAt,
+	}, nil
+}
+
+func splitList(s string) []string {
+	if s == "" {
+		return nil
+	}
+	return strings.Split(s, ",")
+}
+
+// CreateResponse stores a response once. It returns the id and whether this
+// call stored it: a submission id seen before returns the first id and
+// created false, storing nothing. The response, its receipt and its share of
+// the aggregates are written in one transaction, so a failure leaves nothing.
+func (s *Store) CreateResponse(ctx context.Context, in NewResponse) (id uint64, created bool, err error) {
+	cat, ok := s.catalogues[in.Version]
+	if !ok {
+		return 0, false, survey.Invalid("questionnaire_version", "Phiên bản bảng hỏi không tồn tại.", "Unknown questionnaire version.")
+	}
+	answers, err := json.Marshal(in.Visit.Answers)
+	if err != nil {
+		return 0, false, err
+	}
+	now := s.now().UTC()
+	if !in.At.IsZero() {
+		now = in.At.UTC()
+	}
+	row := responseRow{
+		SubmissionID: in.SubmissionID, CentreID: in.Centre.ID, CommuneCode: in.Centre.CommuneCode,
+		Day: survey.LocalDay(now), QuestionnaireVersion: in.Version, Modules: strings.Join(in.Visit.Modules, ","),
+		Answers: string(answers), Sex: in.Visit.Sex, AgeGroup: in.Visit.AgeGroup, Lang: in.Lang,
+		DurationMS: in.DurationMS, Status: StatusCounted, Flags: strings.Join(in.Flags, ","), CreatedAt: now,
+	}
+	if len(in.Flags) > 0 {
+		row.Status = StatusFlagged
+	}
+	err = s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		var prior responseRow
+		switch err := tx.Select("id").Where("submission_id = ?", in.SubmissionID).Take(&prior).Error; {
+		case err == nil:
+			id = prior.ID
+			return nil
+		case !errors.Is(err, gorm.ErrRecordNotFound):
+			return err
+		}
+		if in.Receipt != "" {
+			if err := consumeReceipt(tx, in.Centre.ID, in.Receipt, now); err != nil {
+				return err
+			}
+			row.Verified = true
+		}
+		if err := tx.Create(&row).Error; err != nil {
+			return err
+		}
+		if row.Status == StatusCounted {
+			if err := addToAggregates(tx, cat, &row, in.Visit, +1); err != nil {
+				return err
+			}
+		}
+		id, created = row.ID, true
+		return nil
+	})
+	if errors.Is(err, gorm.ErrDuplicatedKey) {
+		// Another request stored the same submission between our check and
+		// insert (possible on PostgreSQL): answer with its id.
+		var prior responseRow
+		if e := s.read.WithContext(ctx).Select("id").Where("submission_id = ?", in.SubmissionID).Take(&prior).Error; e == nil {
+			return prior.ID, false, nil
+		}
+	}
+	return id, created, err
+}
+
+// ResponseCount counts stored responses, optionally of one commune.
+func (s *Store) ResponseCount(ctx context.Context, communeCode string) (int64, error) {
+	q := s.read.WithContext(ctx).Model(&responseRow{})
+	if communeCode != "" {
+		q = q.Where("commune_code = ?", communeCode)
+	}
+	var n int64
+	err := q.Count(&n).Error
+	return n, err
+}
+
+// ResponseBySubmission returns the response stored for a submission id.
+func (s *Store) ResponseBySubmission(ctx context.Context, submissionID string) (Response, error) {
+	var r responseRow
+	if err := s.read.WithContext(ctx).Where("submission_id = ?", submissionID).Take(&r).Error; err != nil {
+		return Response{}, translate(err, survey.Text{Vi: "phiếu trả lời", En: "Response"})
+	}
+	return r.response()
+}
+
+// EachResponse streams a commune's responses in a day range (inclusive, both
+// "YYYY-MM-DD"; empty commune means all) in id order without holding them
+// all in memory.
+func (s *Store) EachResponse(ctx context.Context, communeCode, from, to string, fn func(Response) error) error {
+	q := s.read.WithContext(ctx).Model(&responseRow{}).Where("day >= ? AND day <= ?", from, to)
+	if communeCode != "" {
+		q = q.Where("commune_code = ?", communeCode)
+	}
+	rows, err := q.Order("id").Rows()
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var r responseRow
+		if err := s.read.ScanRows(rows, &r); err != nil {
+			return err
+		}
+		resp, err := r.response()
+		if err != nil {
+			return err
+		}
+		if err := fn(resp); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}
+
+type receiptRow struct {
+	// CodeHash is the SHA-256 of the code: a database leak does not reveal
+	// codes that are still unused.
+	CodeHash   string `gorm:"primaryKey;size:64"`
+	CentreID   uint   `gorm:"not null;index"`
+	IssuedBy   string
+	CreatedAt  time.Time
+	UsedAt     *time.Time
+	ResponseID *uint64
+}
+
+func (receiptRow) TableName() string { return "receipts" }
+
+func hashCode(code string) string {
+	sum := sha256.Sum256([]byte(strings.ToLower(strings.TrimSpace(code))))
+	return hex.EncodeToString(sum[:])
+}
+
+// CreateReceipt issues a one-time receipt code for a finished procedure at a
+// centre.
+func (s *Store) CreateReceipt(ctx context.Context, centreID uint, issuedBy string) (string, error) {
+	if _, err := s.Centre(ctx, centreID); err != nil {
+		return "", err
+	}
+	code := newToken()[:16]
+	r := receiptRow{CodeHash: hashCode(code), CentreID: centreID, IssuedBy: issuedBy, CreatedAt: s.now().UTC()}
+	if err := s.db.WithContext(ctx).Create(&r).Error; err != nil {
+		return "", err
+	}
+	return code, nil
+}
+
+// consumeReceipt marks a receipt used, refusing unknown codes, codes of
+// another centre and codes used before.
+func consumeReceipt(tx *gorm.DB, centreID uint, code string, now time.Time) error {
+	res := tx.Model(&receiptRow{}).
+		Where("code_hash = ? AND centre_id = ? AND used_at IS NULL", hashCode(code), centreID).
+		Update("used_at", now)
+	if res.Error != nil {
+		return res.Error
+	}
+	if res.RowsAffected == 1 {
+		return nil
+	}
+	var r receiptRow
+	if err := tx.Where("code_hash = ? AND centre_id = ?", hashCode(code), centreID).Take(&r).Error; err == nil {
+		return survey.Errorf(survey.ECONFLICT, "Mã biên nhận này đã được dùng.", "This receipt code has already been used.")
+	}
+	return survey.Invalid("receipt", "Mã biên nhận không đúng với trung tâm này.", "The receipt code is not valid for this centre.")
+}

@@ -1,0 +1,199 @@
+// Package store persists papi's data with GORM: communes, service centres,
+// responses and their running aggregates, staff accounts, sessions, receipts
+// and the audit log. SQLite (one file, the default) and PostgreSQL behave the
+// same behind it.
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+	"time"
+
+	"gorm.io/driver/postgres"
+	"gorm.io/driver/sqlite"
+	"gorm.io/gorm"
+	"gorm.io/gorm/logger"
+
+	"github.com/papi-hcmc/papi/survey"
+)
+
+// Store is papi's database.
+type Store struct {
+	// db takes writes. On SQLite it has a single connection: SQLite allows
+	// one writer at a time, and queueing writers in Go instead of in SQLite's
+	// busy handler is what keeps concurrent submissions from ever seeing
+	// "database is locked".
+	db *gorm.DB
+	// read serves queries; on SQLite in WAL mode readers never block the
+	// writer, so it has its own pool. On PostgreSQL it is the same as db.
+	read *gorm.DB
+
+	catalogues map[string]*survey.Catalogue
+	current    *survey.Catalogue
+	now        func() time.Time
+	postgres   bool
+	path       string
+}
+
+// Options configure Open.
+type Options struct {
+	// Catalogues are the published questionnaire versions; the last one is
+	// the version residents are asked.
+	Catalogues []*survey.Catalogue
+	// Now is the clock; time.Now when nil.
+	Now func() time.Time
+	// MaxReaders bounds the read pool (default 8).
+	MaxReaders int
+}
+
+// Open connects to dsn, a SQLite file path or a postgres:// URL, and brings
+// the schema up to date.
+func Open(ctx context.Context, dsn string, opt Options) (*Store, error) {
+	if len(opt.Catalogues) == 0 {
+		return nil, errors.New("store.Open: no questionnaire catalogue given")
+	}
+	s := &Store{catalogues: map[string]*survey.Catalogue{}, now: opt.Now}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	for _, c := range opt.Catalogues {
+		s.catalogues[c.Version] = c
+	}
+	s.current = opt.Catalogues[len(opt.Catalogues)-1]
+	if opt.MaxReaders <= 0 {
+		opt.MaxReaders = 8
+	}
+	cfg := &gorm.Config{Logger: logger.Discard, TranslateError: true, NowFunc: func() time.Time { return s.now().UTC() }}
+
+	var err error
+	if strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") {
+		s.postgres = true
+		if s.db, err = gorm.Open(postgres.Open(dsn), cfg); err != nil {
+			return nil, fmt.Errorf("connect to PostgreSQL: %w", err)
+		}
+		sqlDB, _ := s.db.DB()
+		sqlDB.SetMaxOpenConns(16)
+		sqlDB.SetMaxIdleConns(16)
+		sqlDB.SetConnMaxIdleTime(5 * time.Minute)
+		s.read = s.db
+	} else {
+		s.path = dsn
+		if s.db, err = openSQLite(dsn, cfg, 1); err != nil {
+			return nil, err
+		}
+		if s.read, err = openSQLite(dsn, cfg, opt.MaxReaders); err != nil {
+			return nil, err
+		}
+	}
+	if err := s.ping(ctx); err != nil {
+		s.Close()
+		return nil, err
+	}
+	if err := s.migrate(ctx); err != nil {
+		s.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// openSQLite opens one pool on the file. WAL lets readers work while one
+// writer commits; synchronous=NORMAL in WAL mode keeps every committed
+// transaction across a crash of the process (only a power cut can lose the
+// last ones); _txlock=immediate takes the write lock at BEGIN so two
+// transactions never deadlock upgrading a read lock; busy_timeout covers
+// other processes (papi backup, recompute) holding the lock briefly.
+func openSQLite(path string, cfg *gorm.Config, conns int) (*gorm.DB, error) {
+	q := url.Values{}
+	q.Set("_journal_mode", "WAL")
+	q.Set("_synchronous", "NORMAL")
+	q.Set("_busy_timeout", "10000")
+	q.Set("_foreign_keys", "on")
+	q.Set("_txlock", "immediate")
+	dsn := "file:" + path + "?" + q.Encode()
+	db, err := gorm.Open(sqlite.Open(dsn), cfg)
+	if err != nil {
+		return nil, fmt.Errorf("open SQLite database %s: %w", path, err)
+	}
+	sqlDB, _ := db.DB()
+	sqlDB.SetMaxOpenConns(conns)
+	sqlDB.SetMaxIdleConns(conns)
+	sqlDB.SetConnMaxLifetime(0)
+	return db, nil
+}
+
+// Close releases the database connections.
+func (s *Store) Close() error {
+	var errs []error
+	for _, db := range []*gorm.DB{s.db, s.read} {
+		if db == nil {
+			continue
+		}
+		if sqlDB, err := db.DB(); err == nil {
+			errs = append(errs, sqlDB.Close())
+		}
+		if s.read == s.db {
+			break
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func (s *Store) ping(ctx context.Context) error {
+	sqlDB, err := s.db.DB()
+	if err != nil {
+		return err
+	}
+	if err := sqlDB.PingContext(ctx); err != nil {
+		return fmt.Errorf("database does not answer: %w", err)
+	}
+	return nil
+}
+
+// Ping reports whether the database answers a query.
+func (s *Store) Ping(ctx context.Context) error {
+	var one int
+	if err := s.read.WithContext(ctx).Raw("SELECT 1").Scan(&one).Error; err != nil {
+		return fmt.Errorf("database does not answer: %w", err)
+	}
+	return nil
+}
+
+// Postgres reports whether the store runs on PostgreSQL.
+func (s *Store) Postgres() bool { return s.postgres }
+
+// Catalogue returns the questionnaire version residents are asked now.
+func (s *Store) Catalogue() *survey.Catalogue { return s.current }
+
+// CatalogueVersion returns a published questionnaire version.
+func (s *Store) CatalogueVersion(v string) (*survey.Catalogue, bool) {
+	c, ok := s.catalogues[v]
+	return c, ok
+}
+
+// translate turns driver errors into domain errors.
+func translate(err error, what survey.Text) error {
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, gorm.ErrRecordNotFound):
+		return &survey.Error{Code: survey.ENOTFOUND, Message: survey.Text{Vi: "Không tìm thấy " + what.Vi + ".", En: what.En + " not found."}}
+	case errors.Is(err, gorm.ErrDuplicatedKey):
+		return &survey.Error{Code: survey.ECONFLICT, Message: survey.Text{Vi: what.Vi + " đã tồn tại.", En: what.En + " already exists."}}
+	}
+	return err
+}
+
+// Backup writes a consistent copy of the SQLite database to path with
+// VACUUM INTO, which reads one snapshot while the server keeps writing.
+func (s *Store) Backup(ctx context.Context, path string) error {
+	if s.postgres {
+		return errors.New("papi backup copies SQLite files; for PostgreSQL use pg_dump")
+	}
+	if err := s.read.WithContext(ctx).Exec("VACUUM INTO ?", path).Error; err != nil {
+		return fmt.Errorf("back up to %s: %w", path, err)
+	}
+	return nil
+}

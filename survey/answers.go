@@ -1,0 +1,357 @@
+package survey
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"math"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+)
+
+// Answers are a resident's validated answers by question id. A value is a
+// string (single choice, text), a []string (multiple choice, sorted) or a
+// float64 (number, scale).
+type Answers map[string]any
+
+// Submission is what a resident sends for one visit, before validation.
+type Submission struct {
+	// Modules are the modules the form showed; empty means "infer from the
+	// answers" (core plus every module answered).
+	Modules  []string
+	Answers  map[string]json.RawMessage
+	Sex      string
+	AgeGroup string
+}
+
+// Profile values a resident may give, for post-stratification weights.
+var (
+	Sexes     = []Option{{Value: "female", Label: Text{"Nữ", "Female"}}, {Value: "male", Label: Text{"Nam", "Male"}}, {Value: "other", Label: Text{"Khác / Không muốn trả lời", "Other / prefer not to say"}}}
+	AgeGroups = []Option{{Value: "18_29", Label: Text{"18–29 tuổi", "18–29"}}, {Value: "30_39", Label: Text{"30–39 tuổi", "30–39"}}, {Value: "40_49", Label: Text{"40–49 tuổi", "40–49"}}, {Value: "50_59", Label: Text{"50–59 tuổi", "50–59"}}, {Value: "60_plus", Label: Text{"Từ 60 tuổi trở lên", "60 or older"}}}
+)
+
+// FieldError is one problem with one field of a submission, worded for the
+// resident in both languages.
+type FieldError struct {
+	Field   string `json:"field"`
+	Message Text   `json:"message"`
+}
+
+// ValidationError lists every problem found in a submission; nothing of a
+// submission with a ValidationError is stored.
+type ValidationError struct {
+	Errors []FieldError
+}
+
+func (e *ValidationError) Error() string {
+	parts := make([]string, len(e.Errors))
+	for i, fe := range e.Errors {
+		parts[i] = fe.Field + ": " + fe.Message.En
+	}
+	return "invalid submission: " + strings.Join(parts, "; ")
+}
+
+// Invalid returns a ValidationError for a single field.
+func Invalid(field string, vi, en string) *ValidationError {
+	return &ValidationError{Errors: []FieldError{{Field: field, Message: Text{vi, en}}}}
+}
+
+// Visit is a validated submission: the modules shown and the answers given.
+type Visit struct {
+	Modules  []string
+	Answers  Answers
+	Sex      string
+	AgeGroup string
+}
+
+// ValidateSubmission checks a submission against this questionnaire: known
+// modules and questions, answer types and option values, bounds, required
+// answers, and skip logic (no answer to a question its show_if hides). It
+// returns the normalised visit or a *ValidationError listing every problem.
+func (c *Catalogue) ValidateSubmission(sub Submission) (Visit, error) {
+	var errs []FieldError
+	fail := func(field, vi, en string) { errs = append(errs, FieldError{field, Text{vi, en}}) }
+
+	modules, ok := c.modulesFor(sub, fail)
+	answers := Answers{}
+	if ok {
+		for id, raw := range sub.Answers {
+			field := "answers." + id
+			q, known := c.questions[id]
+			if !known {
+				fail(field, "Câu hỏi không có trong bảng hỏi này.", "This question is not part of this questionnaire.")
+				continue
+			}
+			if !modules[q.Module] {
+				fail(field, "Câu hỏi này không được hỏi trong lượt trả lời này.", "This question was not asked in this visit.")
+				continue
+			}
+			v, present, msg := q.decode(raw)
+			if msg != nil {
+				fail(field, msg.Vi, msg.En)
+				continue
+			}
+			if present {
+				answers[id] = v
+			}
+		}
+	}
+	if ok && len(errs) == 0 {
+		for i := range c.Questions {
+			q := &c.Questions[i]
+			field := "answers." + q.ID
+			shown := c.shown(q, modules, answers)
+			_, answered := answers[q.ID]
+			switch {
+			case answered && !shown:
+				fail(field, fmt.Sprintf("Không cần trả lời câu này vì câu trả lời cho câu %q.", q.ShowIf.Question),
+					fmt.Sprintf("This question does not apply given the answer to %q; leave it blank.", q.ShowIf.Question))
+			case !answered && shown && q.Required:
+				fail(field, "Vui lòng trả lời câu hỏi này.", "Please answer this question.")
+			}
+		}
+	}
+	if sub.Sex != "" && !hasOption(Sexes, sub.Sex) {
+		fail("sex", "Giá trị giới tính không hợp lệ.", "Unknown value for sex.")
+	}
+	if sub.AgeGroup != "" && !hasOption(AgeGroups, sub.AgeGroup) {
+		fail("age_group", "Nhóm tuổi không hợp lệ.", "Unknown age group.")
+	}
+	if len(errs) > 0 {
+		sort.SliceStable(errs, func(i, j int) bool { return errs[i].Field < errs[j].Field })
+		return Visit{}, &ValidationError{Errors: errs}
+	}
+	ids := make([]string, 0, len(modules))
+	for m := range modules {
+		ids = append(ids, m)
+	}
+	sort.Strings(ids)
+	return Visit{Modules: ids, Answers: answers, Sex: sub.Sex, AgeGroup: sub.AgeGroup}, nil
+}
+
+// modulesFor resolves the modules of a submission: the ones the form listed,
+// or, when it listed none, core plus the modules of the questions answered.
+func (c *Catalogue) modulesFor(sub Submission, fail func(field, vi, en string)) (map[string]bool, bool) {
+	modules := map[string]bool{CoreModule: true}
+	if len(sub.Modules) == 0 {
+		for id := range sub.Answers {
+			if q, ok := c.questions[id]; ok {
+				modules[q.Module] = true
+			}
+		}
+		return modules, true
+	}
+	ok := true
+	for _, m := range sub.Modules {
+		if _, known := c.modules[m]; !known {
+			fail("modules", fmt.Sprintf("Phần hỏi %q không có trong bảng hỏi này.", m), fmt.Sprintf("Module %q is not part of this questionnaire.", m))
+			ok = false
+			continue
+		}
+		modules[m] = true
+	}
+	return modules, ok
+}
+
+// shown reports whether q was on the form: its module was asked and its
+// show_if (and that of the question it depends on, recursively) holds.
+func (c *Catalogue) shown(q *Question, modules map[string]bool, answers Answers) bool {
+	for depth := 0; depth < len(c.Questions); depth++ {
+		if !modules[q.Module] {
+			return false
+		}
+		if q.ShowIf == nil {
+			return true
+		}
+		if !q.ShowIf.holds(answers) {
+			return false
+		}
+		q = c.questions[q.ShowIf.Question]
+	}
+	return false
+}
+
+// Shown reports whether the question with this id was on a visit's form.
+func (c *Catalogue) Shown(id string, v Visit) bool {
+	q, ok := c.questions[id]
+	if !ok {
+		return false
+	}
+	return c.shown(q, moduleSet(v.Modules), v.Answers)
+}
+
+func moduleSet(ids []string) map[string]bool {
+	m := make(map[string]bool, len(ids)+1)
+	m[CoreModule] = true
+	for _, id := range ids {
+		m[id] = true
+	}
+	return m
+}
+
+// holds reports whether the condition is met by the answers.
+func (cond *Condition) holds(answers Answers) bool {
+	v, ok := answers[cond.Question]
+	if !ok {
+		return false
+	}
+	for _, s := range answerStrings(v) {
+		if contains(cond.In, s) {
+			return true
+		}
+	}
+	return false
+}
+
+// answerStrings gives the values an answer compares by in conditions.
+func answerStrings(v any) []string {
+	switch x := v.(type) {
+	case string:
+		return []string{x}
+	case []string:
+		return x
+	case float64:
+		return []string{strconv.FormatFloat(x, 'f', -1, 64)}
+	}
+	return nil
+}
+
+var (
+	// Long digit runs (phone or ID numbers) and e-mail addresses are removed
+	// from free text: residents are anonymous and the text is shown to staff.
+	phoneLike = regexp.MustCompile(`\+?\d[\d .\-]{7,}\d`)
+	emailLike = regexp.MustCompile(`[^\s@]+@[^\s@]+\.[^\s@]+`)
+)
+
+// redact removes contact details a resident may have typed into free text.
+func redact(s string) string {
+	s = phoneLike.ReplaceAllString(s, "[…]")
+	return emailLike.ReplaceAllString(s, "[…]")
+}
+
+// decode turns one raw JSON answer into its normalised value. present is
+// false for null and for blank text, which count as not answered.
+func (q *Question) decode(raw json.RawMessage) (v any, present bool, msg *Text) {
+	raw = bytes.TrimSpace(raw)
+	if len(raw) == 0 || string(raw) == "null" {
+		return nil, false, nil
+	}
+	switch q.Type {
+	case SingleChoice:
+		var s string
+		if json.Unmarshal(raw, &s) != nil {
+			return nil, false, &Text{"Cần chọn một phương án.", "Choose one option (a string value)."}
+		}
+		if !q.accepts(s) {
+			return nil, false, &Text{fmt.Sprintf("Phương án %q không có trong câu hỏi này.", s), fmt.Sprintf("%q is not one of this question's options.", s)}
+		}
+		return s, true, nil
+	case MultipleChoice:
+		var list []string
+		if json.Unmarshal(raw, &list) != nil {
+			return nil, false, &Text{"Cần một danh sách các phương án đã chọn.", "Send the chosen options as a list of strings."}
+		}
+		if len(list) == 0 {
+			return nil, false, nil
+		}
+		seen := map[string]bool{}
+		exclusive := false
+		for _, s := range list {
+			if !q.accepts(s) {
+				return nil, false, &Text{fmt.Sprintf("Phương án %q không có trong câu hỏi này.", s), fmt.Sprintf("%q is not one of this question's options.", s)}
+			}
+			if seen[s] {
+				return nil, false, &Text{fmt.Sprintf("Phương án %q được chọn hai lần.", s), fmt.Sprintf("%q is chosen twice.", s)}
+			}
+			seen[s] = true
+			for _, o := range q.Options {
+				if o.Value == s && o.Exclusive {
+					exclusive = true
+				}
+			}
+		}
+		if exclusive && len(list) > 1 {
+			return nil, false, &Text{"Phương án “không có” không thể chọn cùng các phương án khác.", "A “none” option cannot be chosen together with other options."}
+		}
+		out := append([]string(nil), list...)
+		sort.Strings(out)
+		return out, true, nil
+	case Number, ScaleQuestion:
+		var n float64
+		if json.Unmarshal(raw, &n) != nil || math.IsNaN(n) || math.IsInf(n, 0) {
+			return nil, false, &Text{"Cần nhập một con số.", "Enter a number."}
+		}
+		if q.Type == ScaleQuestion && n != math.Trunc(n) {
+			return nil, false, &Text{"Cần chọn một mức trên thang điểm.", "Choose a whole point on the scale."}
+		}
+		if (q.Min != nil && n < *q.Min) || (q.Max != nil && n > *q.Max) {
+			return nil, false, &Text{fmt.Sprintf("Giá trị phải từ %s đến %s.", fmtBound(q.Min), fmtBound(q.Max)), fmt.Sprintf("The value must be between %s and %s.", fmtBound(q.Min), fmtBound(q.Max))}
+		}
+		return n, true, nil
+	case ShortText:
+		var s string
+		if json.Unmarshal(raw, &s) != nil {
+			return nil, false, &Text{"Cần nhập văn bản.", "Send text as a string."}
+		}
+		if !utf8.ValidString(s) {
+			return nil, false, &Text{"Văn bản có ký tự không hợp lệ.", "The text is not valid UTF-8."}
+		}
+		s = strings.TrimSpace(s)
+		if s == "" {
+			return nil, false, nil
+		}
+		if n := utf8.RuneCountInString(s); n > q.MaxLength {
+			return nil, false, &Text{fmt.Sprintf("Văn bản dài tối đa %d ký tự (hiện có %d).", q.MaxLength, n), fmt.Sprintf("At most %d characters (got %d).", q.MaxLength, n)}
+		}
+		return redact(s), true, nil
+	}
+	return nil, false, &Text{"Loại câu hỏi không được hỗ trợ.", "Unsupported question type."}
+}
+
+func fmtBound(b *float64) string {
+	if b == nil {
+		return "…"
+	}
+	return strconv.FormatFloat(*b, 'f', -1, 64)
+}
+
+func hasOption(opts []Option, v string) bool {
+	for _, o := range opts {
+		if o.Value == v {
+			return true
+		}
+	}
+	return false
+}
+
+// ParseAnswers re-reads stored answers (JSON written from a validated Visit)
+// into their normalised types; used to rebuild aggregates from raw responses.
+func ParseAnswers(data []byte) (Answers, error) {
+	var raw map[string]any
+	if err := json.Unmarshal(data, &raw); err != nil {
+		return nil, fmt.Errorf("stored answers are not valid JSON: %w", err)
+	}
+	out := make(Answers, len(raw))
+	for id, v := range raw {
+		switch x := v.(type) {
+		case string, float64:
+			out[id] = x
+		case []any:
+			list := make([]string, 0, len(x))
+			for _, e := range x {
+				s, ok := e.(string)
+				if !ok {
+					return nil, fmt.Errorf("stored answer %q holds a non-string choice", id)
+				}
+				list = append(list, s)
+			}
+			out[id] = list
+		default:
+			return nil, fmt.Errorf("stored answer %q has an unexpected type %T", id, v)
+		}
+	}
+	return out, nil
+}

@@ -1,0 +1,553 @@
+// Package survey is papi's domain: the versioned PAPI questionnaire catalogue
+// (dimensions, sub-dimensions, indicators, questions and their rules), the
+// validation of a resident's answers, module rotation and the arithmetic that
+// turns answers into indicator values and scores. It depends on no database,
+// HTTP framework or clock.
+package survey
+
+import (
+	"embed"
+	"encoding/json"
+	"fmt"
+	"io/fs"
+	"path"
+	"sort"
+	"strings"
+)
+
+// Text is a user-facing string in Vietnamese (the default) with its English
+// translation.
+type Text struct {
+	Vi string `json:"vi"`
+	En string `json:"en"`
+}
+
+// In returns the text in lang ("en" or anything else for Vietnamese), falling
+// back to Vietnamese when no translation exists.
+func (t Text) In(lang string) string {
+	if lang == "en" && t.En != "" {
+		return t.En
+	}
+	return t.Vi
+}
+
+// Catalogue is one published version of the questionnaire: the PAPI hierarchy
+// from the appendix of Kế hoạch 105/KH-UBND, the questions residents answer and
+// the rule that turns answers into each indicator. A published version never
+// changes; a revision is a new file with a new version.
+type Catalogue struct {
+	Version    string      `json:"version"`
+	Title      Text        `json:"title"`
+	Source     string      `json:"source"`
+	Published  string      `json:"published"`
+	Modules    []Module    `json:"modules"`
+	Questions  []Question  `json:"questions"`
+	Dimensions []Dimension `json:"dimensions"`
+
+	questions  map[string]*Question
+	indicators map[string]*Indicator
+	modules    map[string]*Module
+}
+
+// Module is a block of questions asked together. The core module is asked at
+// every visit; each visit also gets rotating modules so that, over many
+// visits, every indicator gets respondents without any one resident answering
+// the whole questionnaire (matrix sampling).
+type Module struct {
+	ID       string `json:"id"`
+	Name     Text   `json:"name"`
+	Rotating bool   `json:"rotating"`
+}
+
+// CoreModule is the id of the module every visit answers.
+const CoreModule = "core"
+
+// Dimension is a PAPI dimension (chỉ số nội dung), scored 1 to 10.
+type Dimension struct {
+	ID            string         `json:"id"`
+	Name          Text           `json:"name"`
+	Subdimensions []Subdimension `json:"subdimensions"`
+}
+
+// Subdimension is a PAPI sub-dimension (nội dung thành phần).
+type Subdimension struct {
+	ID         string      `json:"id"`
+	Name       Text        `json:"name"`
+	Indicators []Indicator `json:"indicators"`
+}
+
+// Indicator is one PAPI indicator (chỉ tiêu) with the agencies the plan makes
+// responsible for it and the plan's tasks and solutions for it.
+type Indicator struct {
+	ID       string   `json:"id"`
+	Name     Text     `json:"name"`
+	Kind     Kind     `json:"kind"`
+	Rule     Rule     `json:"rule"`
+	Agencies Agencies `json:"agencies"`
+	Tasks    string   `json:"tasks"`
+}
+
+// Agencies are the bodies the plan assigns to an indicator: who carries out
+// the work (cơ quan thực hiện), who leads and inspects (cơ quan chủ trì; kiểm
+// tra, đôn đốc) and who coordinates (cơ quan phối hợp).
+type Agencies struct {
+	Implementing []string `json:"implementing"`
+	Lead         []string `json:"lead"`
+	Coordinating []string `json:"coordinating"`
+}
+
+// Kind says how an indicator's value is computed from the answers.
+type Kind string
+
+// Indicator kinds.
+const (
+	// KindRatio is the share of applicable respondents whose answer is in
+	// the rule's numerator values (0 to 1).
+	KindRatio Kind = "ratio"
+	// KindMean is the mean of a coded answer: points of a rating, a number,
+	// or the count of checklist items chosen.
+	KindMean Kind = "mean"
+	// KindMedian is the median of a numeric answer, used for money amounts
+	// and other skewed quantities.
+	KindMedian Kind = "median"
+)
+
+// Rule says which answers make up an indicator.
+//
+// For every kind, a respondent counts (is in the denominator) when the rule's
+// question was shown to them, AppliesIf holds, and they answered with a value
+// not listed in Exclude. Then:
+//   - ratio: the respondent adds 1 to the numerator when the answer is one of
+//     Numerator (for multiple choice: when any of them was chosen);
+//   - mean: the respondent's value is Points[answer] for a single choice or
+//     scale with Points, the number itself for a number or scale, or the count
+//     of Count values chosen for a multiple choice;
+//   - median: the respondent's value is the number answered.
+//
+// Scale gives the theoretical range used to put the indicator on PAPI's 1-10
+// scale and which end is better.
+type Rule struct {
+	Question  string             `json:"question"`
+	Numerator []string           `json:"numerator,omitempty"`
+	AppliesIf *Condition         `json:"applies_if,omitempty"`
+	Exclude   []string           `json:"exclude,omitempty"`
+	Points    map[string]float64 `json:"points,omitempty"`
+	Count     []string           `json:"count,omitempty"`
+	Scale     Scale              `json:"scale"`
+}
+
+// Scale is an indicator's theoretical range: Min maps to 1 and Max to 10 on
+// PAPI's scale when HigherIsBetter, the other way round otherwise.
+type Scale struct {
+	Min            float64 `json:"min"`
+	Max            float64 `json:"max"`
+	HigherIsBetter bool    `json:"higher_is_better"`
+}
+
+// Condition holds when the answer to Question is one of In (for a multiple
+// choice: when any of In was chosen). Numbers compare by their decimal form,
+// so a scale answer of 4 matches "4".
+type Condition struct {
+	Question string   `json:"question"`
+	In       []string `json:"in"`
+}
+
+// QuestionType is the kind of answer a question takes.
+type QuestionType string
+
+// Question types.
+const (
+	SingleChoice   QuestionType = "single"
+	MultipleChoice QuestionType = "multiple"
+	Number         QuestionType = "number"
+	ScaleQuestion  QuestionType = "scale"
+	ShortText      QuestionType = "text"
+)
+
+// Question is one item of the questionnaire.
+type Question struct {
+	ID       string       `json:"id"`
+	Module   string       `json:"module"`
+	Type     QuestionType `json:"type"`
+	Text     Text         `json:"text"`
+	Help     *Text        `json:"help,omitempty"`
+	Options  []Option     `json:"options,omitempty"`
+	Required bool         `json:"required"`
+	ShowIf   *Condition   `json:"show_if,omitempty"`
+	// Min and Max bound number and scale answers.
+	Min *float64 `json:"min,omitempty"`
+	Max *float64 `json:"max,omitempty"`
+	// Unit names what a number counts, e.g. "triệu đồng".
+	Unit *Text `json:"unit,omitempty"`
+	// MaxLength bounds a short text answer, in characters.
+	MaxLength int `json:"max_length,omitempty"`
+}
+
+// Option is one allowed answer of a choice or scale question.
+type Option struct {
+	Value string `json:"value"`
+	Label Text   `json:"label"`
+	// Exclusive options (such as "none of these") cannot be chosen with
+	// others in a multiple choice.
+	Exclusive bool `json:"exclusive,omitempty"`
+}
+
+//go:embed catalogue/*.json
+var catalogueFiles embed.FS
+
+// Catalogues loads and validates every published catalogue version embedded
+// in the binary, oldest first.
+func Catalogues() ([]*Catalogue, error) {
+	return loadCatalogues(catalogueFiles, "catalogue")
+}
+
+func loadCatalogues(fsys fs.FS, dir string) ([]*Catalogue, error) {
+	names, err := fs.Glob(fsys, path.Join(dir, "*.json"))
+	if err != nil {
+		return nil, err
+	}
+	sort.Strings(names)
+	var out []*Catalogue
+	seen := map[string]string{}
+	for _, name := range names {
+		data, err := fs.ReadFile(fsys, name)
+		if err != nil {
+			return nil, err
+		}
+		c, err := ParseCatalogue(data)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", name, err)
+		}
+		if prev, dup := seen[c.Version]; dup {
+			return nil, fmt.Errorf("%s: version %q is already published in %s", name, c.Version, prev)
+		}
+		seen[c.Version] = name
+		out = append(out, c)
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("no catalogue found under %s", dir)
+	}
+	return out, nil
+}
+
+// ParseCatalogue decodes a catalogue file and validates it.
+func ParseCatalogue(data []byte) (*Catalogue, error) {
+	var c Catalogue
+	dec := json.NewDecoder(strings.NewReader(string(data)))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&c); err != nil {
+		return nil, fmt.Errorf("decode catalogue: %w", err)
+	}
+	if err := c.Validate(); err != nil {
+		return nil, err
+	}
+	return &c, nil
+}
+
+// Question returns the question with the given id.
+func (c *Catalogue) Question(id string) (*Question, bool) {
+	q, ok := c.questions[id]
+	return q, ok
+}
+
+// Indicator returns the indicator with the given id.
+func (c *Catalogue) Indicator(id string) (*Indicator, bool) {
+	ind, ok := c.indicators[id]
+	return ind, ok
+}
+
+// Module returns the module with the given id.
+func (c *Catalogue) Module(id string) (*Module, bool) {
+	m, ok := c.modules[id]
+	return m, ok
+}
+
+// Indicators lists every indicator in catalogue order.
+func (c *Catalogue) Indicators() []*Indicator {
+	var out []*Indicator
+	for di := range c.Dimensions {
+		for si := range c.Dimensions[di].Subdimensions {
+			sd := &c.Dimensions[di].Subdimensions[si]
+			for ii := range sd.Indicators {
+				out = append(out, &sd.Indicators[ii])
+			}
+		}
+	}
+	return out
+}
+
+// RotatingModules lists the ids of the modules that rotate between visits.
+func (c *Catalogue) RotatingModules() []string {
+	var out []string
+	for _, m := range c.Modules {
+		if m.Rotating {
+			out = append(out, m.ID)
+		}
+	}
+	return out
+}
+
+// Validate checks that the catalogue is internally consistent: unique ids,
+// every question in a known module with options fitting its type, every
+// show_if and rule pointing at an earlier or existing question and at answer
+// values that question can take, and every indicator with a usable rule and
+// at least one responsible agency. It also builds the look-up indexes.
+func (c *Catalogue) Validate() error {
+	var errs []string
+	bad := func(format string, args ...any) { errs = append(errs, fmt.Sprintf(format, args...)) }
+
+	if c.Version == "" {
+		bad("version is empty")
+	}
+	c.modules = map[string]*Module{}
+	for i := range c.Modules {
+		m := &c.Modules[i]
+		if m.ID == "" || m.Name.Vi == "" {
+			bad("module %d has no id or Vietnamese name", i)
+		}
+		if _, dup := c.modules[m.ID]; dup {
+			bad("module %q is defined twice", m.ID)
+		}
+		c.modules[m.ID] = m
+	}
+	if m, ok := c.modules[CoreModule]; !ok || m.Rotating {
+		bad("a non-rotating %q module is required", CoreModule)
+	}
+
+	c.questions = map[string]*Question{}
+	for i := range c.Questions {
+		q := &c.Questions[i]
+		if q.ID == "" {
+			bad("question %d has no id", i)
+			continue
+		}
+		if _, dup := c.questions[q.ID]; dup {
+			bad("question %q is defined twice", q.ID)
+		}
+		if _, ok := c.modules[q.Module]; !ok {
+			bad("question %q: unknown module %q", q.ID, q.Module)
+		}
+		if q.Text.Vi == "" || q.Text.En == "" {
+			bad("question %q: text needs Vietnamese and English", q.ID)
+		}
+		if q.ShowIf != nil {
+			// show_if may only look back, so the form can be filled top to bottom.
+			c.checkCondition(q.ShowIf, "question "+q.ID+" show_if", bad)
+			if dep, ok := c.questions[q.ShowIf.Question]; ok && dep.Module != q.Module && dep.Module != CoreModule {
+				bad("question %q: show_if refers to %q in another rotating module", q.ID, dep.ID)
+			}
+		}
+		c.checkQuestionShape(q, bad)
+		c.questions[q.ID] = q
+	}
+
+	c.indicators = map[string]*Indicator{}
+	dimIDs := map[string]bool{}
+	subIDs := map[string]bool{}
+	for di, d := range c.Dimensions {
+		if want := fmt.Sprintf("D%d", di+1); d.ID != want {
+			bad("dimension %d has id %q, want %q", di+1, d.ID, want)
+		}
+		if dimIDs[d.ID] {
+			bad("dimension %q is defined twice", d.ID)
+		}
+		dimIDs[d.ID] = true
+		if d.Name.Vi == "" || d.Name.En == "" {
+			bad("dimension %q needs a Vietnamese and an English name", d.ID)
+		}
+		if len(d.Subdimensions) == 0 {
+			bad("dimension %q has no sub-dimensions", d.ID)
+		}
+		for si := range d.Subdimensions {
+			sd := &c.Dimensions[di].Subdimensions[si]
+			if want := fmt.Sprintf("%s.%d", d.ID, si+1); sd.ID != want {
+				bad("sub-dimension %q should have id %q", sd.ID, want)
+			}
+			if subIDs[sd.ID] {
+				bad("sub-dimension %q is defined twice", sd.ID)
+			}
+			subIDs[sd.ID] = true
+			if sd.Name.Vi == "" || sd.Name.En == "" {
+				bad("sub-dimension %q needs a Vietnamese and an English name", sd.ID)
+			}
+			if len(sd.Indicators) == 0 {
+				bad("sub-dimension %q has no indicators", sd.ID)
+			}
+			for ii := range sd.Indicators {
+				ind := &sd.Indicators[ii]
+				if want := fmt.Sprintf("%s.%d", sd.ID, ii+1); ind.ID != want {
+					bad("indicator %q should have id %q", ind.ID, want)
+				}
+				if _, dup := c.indicators[ind.ID]; dup {
+					bad("indicator %q is defined twice", ind.ID)
+				}
+				c.indicators[ind.ID] = ind
+				if ind.Name.Vi == "" || ind.Name.En == "" {
+					bad("indicator %q needs a Vietnamese and an English name", ind.ID)
+				}
+				if len(ind.Agencies.Implementing) == 0 || len(ind.Agencies.Lead) == 0 {
+					bad("indicator %q needs implementing and lead agencies", ind.ID)
+				}
+				c.checkRule(ind, bad)
+			}
+		}
+	}
+	if len(errs) > 0 {
+		if len(errs) > 20 {
+			errs = append(errs[:20], fmt.Sprintf("… and %d more", len(errs)-20))
+		}
+		return fmt.Errorf("catalogue %s is invalid:\n  %s", c.Version, strings.Join(errs, "\n  "))
+	}
+	return nil
+}
+
+func (c *Catalogue) checkQuestionShape(q *Question, bad func(string, ...any)) {
+	switch q.Type {
+	case SingleChoice, MultipleChoice:
+		if len(q.Options) < 2 {
+			bad("question %q: a choice needs at least two options", q.ID)
+		}
+	case ScaleQuestion:
+		if q.Min == nil || q.Max == nil || *q.Min >= *q.Max || *q.Min != float64(int(*q.Min)) || *q.Max != float64(int(*q.Max)) {
+			bad("question %q: a scale needs whole-number min < max", q.ID)
+		}
+	case Number:
+		if q.Min != nil && q.Max != nil && *q.Min > *q.Max {
+			bad("question %q: min is above max", q.ID)
+		}
+	case ShortText:
+		if q.MaxLength <= 0 {
+			bad("question %q: a text question needs max_length", q.ID)
+		}
+	default:
+		bad("question %q: unknown type %q", q.ID, q.Type)
+	}
+	values := map[string]bool{}
+	for _, o := range q.Options {
+		if o.Value == "" || o.Label.Vi == "" || o.Label.En == "" {
+			bad("question %q: every option needs a value and labels in both languages", q.ID)
+		}
+		if values[o.Value] {
+			bad("question %q: option %q is listed twice", q.ID, o.Value)
+		}
+		values[o.Value] = true
+	}
+}
+
+// checkCondition requires the condition to refer to a question defined
+// earlier and to values that question can take.
+func (c *Catalogue) checkCondition(cond *Condition, where string, bad func(string, ...any)) {
+	dep, ok := c.questions[cond.Question]
+	if !ok {
+		bad("%s: question %q is unknown or comes later", where, cond.Question)
+		return
+	}
+	if len(cond.In) == 0 {
+		bad("%s: no values listed", where)
+	}
+	for _, v := range cond.In {
+		if !dep.accepts(v) {
+			bad("%s: %q is not an answer of %q", where, v, dep.ID)
+		}
+	}
+}
+
+func (c *Catalogue) checkRule(ind *Indicator, bad func(string, ...any)) {
+	r := ind.Rule
+	q, ok := c.questions[r.Question]
+	if !ok {
+		bad("indicator %q: rule question %q does not exist", ind.ID, r.Question)
+		return
+	}
+	if r.AppliesIf != nil {
+		c.checkCondition(r.AppliesIf, "indicator "+ind.ID+" applies_if", bad)
+	}
+	for _, v := range r.Exclude {
+		if !q.accepts(v) {
+			bad("indicator %q: excluded value %q is not an answer of %q", ind.ID, v, q.ID)
+		}
+	}
+	if r.Scale.Max <= r.Scale.Min {
+		bad("indicator %q: scale max must be above min", ind.ID)
+	}
+	switch ind.Kind {
+	case KindRatio:
+		if q.Type != SingleChoice && q.Type != MultipleChoice && q.Type != ScaleQuestion {
+			bad("indicator %q: a ratio needs a choice or scale question, %q is %s", ind.ID, q.ID, q.Type)
+		}
+		if len(r.Numerator) == 0 {
+			bad("indicator %q: a ratio needs numerator values", ind.ID)
+		}
+		for _, v := range r.Numerator {
+			if !q.accepts(v) {
+				bad("indicator %q: numerator value %q is not an answer of %q", ind.ID, v, q.ID)
+			}
+		}
+		if r.Scale.Min != 0 || r.Scale.Max != 1 {
+			bad("indicator %q: a ratio's scale is 0 to 1", ind.ID)
+		}
+	case KindMean:
+		switch {
+		case len(r.Points) > 0:
+			if q.Type != SingleChoice && q.Type != ScaleQuestion {
+				bad("indicator %q: points need a single choice or scale question", ind.ID)
+			}
+			for v := range r.Points {
+				if !q.accepts(v) {
+					bad("indicator %q: points for %q, not an answer of %q", ind.ID, v, q.ID)
+				}
+			}
+			for _, o := range q.Options {
+				if _, scored := r.Points[o.Value]; !scored && !contains(r.Exclude, o.Value) {
+					bad("indicator %q: option %q of %q has no points and is not excluded", ind.ID, o.Value, q.ID)
+				}
+			}
+		case len(r.Count) > 0:
+			if q.Type != MultipleChoice {
+				bad("indicator %q: count needs a multiple choice question", ind.ID)
+			}
+			for _, v := range r.Count {
+				if !q.accepts(v) {
+					bad("indicator %q: counted value %q is not an answer of %q", ind.ID, v, q.ID)
+				}
+			}
+		default:
+			if q.Type != Number && q.Type != ScaleQuestion {
+				bad("indicator %q: a mean without points or count needs a number or scale question", ind.ID)
+			}
+		}
+	case KindMedian:
+		if q.Type != Number {
+			bad("indicator %q: a median needs a number question", ind.ID)
+		}
+	default:
+		bad("indicator %q: unknown kind %q", ind.ID, ind.Kind)
+	}
+}
+
+// accepts reports whether v is a possible answer value of q, as used in
+// conditions and rules.
+func (q *Question) accepts(v string) bool {
+	for _, o := range q.Options {
+		if o.Value == v {
+			return true
+		}
+	}
+	if q.Type == ScaleQuestion && q.Min != nil && q.Max != nil && len(q.Options) == 0 {
+		for i := int(*q.Min); i <= int(*q.Max); i++ {
+			if v == fmt.Sprint(i) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func contains(list []string, v string) bool {
+	for _, s := range list {
+		if s == v {
+			return true
+		}
+	}
+	return false
+}

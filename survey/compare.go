@@ -1,0 +1,180 @@
+package survey
+
+import (
+	"math"
+	"sort"
+)
+
+// Bands are PAPI's four performance groups, by quartile of the communes with
+// enough data, best first.
+var Bands = []Text{
+	{Vi: "Nhóm đạt điểm cao nhất", En: "Best performers"},
+	{Vi: "Nhóm trung bình cao", En: "High average"},
+	{Vi: "Nhóm trung bình thấp", En: "Low average"},
+	{Vi: "Nhóm đạt điểm thấp nhất", En: "Poor performers"},
+}
+
+// BandIDs name the bands in machine-readable form, best first.
+var BandIDs = []string{"best", "high_average", "low_average", "poor"}
+
+// MinBanded is the fewest scored communes for which bands mean anything.
+const MinBanded = 8
+
+// Standing is one unit's place among others.
+type Standing struct {
+	Rank int    `json:"rank,omitempty"`
+	Band string `json:"band,omitempty"`
+	// VersusAverage is "above" or "below" when the unit's 95% interval
+	// excludes the average of all scored units, "not_different" otherwise.
+	VersusAverage string `json:"versus_average,omitempty"`
+}
+
+// Rank orders scores (nil = not scored) from best to worst: ranks follow
+// scores (ties share a rank), bands are quartiles of the scored units, and
+// each scored unit is tested against the average of all scored units.
+func Rank(scores []*float64, ciLow, ciHigh []*float64) []Standing {
+	out := make([]Standing, len(scores))
+	var idx []int
+	sum := 0.0
+	for i, s := range scores {
+		if s != nil && !math.IsNaN(*s) {
+			idx = append(idx, i)
+			sum += *s
+		}
+	}
+	sort.SliceStable(idx, func(a, b int) bool { return *scores[idx[a]] > *scores[idx[b]] })
+	n := len(idx)
+	if n == 0 {
+		return out
+	}
+	avg := sum / float64(n)
+	for pos, i := range idx {
+		rank := pos + 1
+		if pos > 0 && *scores[idx[pos-1]] == *scores[i] {
+			rank = out[idx[pos-1]].Rank
+		}
+		out[i].Rank = rank
+		if n >= MinBanded {
+			out[i].Band = BandIDs[(rank-1)*4/n]
+		}
+		out[i].VersusAverage = "not_different"
+		if ciLow != nil && ciLow[i] != nil && *ciLow[i] > avg {
+			out[i].VersusAverage = "above"
+		}
+		if ciHigh != nil && ciHigh[i] != nil && *ciHigh[i] < avg {
+			out[i].VersusAverage = "below"
+		}
+	}
+	return out
+}
+
+// Role is the part an agency plays for an indicator in the plan.
+const (
+	RoleImplementing = "implementing"
+	RoleLead         = "lead"
+	RoleCoordinating = "coordinating"
+)
+
+// Weakness is an indicator below target in one commune.
+type Weakness struct {
+	Commune   string
+	Indicator *Indicator
+	Value     float64
+	Score     float64
+	Target    float64
+}
+
+// FollowupItem is one weak indicator on one agency's list.
+type FollowupItem struct {
+	Commune       string  `json:"commune"`
+	CommuneName   string  `json:"commune_name"`
+	Indicator     string  `json:"indicator"`
+	IndicatorName string  `json:"indicator_name"`
+	Value         float64 `json:"value"`
+	Score         float64 `json:"score"`
+	Target        float64 `json:"target"`
+	Gap           float64 `json:"gap"`
+	Role          string  `json:"role"`
+	Tasks         string  `json:"tasks"`
+}
+
+// AgencyList is everything one agency is asked to follow up.
+type AgencyList struct {
+	Agency string         `json:"agency"`
+	Items  []FollowupItem `json:"items"`
+}
+
+// Targets returns, per indicator, the average PAPI-scale score over the
+// communes where it is shown: the default target of the follow-up.
+func Targets(perCommune map[string]Scores) map[string]float64 {
+	sum, n := map[string]float64{}, map[string]float64{}
+	for _, sc := range perCommune {
+		for _, d := range sc.Dimensions {
+			for _, sd := range d.Subdimensions {
+				for _, ir := range sd.Indicators {
+					if ir.Score != nil {
+						sum[ir.ID] += *ir.Score
+						n[ir.ID]++
+					}
+				}
+			}
+		}
+	}
+	out := map[string]float64{}
+	for id, s := range sum {
+		out[id] = s / n[id]
+	}
+	return out
+}
+
+// Followup lists, per agency the plan makes responsible, the indicators
+// whose shown score is below target in each commune; agencies sorted by
+// name, items by largest gap first. overrides replace the default target of
+// an indicator (on the 1-10 scale).
+func (c *Catalogue) Followup(perCommune map[string]Scores, names map[string]string, overrides map[string]float64) []AgencyList {
+	targets := Targets(perCommune)
+	for id, t := range overrides {
+		targets[id] = t
+	}
+	lists := map[string][]FollowupItem{}
+	for code, sc := range perCommune {
+		for _, d := range sc.Dimensions {
+			for _, sd := range d.Subdimensions {
+				for _, ir := range sd.Indicators {
+					target, ok := targets[ir.ID]
+					if ir.Score == nil || !ok || *ir.Score >= target {
+						continue
+					}
+					ind := c.indicators[ir.ID]
+					item := FollowupItem{Commune: code, CommuneName: names[code], Indicator: ir.ID, IndicatorName: ind.Name.Vi,
+						Value: *ir.Value, Score: *ir.Score, Target: target, Gap: target - *ir.Score, Tasks: ind.Tasks}
+					for _, r := range []struct {
+						role string
+						list []string
+					}{{RoleImplementing, ind.Agencies.Implementing}, {RoleLead, ind.Agencies.Lead}, {RoleCoordinating, ind.Agencies.Coordinating}} {
+						for _, a := range r.list {
+							it := item
+							it.Role = r.role
+							lists[a] = append(lists[a], it)
+						}
+					}
+				}
+			}
+		}
+	}
+	out := make([]AgencyList, 0, len(lists))
+	for a, items := range lists {
+		sort.Slice(items, func(i, j int) bool {
+			if items[i].Gap != items[j].Gap {
+				return items[i].Gap > items[j].Gap
+			}
+			if items[i].Commune != items[j].Commune {
+				return items[i].Commune < items[j].Commune
+			}
+			return items[i].Indicator < items[j].Indicator
+		})
+		out = append(out, AgencyList{Agency: a, Items: items})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Agency < out[j].Agency })
+	return out
+}

@@ -1,0 +1,344 @@
+package survey
+
+import (
+	"math"
+	"sort"
+)
+
+// Tally is the running total of one indicator over a set of responses: the
+// number of respondents in its denominator, the sum and the sum of squares of
+// their values, and, for medians, how many gave each value.
+type Tally struct {
+	N     float64
+	Sum   float64
+	SumSq float64
+	Hist  map[float64]float64
+}
+
+// Add puts one observation into the tally.
+func (t *Tally) Add(x float64, median bool) {
+	t.N++
+	t.Sum += x
+	t.SumSq += x * x
+	if median {
+		if t.Hist == nil {
+			t.Hist = map[float64]float64{}
+		}
+		t.Hist[x]++
+	}
+}
+
+// Merge adds another tally of the same indicator.
+func (t *Tally) Merge(o Tally) {
+	t.N += o.N
+	t.Sum += o.Sum
+	t.SumSq += o.SumSq
+	for v, c := range o.Hist {
+		if t.Hist == nil {
+			t.Hist = map[float64]float64{}
+		}
+		t.Hist[v] += c
+	}
+}
+
+// Policy holds the disclosure rules applied to every output.
+type Policy struct {
+	// MinN is the smallest denominator whose value is shown (default 30).
+	MinN int
+	// HideBelow is the denominator under which nothing about the cell is
+	// shown, not even its count (default 5).
+	HideBelow int
+}
+
+// DefaultPolicy is papi's default disclosure rule.
+var DefaultPolicy = Policy{MinN: 30, HideBelow: 5}
+
+// IndicatorResult is one indicator's value over a period. Pointers are nil
+// when the value is suppressed.
+type IndicatorResult struct {
+	ID          string   `json:"id"`
+	Name        string   `json:"name"`
+	NameEn      string   `json:"name_en"`
+	Kind        Kind     `json:"kind"`
+	Value       *float64 `json:"value"`
+	Numerator   *float64 `json:"numerator"`
+	Denominator *float64 `json:"denominator"`
+	N           *int     `json:"n"`
+	CILow       *float64 `json:"ci_low"`
+	CIHigh      *float64 `json:"ci_high"`
+	// Score is the value on PAPI's 1-10 scale.
+	Score      *float64 `json:"score"`
+	Suppressed bool     `json:"suppressed"`
+	// se is the standard error of Score, for composite intervals.
+	se float64
+}
+
+// SubdimensionResult is a sub-dimension's score, on 1/k to 10/k where k is
+// the number of sub-dimensions in its dimension.
+type SubdimensionResult struct {
+	ID         string            `json:"id"`
+	Name       string            `json:"name"`
+	NameEn     string            `json:"name_en"`
+	Score      *float64          `json:"score"`
+	Indicators []IndicatorResult `json:"indicators"`
+	mean, se   float64
+}
+
+// DimensionResult is a dimension's score, 1 to 10, with an approximate 95%
+// interval; nil when most of its indicators are suppressed.
+type DimensionResult struct {
+	ID            string               `json:"id"`
+	Name          string               `json:"name"`
+	NameEn        string               `json:"name_en"`
+	Score         *float64             `json:"score"`
+	CILow         *float64             `json:"ci_low"`
+	CIHigh        *float64             `json:"ci_high"`
+	Scored        int                  `json:"indicators_scored"`
+	Subdimensions []SubdimensionResult `json:"subdimensions"`
+	se            float64
+}
+
+// Scores is the whole PAPI-style result for one set of responses.
+type Scores struct {
+	// Total is the sum of the eight dimensions (8 to 80), nil unless every
+	// dimension is scored: partial dimensions are never summed.
+	Total       *float64          `json:"total_score"`
+	TotalCILow  *float64          `json:"total_ci_low"`
+	TotalCIHigh *float64          `json:"total_ci_high"`
+	Dimensions  []DimensionResult `json:"dimensions"`
+	totalSE     float64
+}
+
+// Score computes every indicator value, interval and PAPI-scale score from
+// tallies keyed by indicator id, applying the disclosure policy.
+//
+// Indicator scores put the value on 1-10 with the indicator's theoretical
+// scale: 1 + 9·(x−min)/(max−min), reversed when lower is better. A
+// sub-dimension is the mean of its shown indicators' scores divided by k; a
+// dimension is scored when at least half of its indicators are shown and is
+// then k times the mean of its scored sub-dimensions (their sum when all are
+// scored), so it spans 1 to 10.
+func (c *Catalogue) Score(tallies map[string]Tally, p Policy) Scores {
+	if p.MinN <= 0 {
+		p.MinN = DefaultPolicy.MinN
+	}
+	if p.HideBelow <= 0 {
+		p.HideBelow = DefaultPolicy.HideBelow
+	}
+	var out Scores
+	total, totalVar, allScored := 0.0, 0.0, true
+	for _, d := range c.Dimensions {
+		dr := DimensionResult{ID: d.ID, Name: d.Name.Vi, NameEn: d.Name.En}
+		k := float64(len(d.Subdimensions))
+		indicators, sumMeans, varMeans, subScored := 0, 0.0, 0.0, 0
+		for _, sd := range d.Subdimensions {
+			sr := SubdimensionResult{ID: sd.ID, Name: sd.Name.Vi, NameEn: sd.Name.En}
+			sum, varSum, n := 0.0, 0.0, 0
+			for i := range sd.Indicators {
+				ind := &sd.Indicators[i]
+				ir := ind.result(tallies[ind.ID], p)
+				indicators++
+				if ir.Score != nil {
+					sum += *ir.Score
+					varSum += ir.se * ir.se
+					n++
+					dr.Scored++
+				}
+				sr.Indicators = append(sr.Indicators, ir)
+			}
+			if n > 0 {
+				sr.mean = sum / float64(n)
+				sr.se = math.Sqrt(varSum) / float64(n)
+				sr.Score = ptr(sr.mean / k)
+				sumMeans += sr.mean
+				varMeans += sr.se * sr.se
+				subScored++
+			}
+			dr.Subdimensions = append(dr.Subdimensions, sr)
+		}
+		if subScored > 0 && 2*dr.Scored >= indicators {
+			score := sumMeans / float64(subScored)
+			se := math.Sqrt(varMeans) / float64(subScored)
+			dr.Score = ptr(score)
+			dr.CILow = ptr(math.Max(1, score-1.96*se))
+			dr.CIHigh = ptr(math.Min(10, score+1.96*se))
+			dr.se = se
+			total += score
+			totalVar += se * se
+		} else {
+			allScored = false
+		}
+		out.Dimensions = append(out.Dimensions, dr)
+	}
+	if allScored && len(out.Dimensions) > 0 {
+		out.Total = ptr(total)
+		out.totalSE = math.Sqrt(totalVar)
+		out.TotalCILow = ptr(total - 1.96*out.totalSE)
+		out.TotalCIHigh = ptr(total + 1.96*out.totalSE)
+	}
+	return out
+}
+
+// result computes one indicator from its tally.
+func (ind *Indicator) result(t Tally, p Policy) IndicatorResult {
+	r := IndicatorResult{ID: ind.ID, Name: ind.Name.Vi, NameEn: ind.Name.En, Kind: ind.Kind}
+	n := int(math.Round(t.N))
+	if n < p.HideBelow {
+		r.Suppressed = true
+		return r
+	}
+	r.N = &n
+	r.Denominator = ptr(t.N)
+	if n < p.MinN {
+		r.Suppressed = true
+		return r
+	}
+	var value, lo, hi, se float64
+	switch ind.Kind {
+	case KindRatio:
+		value = t.Sum / t.N
+		lo, hi = Wilson(t.Sum, t.N)
+		se = math.Sqrt(value * (1 - value) / t.N)
+		r.Numerator = ptr(t.Sum)
+	case KindMean:
+		value = t.Sum / t.N
+		lo, hi, se = MeanInterval(t.N, t.Sum, t.SumSq)
+		r.Numerator = ptr(t.Sum)
+	case KindMedian:
+		value, lo, hi = MedianInterval(t.Hist)
+		// The median's standard error from its interval, for composites.
+		se = (hi - lo) / (2 * 1.96)
+	}
+	r.Value, r.CILow, r.CIHigh = ptr(value), ptr(lo), ptr(hi)
+	score := ind.Rule.Scale.Normalise(value)
+	r.Score = ptr(score)
+	r.se = se * 9 / (ind.Rule.Scale.Max - ind.Rule.Scale.Min)
+	return r
+}
+
+// Normalise puts a value on PAPI's 1-10 scale.
+func (s Scale) Normalise(x float64) float64 {
+	f := (x - s.Min) / (s.Max - s.Min)
+	f = math.Max(0, math.Min(1, f))
+	if !s.HigherIsBetter {
+		f = 1 - f
+	}
+	return 1 + 9*f
+}
+
+// Wilson returns the 95% Wilson score interval of a proportion of successes
+// out of n; it stays inside [0, 1] and behaves well near 0 and 1.
+func Wilson(successes, n float64) (lo, hi float64) {
+	if n <= 0 {
+		return 0, 1
+	}
+	const z = 1.959963984540054
+	p := successes / n
+	z2 := z * z
+	centre := (p + z2/(2*n)) / (1 + z2/n)
+	half := z * math.Sqrt(p*(1-p)/n+z2/(4*n*n)) / (1 + z2/n)
+	return math.Max(0, centre-half), math.Min(1, centre+half)
+}
+
+// MeanInterval returns the 95% Student-t interval of a mean from its count,
+// sum and sum of squares, and the standard error.
+func MeanInterval(n, sum, sumSq float64) (lo, hi, se float64) {
+	mean := sum / n
+	if n < 2 {
+		return mean, mean, 0
+	}
+	variance := (sumSq - n*mean*mean) / (n - 1)
+	if variance < 0 { // rounding on constant data
+		variance = 0
+	}
+	se = math.Sqrt(variance / n)
+	t := TQuantile975(n - 1)
+	return mean - t*se, mean + t*se, se
+}
+
+// TQuantile975 returns the 97.5th percentile of Student's t with df degrees
+// of freedom (exact table to 30, then the Cornish-Fisher expansion, accurate
+// to 1e-4).
+func TQuantile975(df float64) float64 {
+	table := []float64{0, 12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228,
+		2.201, 2.179, 2.160, 2.145, 2.131, 2.120, 2.110, 2.101, 2.093, 2.086,
+		2.080, 2.074, 2.069, 2.064, 2.060, 2.056, 2.052, 2.048, 2.045, 2.042}
+	if df < 1 {
+		return math.Inf(1)
+	}
+	if df <= 30 && df == math.Trunc(df) {
+		return table[int(df)]
+	}
+	const z = 1.959963984540054
+	z3, z5, z7 := z*z*z, math.Pow(z, 5), math.Pow(z, 7)
+	return z + (z3+z)/(4*df) + (5*z5+16*z3+3*z)/(96*df*df) + (3*z7+19*z5+17*z3-15*z)/(384*df*df*df)
+}
+
+// MedianInterval returns the median of a histogram of values and its
+// distribution-free 95% interval: the order statistics at ranks
+// n/2 ∓ 1.96·√n/2 (the binomial interval for the median), which needs no
+// assumption about the shape of skewed amounts.
+func MedianInterval(hist map[float64]float64) (median, lo, hi float64) {
+	values := make([]float64, 0, len(hist))
+	n := 0.0
+	for v, c := range hist {
+		values = append(values, v)
+		n += c
+	}
+	if n == 0 {
+		return 0, 0, 0
+	}
+	sort.Float64s(values)
+	// at returns the value of rank r (1-based) in sorted order.
+	at := func(r float64) float64 {
+		r = math.Max(1, math.Min(n, r))
+		cum := 0.0
+		for _, v := range values {
+			cum += hist[v]
+			if cum >= r {
+				return v
+			}
+		}
+		return values[len(values)-1]
+	}
+	if int(n)%2 == 1 {
+		median = at((n + 1) / 2)
+	} else {
+		median = (at(n/2) + at(n/2+1)) / 2
+	}
+	half := 1.959963984540054 * math.Sqrt(n) / 2
+	return median, at(math.Floor(n/2 - half)), at(math.Ceil(n/2 + 1 + half))
+}
+
+func ptr[T any](v T) *T { return &v }
+
+// Change is how a score moved against the previous period of the same
+// length, and whether the move is larger than its uncertainty (the 95%
+// interval of the difference excludes zero).
+type Change struct {
+	ID          string   `json:"id"`
+	Previous    *float64 `json:"previous"`
+	Change      *float64 `json:"change"`
+	Significant bool     `json:"significant"`
+}
+
+// Changes compares each dimension and the total with a previous period.
+func Changes(cur, prev Scores) []Change {
+	diff := func(id string, a, b *float64, seA, seB float64) Change {
+		ch := Change{ID: id, Previous: b}
+		if a != nil && b != nil {
+			d := *a - *b
+			ch.Change = &d
+			ch.Significant = math.Abs(d) > 1.96*math.Sqrt(seA*seA+seB*seB)
+		}
+		return ch
+	}
+	out := []Change{diff("total", cur.Total, prev.Total, cur.totalSE, prev.totalSE)}
+	for i, d := range cur.Dimensions {
+		if i < len(prev.Dimensions) {
+			p := prev.Dimensions[i]
+			out = append(out, diff(d.ID, d.Score, p.Score, d.se, p.se))
+		}
+	}
+	return out
+}
