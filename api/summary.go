@@ -159,15 +159,15 @@ type compareRow struct {
 }
 
 type comparison struct {
-	Period       survey.Period  `json:"period"`
-	VerifiedOnly bool           `json:"verified_only"`
-	Policy       survey.Policy  `json:"policy"`
-	Note         survey.Text    `json:"note"`
+	Period       survey.Period       `json:"period"`
+	VerifiedOnly bool                `json:"verified_only"`
+	Policy       survey.Policy       `json:"policy"`
+	Note         survey.Text         `json:"note"`
 	Bands        []map[string]string `json:"bands"`
-	Reference    map[string]any `json:"reference_papi_2024"`
+	Reference    map[string]any      `json:"reference_papi_2024"`
 	City         struct {
-		Responses  int64                   `json:"responses"`
-		TotalScore *float64                `json:"total_score"`
+		Responses  int64                    `json:"responses"`
+		TotalScore *float64                 `json:"total_score"`
 		Dimensions []survey.DimensionResult `json:"dimensions"`
 	} `json:"city"`
 	Rows []compareRow `json:"rows"`
