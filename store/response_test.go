@@ -1,0 +1,308 @@
+package store_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/papi-hcmc/papi/store"
+	"github.com/papi-hcmc/papi/survey"
+)
+
+// MustVisit synthesizes and validates one visit for the given modules.
+func MustVisit(t testing.TB, cat *survey.Catalogue, rng *rand.Rand, modules []string) survey.Visit {
+	t.Helper()
+	v, err := cat.ValidateSubmission(cat.Synthesize(rng, modules, rng.Float64()))
+	if err != nil {
+		t.Fatalf("synthetic visit invalid: %v", err)
+	}
+	return v
+}
+
+func firstCentre(t testing.TB, st *store.Store, code string) store.Centre {
+	t.Helper()
+	list, err := st.Centres(context.Background(), code)
+	if err != nil || len(list) == 0 {
+		t.Fatalf("centres of %s: %v", code, err)
+	}
+	return list[0]
+}
+
+func TestCreateResponseOnce(t *testing.T) {
+	eachBackend(t, func(t *testing.T, st *store.Store) {
+		ctx := context.Background()
+		cat := st.Catalogue()
+		rng := rand.New(rand.NewPCG(1, 2))
+		centre := firstCentre(t, st, "26740")
+		in := store.NewResponse{SubmissionID: "4b6f7a1e-0000-4000-8000-000000000001", Centre: centre, Version: cat.Version, Visit: MustVisit(t, cat, rng, cat.AssignModules(0))}
+		id1, created, err := st.CreateResponse(ctx, in)
+		if err != nil || !created || id1 == 0 {
+			t.Fatalf("first: got id %d created %v err %v", id1, created, err)
+		}
+		id2, created, err := st.CreateResponse(ctx, in)
+		if err != nil || created || id2 != id1 {
+			t.Fatalf("retry: got id %d created %v err %v, want id %d not created", id2, created, err, id1)
+		}
+		if n, _ := st.ResponseCount(ctx, ""); n != 1 {
+			t.Errorf("got %d stored responses, want 1", n)
+		}
+		got, err := st.ResponseBySubmission(ctx, in.SubmissionID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.CommuneCode != "26740" || got.Status != store.StatusCounted || got.Verified {
+			t.Errorf("stored response: got %+v", got)
+		}
+		want, _ := json.Marshal(in.Visit.Answers)
+		have, _ := json.Marshal(got.Answers)
+		if string(want) != string(have) {
+			t.Errorf("answers: got %s, want %s", have, want)
+		}
+		if _, _, err := st.CreateResponse(ctx, store.NewResponse{SubmissionID: "x-unknown-version", Centre: centre, Version: "1999.1", Visit: in.Visit}); survey.ErrorCode(err) != survey.EINVALID {
+			t.Errorf("unknown version: got %v, want invalid", err)
+		}
+	})
+}
+
+// TestConcurrentSubmissions hammers the store from many goroutines, with
+// every submission sent twice at the same time: each must be stored exactly
+// once and none may fail (no "database is locked").
+func TestConcurrentSubmissions(t *testing.T) {
+	eachBackend(t, func(t *testing.T, st *store.Store) {
+		ctx := context.Background()
+		cat := st.Catalogue()
+		centres, _ := st.AllCentres(ctx)
+		const workers, each = 16, 15
+		visits := make([]survey.Visit, workers*each)
+		rng := rand.New(rand.NewPCG(3, 4))
+		for i := range visits {
+			visits[i] = MustVisit(t, cat, rng, cat.AssignModules(uint64(i)))
+		}
+		var wg sync.WaitGroup
+		errs := make(chan error, 2*len(visits))
+		ids := make([][2]uint64, len(visits))
+		for w := 0; w < 2*workers; w++ {
+			wg.Add(1)
+			go func(w int) {
+				defer wg.Done()
+				for k := 0; k < each; k++ {
+					i := (w%workers)*each + k
+					id, _, err := st.CreateResponse(ctx, store.NewResponse{
+						SubmissionID: fmt.Sprintf("concurrent-%04d", i), Centre: centres[i%len(centres)], Version: cat.Version, Visit: visits[i],
+					})
+					if err != nil {
+						errs <- err
+						continue
+					}
+					ids[i][w/workers] = id
+				}
+			}(w)
+		}
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			t.Errorf("submission failed: %v", err)
+		}
+		if n, _ := st.ResponseCount(ctx, ""); n != int64(len(visits)) {
+			t.Errorf("got %d stored, want %d (each stored once)", n, len(visits))
+		}
+		for i, pair := range ids {
+			if pair[0] != pair[1] {
+				t.Errorf("submission %d: the two concurrent sends got ids %d and %d, want the same", i, pair[0], pair[1])
+			}
+		}
+	})
+}
+
+func TestReceipts(t *testing.T) {
+	eachBackend(t, func(t *testing.T, st *store.Store) {
+		ctx := context.Background()
+		cat := st.Catalogue()
+		rng := rand.New(rand.NewPCG(5, 6))
+		centre := firstCentre(t, st, "26740")
+		other := firstCentre(t, st, "25747")
+		code, err := st.CreateReceipt(ctx, centre.ID, "staff@x.vn")
+		if err != nil || len(code) != 16 {
+			t.Fatalf("receipt: got %q, %v", code, err)
+		}
+		visit := MustVisit(t, cat, rng, cat.AssignModules(1))
+		cases := []struct {
+			name    string
+			centre  store.Centre
+			code    string
+			want    string
+			created bool
+		}{
+			{"wrong centre", other, code, survey.EINVALID, false},
+			{"unknown code", centre, "zzzzzzzzzzzzzzzz", survey.EINVALID, false},
+			{"valid", centre, code, "", true},
+			{"second use", centre, code, survey.ECONFLICT, false},
+		}
+		for i, tc := range cases {
+			_, created, err := st.CreateResponse(ctx, store.NewResponse{SubmissionID: fmt.Sprintf("receipt-case-%d", i), Centre: tc.centre, Version: cat.Version, Visit: visit, Receipt: tc.code})
+			if tc.want == "" && err != nil || tc.want != "" && survey.ErrorCode(err) != tc.want || created != tc.created {
+				t.Errorf("%s: got created %v err %v, want %q", tc.name, created, err, tc.want)
+			}
+		}
+		if n, _ := st.ResponseCount(ctx, ""); n != 1 {
+			t.Errorf("got %d stored, want 1: refused receipts must store nothing", n)
+		}
+		got, _ := st.ResponseBySubmission(ctx, "receipt-case-2")
+		if !got.Verified {
+			t.Error("response with a valid receipt is not verified")
+		}
+	})
+}
+
+// TestAggregatesMatchRawResponses is a property test: after random
+// submissions on random days, the running aggregates over random periods
+// equal a recomputation from the raw responses, and Recompute finds nothing
+// to fix.
+func TestAggregatesMatchRawResponses(t *testing.T) {
+	eachBackend(t, func(t *testing.T, st *store.Store) {
+		ctx := context.Background()
+		cat := st.Catalogue()
+		rng := rand.New(rand.NewPCG(7, 8))
+		communes := []string{"26740", "25747", "26506"}
+		base := time.Date(2026, 1, 20, 3, 0, 0, 0, time.UTC)
+		for i := 0; i < 400; i++ {
+			centre := firstCentre(t, st, communes[rng.IntN(len(communes))])
+			at := base.Add(time.Duration(rng.IntN(100*24)) * time.Hour)
+			var receipt string
+			if rng.IntN(5) == 0 {
+				receipt, _ = st.CreateReceipt(ctx, centre.ID, "t")
+			}
+			if _, _, err := st.CreateResponse(ctx, store.NewResponse{SubmissionID: fmt.Sprintf("prop-%d", i), Centre: centre, Version: cat.Version,
+				Visit: MustVisit(t, cat, rng, cat.AssignModules(rng.Uint64())), At: at, Receipt: receipt}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		periods := []survey.Period{{From: "2026-01-01", To: "2026-12-31"}, {From: "2026-02-01", To: "2026-02-28"}, {From: "2026-01-25", To: "2026-03-10"}, {From: "2026-02-14", To: "2026-02-14"}}
+		for i := 0; i < 6; i++ {
+			f := base.AddDate(0, 0, rng.IntN(90))
+			periods = append(periods, survey.Period{From: survey.LocalDay(f), To: survey.LocalDay(f.AddDate(0, 0, rng.IntN(60)))})
+		}
+		for _, p := range periods {
+			for _, verified := range []bool{false, true} {
+				got, err := st.Tallies(ctx, store.Filter{From: p.From, To: p.To, VerifiedOnly: verified})
+				if err != nil {
+					t.Fatal(err)
+				}
+				want := rawTallies(t, st, p, verified)
+				compareTallies(t, fmt.Sprintf("%s..%s verified=%v", p.From, p.To, verified), got, want)
+			}
+		}
+		rep, err := st.Recompute(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rep.Responses != 400 || rep.Counted != 400 || rep.Mismatches != 0 {
+			t.Errorf("recompute: got %+v, want 400 responses, 400 counted, 0 mismatches", rep)
+		}
+	})
+}
+
+// rawTallies recomputes tallies straight from the stored responses.
+func rawTallies(t *testing.T, st *store.Store, p survey.Period, verifiedOnly bool) store.Tallies {
+	t.Helper()
+	cat := st.Catalogue()
+	out := store.Tallies{Responses: map[string]int64{}, Verified: map[string]int64{}, ByCommune: map[string]map[string]survey.Tally{}}
+	err := st.EachResponse(context.Background(), "", p.From, p.To, func(r store.Response) error {
+		if verifiedOnly && !r.Verified {
+			return nil
+		}
+		out.Responses[r.CommuneCode]++
+		if r.Verified {
+			out.Verified[r.CommuneCode]++
+		}
+		m := out.ByCommune[r.CommuneCode]
+		if m == nil {
+			m = map[string]survey.Tally{}
+			out.ByCommune[r.CommuneCode] = m
+		}
+		for _, o := range cat.Observe(survey.Visit{Modules: r.Modules, Answers: r.Answers}) {
+			ind, _ := cat.Indicator(o.Indicator)
+			tl := m[o.Indicator]
+			tl.Add(o.X, ind.Kind == survey.KindMedian)
+			m[o.Indicator] = tl
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+func compareTallies(t *testing.T, what string, got, want store.Tallies) {
+	t.Helper()
+	for c, n := range want.Responses {
+		if got.Responses[c] != n || got.Verified[c] != want.Verified[c] {
+			t.Errorf("%s commune %s: got %d responses (%d verified), want %d (%d)", what, c, got.Responses[c], got.Verified[c], n, want.Verified[c])
+		}
+	}
+	for c, m := range want.ByCommune {
+		for id, w := range m {
+			g := got.ByCommune[c][id]
+			if g.N != w.N || math.Abs(g.Sum-w.Sum) > 1e-9 || math.Abs(g.SumSq-w.SumSq) > 1e-6 {
+				t.Errorf("%s commune %s indicator %s: got n=%v sum=%v sumsq=%v, want n=%v sum=%v sumsq=%v", what, c, id, g.N, g.Sum, g.SumSq, w.N, w.Sum, w.SumSq)
+			}
+			for v, cnt := range w.Hist {
+				if g.Hist[v] != cnt {
+					t.Errorf("%s commune %s indicator %s value %v: got count %v, want %v", what, c, id, v, g.Hist[v], cnt)
+				}
+			}
+		}
+		if len(got.ByCommune[c]) != len(m) {
+			t.Errorf("%s commune %s: got %d indicators, want %d", what, c, len(got.ByCommune[c]), len(m))
+		}
+	}
+}
+
+func TestTalliesRejectBadPeriods(t *testing.T) {
+	st := MustOpen(t, "sqlite", time.Now)
+	for _, p := range []survey.Period{{From: "2026-13-01", To: "2026-12-31"}, {From: "2026-01-01", To: "yesterday"}, {From: "2026-05-01", To: "2026-04-30"}} {
+		if _, err := st.Tallies(context.Background(), store.Filter{From: p.From, To: p.To}); survey.ErrorCode(err) != survey.EINVALID {
+			t.Errorf("period %+v: got %v, want invalid", p, err)
+		}
+	}
+}
+
+func TestBackupWhileWriting(t *testing.T) {
+	st := MustOpen(t, "sqlite", time.Now)
+	ctx := context.Background()
+	cat := st.Catalogue()
+	rng := rand.New(rand.NewPCG(9, 9))
+	centre := firstCentre(t, st, "26740")
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for i := 0; i < 200; i++ {
+			st.CreateResponse(ctx, store.NewResponse{SubmissionID: fmt.Sprintf("bk-%d", i), Centre: centre, Version: cat.Version, Visit: MustVisit(t, cat, rng, cat.AssignModules(uint64(i)))})
+		}
+	}()
+	out := t.TempDir() + "/copy.db"
+	if err := st.Backup(ctx, out); err != nil {
+		t.Fatal(err)
+	}
+	<-done
+	cats, _ := survey.Catalogues()
+	cp, err := store.Open(ctx, out, store.Options{Catalogues: cats})
+	if err != nil {
+		t.Fatalf("open backup: %v", err)
+	}
+	defer cp.Close()
+	n, err := cp.ResponseCount(ctx, "")
+	if err != nil || n > 200 {
+		t.Fatalf("backup holds %d responses (%v), want a consistent 0..200", n, err)
+	}
+	rep, err := cp.Recompute(ctx)
+	if err != nil || rep.Mismatches != 0 {
+		t.Errorf("backup aggregates: got %+v %v, want consistent with its responses", rep, err)
+	}
+}

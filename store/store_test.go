@@ -1,0 +1,294 @@
+package store_test
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"gorm.io/driver/postgres"
+	"gorm.io/driver/sqlite"
+	"gorm.io/gorm"
+	"gorm.io/gorm/logger"
+
+	"github.com/papi-hcmc/papi/store"
+	"github.com/papi-hcmc/papi/survey"
+)
+
+// backends lists the databases every store test runs on: a fresh SQLite
+// file always, and PostgreSQL when PAPI_TEST_POSTGRES holds a DSN (each
+// test then gets its own schema, dropped afterwards).
+func backends(t *testing.T) []string {
+	t.Helper()
+	out := []string{"sqlite"}
+	if os.Getenv("PAPI_TEST_POSTGRES") != "" {
+		out = append(out, "postgres")
+	}
+	return out
+}
+
+// eachBackend runs fn once per database as a subtest.
+func eachBackend(t *testing.T, fn func(t *testing.T, st *store.Store)) {
+	for _, b := range backends(t) {
+		t.Run(b, func(t *testing.T) {
+			fn(t, MustOpen(t, b, time.Now))
+		})
+	}
+}
+
+// MustOpen opens an empty, migrated and seeded store on the given backend.
+func MustOpen(t testing.TB, backend string, now func() time.Time) *store.Store {
+	t.Helper()
+	ctx := context.Background()
+	cats, err := survey.Catalogues()
+	if err != nil {
+		t.Fatal(err)
+	}
+	dsn := filepath.Join(t.TempDir(), "papi.db")
+	if backend == "postgres" {
+		dsn = MustSchema(t)
+	}
+	st, err := store.Open(ctx, dsn, store.Options{Catalogues: cats, Now: now})
+	if err != nil {
+		t.Fatalf("open %s: %v", backend, err)
+	}
+	t.Cleanup(func() { st.Close() })
+	communes, err := survey.Communes()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Seed(ctx, communes); err != nil {
+		t.Fatal(err)
+	}
+	return st
+}
+
+// MustSchema creates a throwaway PostgreSQL schema and returns a DSN whose
+// search_path points at it.
+func MustSchema(t testing.TB) string {
+	t.Helper()
+	base := os.Getenv("PAPI_TEST_POSTGRES")
+	b := make([]byte, 6)
+	_, _ = rand.Read(b)
+	schema := "papi_test_" + hex.EncodeToString(b)
+	admin, err := gorm.Open(postgres.Open(base), &gorm.Config{Logger: logger.Discard})
+	if err != nil {
+		t.Fatalf("connect to PostgreSQL at PAPI_TEST_POSTGRES: %v", err)
+	}
+	if err := admin.Exec("CREATE SCHEMA " + schema).Error; err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		admin.Exec("DROP SCHEMA " + schema + " CASCADE")
+		if db, err := admin.DB(); err == nil {
+			db.Close()
+		}
+	})
+	u, err := url.Parse(base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := u.Query()
+	q.Set("search_path", schema)
+	u.RawQuery = q.Encode()
+	return u.String()
+}
+
+func TestSeedIsIdempotent(t *testing.T) {
+	eachBackend(t, func(t *testing.T, st *store.Store) {
+		ctx := context.Background()
+		communes, _ := survey.Communes()
+		if err := st.Seed(ctx, communes); err != nil {
+			t.Fatalf("second seed: %v", err)
+		}
+		list, err := st.Communes(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(list) != 168 {
+			t.Fatalf("got %d communes, want 168", len(list))
+		}
+		centres, err := st.AllCentres(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(centres) != 168 {
+			t.Fatalf("got %d centres after two seeds, want 168 (one per commune)", len(centres))
+		}
+		tokens := map[string]bool{}
+		for _, c := range centres {
+			if len(c.Token) != 32 || strings.ToLower(c.Token) != c.Token {
+				t.Errorf("centre %d token %q: want 32 lower-case base32 characters", c.ID, c.Token)
+			}
+			if tokens[c.Token] {
+				t.Errorf("token %q is not unique", c.Token)
+			}
+			tokens[c.Token] = true
+			if !c.Open || !strings.HasPrefix(c.Name, "Trung tâm Phục vụ hành chính công ") {
+				t.Errorf("centre %d: got open=%v name %q", c.ID, c.Open, c.Name)
+			}
+		}
+		saigon, err := st.Commune(ctx, "26740")
+		if err != nil || saigon.Name != "Phường Sài Gòn" || saigon.FormerProvince != "Hồ Chí Minh" {
+			t.Errorf("commune 26740: got %+v, %v; want Phường Sài Gòn in Hồ Chí Minh", saigon, err)
+		}
+		if _, err := st.Commune(ctx, "99999"); survey.ErrorCode(err) != survey.ENOTFOUND {
+			t.Errorf("unknown commune: got %v, want not_found", err)
+		}
+	})
+}
+
+func TestCentres(t *testing.T) {
+	eachBackend(t, func(t *testing.T, st *store.Store) {
+		ctx := context.Background()
+		c, err := st.CreateCentre(ctx, "26740", "  Điểm tiếp nhận số 2  ")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c.Name != "Điểm tiếp nhận số 2" || !c.Open {
+			t.Errorf("got %+v, want trimmed name and open", c)
+		}
+		list, _ := st.Centres(ctx, "26740")
+		if len(list) != 2 {
+			t.Fatalf("got %d centres in 26740, want 2", len(list))
+		}
+		byToken, err := st.CentreByToken(ctx, c.Token)
+		if err != nil || byToken.ID != c.ID {
+			t.Fatalf("CentreByToken: got %+v, %v", byToken, err)
+		}
+		if err := st.SetCentreOpen(ctx, c.ID, false); err != nil {
+			t.Fatal(err)
+		}
+		if got, _ := st.Centre(ctx, c.ID); got.Open {
+			t.Error("centre still open after closing")
+		}
+		for _, tc := range []struct{ code, name, want string }{
+			{"26740", "", survey.EINVALID},
+			{"99999", "X", survey.ENOTFOUND},
+		} {
+			if _, err := st.CreateCentre(ctx, tc.code, tc.name); survey.ErrorCode(err) != tc.want {
+				t.Errorf("CreateCentre(%q, %q): got %v, want %s", tc.code, tc.name, err, tc.want)
+			}
+		}
+	})
+}
+
+func TestMigrationsRunOnce(t *testing.T) {
+	dir := t.TempDir()
+	cats, _ := survey.Catalogues()
+	path := filepath.Join(dir, "papi.db")
+	for i := 0; i < 2; i++ {
+		st, err := store.Open(context.Background(), path, store.Options{Catalogues: cats})
+		if err != nil {
+			t.Fatalf("open #%d: %v", i+1, err)
+		}
+		st.Close()
+	}
+	db, err := gorm.Open(sqlite.Open(path), &gorm.Config{Logger: logger.Discard})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var n int64
+	db.Table("schema_migrations").Count(&n)
+	if n != 2 {
+		t.Errorf("got %d recorded migrations after two opens, want 2", n)
+	}
+	var mode string
+	db.Raw("PRAGMA journal_mode").Scan(&mode)
+	if mode != "wal" {
+		t.Errorf("journal_mode: got %q, want wal", mode)
+	}
+}
+
+func TestUsersAndSessions(t *testing.T) {
+	eachBackend(t, func(t *testing.T, st *store.Store) {
+		ctx := context.Background()
+		u, err := st.CreateUser(ctx, survey.User{Email: " Officer@UBND.gov.vn ", Role: survey.RoleCommune, CommuneCode: "26740"}, "mật khẩu dài đủ")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if u.Email != "officer@ubnd.gov.vn" {
+			t.Errorf("email: got %q, want it lower-cased and trimmed", u.Email)
+		}
+		cases := []struct {
+			name     string
+			user     survey.User
+			password string
+			want     string
+		}{
+			{"duplicate email", survey.User{Email: "officer@ubnd.gov.vn", Role: survey.RoleAdmin}, "another long one", survey.ECONFLICT},
+			{"short password", survey.User{Email: "a@b.vn", Role: survey.RoleAdmin}, "short", survey.EINVALID},
+			{"commune role without commune", survey.User{Email: "c@b.vn", Role: survey.RoleCommune}, "long enough pw", survey.EINVALID},
+			{"unknown commune", survey.User{Email: "d@b.vn", Role: survey.RoleCommune, CommuneCode: "99999"}, "long enough pw", survey.ENOTFOUND},
+			{"bad role", survey.User{Email: "e@b.vn", Role: "mayor"}, "long enough pw", survey.EINVALID},
+			{"bad email", survey.User{Email: "not-an-email", Role: survey.RoleAdmin}, "long enough pw", survey.EINVALID},
+		}
+		for _, tc := range cases {
+			if _, err := st.CreateUser(ctx, tc.user, tc.password); survey.ErrorCode(err) != tc.want {
+				t.Errorf("%s: got %v, want %s", tc.name, err, tc.want)
+			}
+		}
+		if _, _, err := st.Login(ctx, "officer@ubnd.gov.vn", "wrong password"); survey.ErrorCode(err) != survey.EUNAUTHORIZED {
+			t.Errorf("wrong password: got %v, want unauthorized", err)
+		}
+		if _, _, err := st.Login(ctx, "nobody@ubnd.gov.vn", "mật khẩu dài đủ"); survey.ErrorCode(err) != survey.EUNAUTHORIZED {
+			t.Errorf("unknown email: got %v, want unauthorized", err)
+		}
+		token, lu, err := st.Login(ctx, "OFFICER@ubnd.gov.vn", "mật khẩu dài đủ")
+		if err != nil || lu.ID != u.ID {
+			t.Fatalf("login: got %v, %v", lu, err)
+		}
+		su, err := st.UserBySession(ctx, token)
+		if err != nil || su.CommuneCode != "26740" || su.Role != survey.RoleCommune {
+			t.Fatalf("session: got %+v, %v", su, err)
+		}
+		if err := st.Logout(ctx, token); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := st.UserBySession(ctx, token); survey.ErrorCode(err) != survey.EUNAUTHORIZED {
+			t.Errorf("after logout: got %v, want unauthorized", err)
+		}
+	})
+}
+
+func TestSessionExpires(t *testing.T) {
+	now := time.Date(2026, 3, 1, 8, 0, 0, 0, time.UTC)
+	clock := func() time.Time { return now }
+	st := MustOpen(t, "sqlite", clock)
+	ctx := context.Background()
+	if _, err := st.CreateUser(ctx, survey.User{Email: "a@sonoivu.gov.vn", Role: survey.RoleDepartment}, "long enough pw"); err != nil {
+		t.Fatal(err)
+	}
+	token, _, err := st.Login(ctx, "a@sonoivu.gov.vn", "long enough pw")
+	if err != nil {
+		t.Fatal(err)
+	}
+	now = now.Add(store.SessionLifetime + time.Minute)
+	if _, err := st.UserBySession(ctx, token); survey.ErrorCode(err) != survey.EUNAUTHORIZED {
+		t.Errorf("expired session: got %v, want unauthorized", err)
+	}
+}
+
+func TestAuditLogNewestFirst(t *testing.T) {
+	eachBackend(t, func(t *testing.T, st *store.Store) {
+		ctx := context.Background()
+		for i := 0; i < 3; i++ {
+			if err := st.Audit(ctx, "admin@x.vn", fmt.Sprintf("action_%d", i), "t"); err != nil {
+				t.Fatal(err)
+			}
+		}
+		log, err := st.AuditLog(ctx, 10)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(log) != 3 || log[0].Action != "action_2" || log[2].Action != "action_0" {
+			t.Errorf("got %+v, want action_2, action_1, action_0", log)
+		}
+	})
+}
