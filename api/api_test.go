@@ -243,18 +243,42 @@ func TestBadSubmissions(t *testing.T) {
 		{"not a JSON content type", func() string { return mustJSON(base("ctype-000001")) }, "text/plain", 400, "body"},
 		{"unknown top-level field", func() string { b := base("unknown-field-01"); b["name"] = "Nguyễn Văn A"; return mustJSON(b) }, "", 400, "name"},
 		{"missing token", func() string { b := base("missing-token-01"); delete(b, "token"); return mustJSON(b) }, "", 400, "token"},
-		{"unknown token", func() string { b := base("unknown-token-01"); b["token"] = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"; return mustJSON(b) }, "", 400, "token"},
+		{"unknown token", func() string {
+			b := base("unknown-token-01")
+			b["token"] = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+			return mustJSON(b)
+		}, "", 400, "token"},
 		{"closed centre", func() string { b := base("closed-centre-01"); b["token"] = closed.Token; return mustJSON(b) }, "", 400, "token"},
 		{"missing submission_id", func() string { b := base(""); return mustJSON(b) }, "", 400, "submission_id"},
 		{"malformed submission_id", func() string { b := base("has spaces in it"); return mustJSON(b) }, "", 400, "submission_id"},
-		{"unknown questionnaire version", func() string { b := base("bad-version-0001"); b["questionnaire_version"] = "1999.9"; return mustJSON(b) }, "", 400, "questionnaire_version"},
-		{"unknown question", func() string { b := base("unknown-q-000001"); answers(b)["q_favourite_colour"] = "blue"; return mustJSON(b) }, "", 400, "answers.q_favourite_colour"},
-		{"option not offered", func() string { b := base("bad-option-00001"); answers(b)["c_procedure"] = "bribery"; return mustJSON(b) }, "", 400, "answers.c_procedure"},
-		{"wrong type for a scale", func() string { b := base("wrong-type-00001"); answers(b)["c_satisfaction"] = "rất hài lòng"; return mustJSON(b) }, "", 400, "answers.c_satisfaction"},
+		{"unknown questionnaire version", func() string {
+			b := base("bad-version-0001")
+			b["questionnaire_version"] = "1999.9"
+			return mustJSON(b)
+		}, "", 400, "questionnaire_version"},
+		{"unknown question", func() string {
+			b := base("unknown-q-000001")
+			answers(b)["q_favourite_colour"] = "blue"
+			return mustJSON(b)
+		}, "", 400, "answers.q_favourite_colour"},
+		{"option not offered", func() string {
+			b := base("bad-option-00001")
+			answers(b)["c_procedure"] = "bribery"
+			return mustJSON(b)
+		}, "", 400, "answers.c_procedure"},
+		{"wrong type for a scale", func() string {
+			b := base("wrong-type-00001")
+			answers(b)["c_satisfaction"] = "rất hài lòng"
+			return mustJSON(b)
+		}, "", 400, "answers.c_satisfaction"},
 		{"scale out of range", func() string { b := base("out-of-range-001"); answers(b)["c_satisfaction"] = 9; return mustJSON(b) }, "", 400, "answers.c_satisfaction"},
 		{"required answer missing", func() string { b := base("required-miss-01"); delete(answers(b), "c_procedure"); return mustJSON(b) }, "", 400, "answers.c_procedure"},
 		{"answer to a question skip logic hides", func() string { b := base("skip-logic-00001"); answers(b)[hidden.id] = hidden.value; return mustJSON(b) }, "", 400, "answers." + hidden.id},
-		{"unknown module", func() string { b := base("bad-module-00001"); b["modules"] = []string{"core", "d9"}; return mustJSON(b) }, "", 400, "modules"},
+		{"unknown module", func() string {
+			b := base("bad-module-00001")
+			b["modules"] = []string{"core", "d9"}
+			return mustJSON(b)
+		}, "", 400, "modules"},
 		{"exclusive option with others", func() string {
 			b := base("exclusive-000001")
 			answers(b)["c_quality"] = []string{exclusiveOption(t, cat, "c_quality"), otherOption(t, cat, "c_quality")}
@@ -262,8 +286,16 @@ func TestBadSubmissions(t *testing.T) {
 		}, "", 400, "answers.c_quality"},
 		{"invalid sex", func() string { b := base("bad-sex-00000001"); b["sex"] = "unknown"; return mustJSON(b) }, "", 400, "sex"},
 		{"answers not an object", func() string { b := base("answers-list-001"); b["answers"] = []string{"yes"}; return mustJSON(b) }, "", 400, "answers"},
-		{"text too long", func() string { b := base("text-too-long-01"); answers(b)["c_comment"] = strings.Repeat("ý kiến ", 200); return mustJSON(b) }, "", 400, "answers.c_comment"},
-		{"body too large", func() string { b := base("too-large-000001"); b["padding"] = strings.Repeat("x", 70<<10); return mustJSON(b) }, "", 413, ""},
+		{"text too long", func() string {
+			b := base("text-too-long-01")
+			answers(b)["c_comment"] = strings.Repeat("ý kiến ", 200)
+			return mustJSON(b)
+		}, "", 400, "answers.c_comment"},
+		{"body too large", func() string {
+			b := base("too-large-000001")
+			b["padding"] = strings.Repeat("x", 70<<10)
+			return mustJSON(b)
+		}, "", 413, ""},
 		{"receipt already used", func() string { b := base("receipt-reuse-01"); b["receipt"] = used; return mustJSON(b) }, "", 409, ""},
 		{"receipt of another kind", func() string { b := base("receipt-bad-0001"); b["receipt"] = "not-a-code!"; return mustJSON(b) }, "", 400, "receipt"},
 	}

@@ -6,13 +6,19 @@
 package survey
 
 import (
+	"bytes"
 	"embed"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
 	"io/fs"
+	"math"
 	"path"
 	"sort"
+	"strconv"
 	"strings"
+	"time"
 )
 
 // Text is a user-facing string in Vietnamese (the default) with its English
@@ -196,7 +202,9 @@ type Option struct {
 var catalogueFiles embed.FS
 
 // Catalogues loads and validates every published catalogue version embedded
-// in the binary, oldest first.
+// in the binary, oldest first: ordered by their published date, then by
+// version (see compareVersions) for versions published on the same day. The
+// file names play no part in the order.
 func Catalogues() ([]*Catalogue, error) {
 	return loadCatalogues(catalogueFiles, "catalogue")
 }
@@ -206,7 +214,7 @@ func loadCatalogues(fsys fs.FS, dir string) ([]*Catalogue, error) {
 	if err != nil {
 		return nil, err
 	}
-	sort.Strings(names)
+	sort.Strings(names) // only so that errors are reported in a stable order
 	var out []*Catalogue
 	seen := map[string]string{}
 	for _, name := range names {
@@ -227,16 +235,55 @@ func loadCatalogues(fsys fs.FS, dir string) ([]*Catalogue, error) {
 	if len(out) == 0 {
 		return nil, fmt.Errorf("no catalogue found under %s", dir)
 	}
+	// Published is a validated YYYY-MM-DD date, so its text sorts as the date.
+	sort.SliceStable(out, func(i, j int) bool {
+		if out[i].Published != out[j].Published {
+			return out[i].Published < out[j].Published
+		}
+		return compareVersions(out[i].Version, out[j].Version) < 0
+	})
 	return out, nil
 }
 
-// ParseCatalogue decodes a catalogue file and validates it.
+// compareVersions orders version strings such as "2025.1" and "2025.10":
+// they are split at dots and compared part by part, numerically when both
+// parts are whole numbers (so 2025.2 comes before 2025.10) and as text
+// otherwise; a version that is a prefix of another comes first.
+func compareVersions(a, b string) int {
+	pa, pb := strings.Split(a, "."), strings.Split(b, ".")
+	for i := 0; i < len(pa) && i < len(pb); i++ {
+		na, errA := strconv.ParseUint(pa[i], 10, 64)
+		nb, errB := strconv.ParseUint(pb[i], 10, 64)
+		switch {
+		case errA == nil && errB == nil && na != nb:
+			if na < nb {
+				return -1
+			}
+			return 1
+		case (errA != nil || errB != nil) && pa[i] != pb[i]:
+			return strings.Compare(pa[i], pb[i])
+		}
+	}
+	switch {
+	case len(pa) < len(pb):
+		return -1
+	case len(pa) > len(pb):
+		return 1
+	}
+	return strings.Compare(a, b)
+}
+
+// ParseCatalogue decodes a catalogue file, which must hold exactly one JSON
+// object, and validates it.
 func ParseCatalogue(data []byte) (*Catalogue, error) {
 	var c Catalogue
-	dec := json.NewDecoder(strings.NewReader(string(data)))
+	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&c); err != nil {
 		return nil, fmt.Errorf("decode catalogue: %w", err)
+	}
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		return nil, fmt.Errorf("decode catalogue: unexpected data after the catalogue object")
 	}
 	if err := c.Validate(); err != nil {
 		return nil, err
@@ -287,17 +334,22 @@ func (c *Catalogue) RotatingModules() []string {
 	return out
 }
 
-// Validate checks that the catalogue is internally consistent: unique ids,
-// every question in a known module with options fitting its type, every
-// show_if and rule pointing at an earlier or existing question and at answer
-// values that question can take, and every indicator with a usable rule and
-// at least one responsible agency. It also builds the look-up indexes.
+// Validate checks that the catalogue is internally consistent: unique ids, a
+// published date, every question in a known module with options fitting its
+// type, every show_if and applies_if pointing at an earlier question of the
+// same module or of core and at answer values that question can take, and
+// every indicator with a usable rule (only the fields its kind uses, a scale
+// matching its points or count) and named responsible agencies. It also
+// builds the look-up indexes.
 func (c *Catalogue) Validate() error {
 	var errs []string
 	bad := func(format string, args ...any) { errs = append(errs, fmt.Sprintf(format, args...)) }
 
 	if c.Version == "" {
 		bad("version is empty")
+	}
+	if _, err := time.Parse(DateLayout, c.Published); err != nil {
+		bad("published %q is not a date YYYY-MM-DD", c.Published)
 	}
 	c.modules = map[string]*Module{}
 	for i := range c.Modules {
@@ -388,6 +440,19 @@ func (c *Catalogue) Validate() error {
 				if len(ind.Agencies.Implementing) == 0 || len(ind.Agencies.Lead) == 0 {
 					bad("indicator %q needs implementing and lead agencies", ind.ID)
 				}
+				for _, list := range [][]string{ind.Agencies.Implementing, ind.Agencies.Lead, ind.Agencies.Coordinating} {
+					named := map[string]bool{}
+					for _, a := range list {
+						if strings.TrimSpace(a) == "" {
+							bad("indicator %q: an agency name is blank", ind.ID)
+						}
+						if named[a] {
+							// It would get every follow-up item twice.
+							bad("indicator %q: agency %q is listed twice in one role", ind.ID, a)
+						}
+						named[a] = true
+					}
+				}
 				c.checkRule(ind, bad)
 			}
 		}
@@ -408,8 +473,16 @@ func (c *Catalogue) checkQuestionShape(q *Question, bad func(string, ...any)) {
 			bad("question %q: a choice needs at least two options", q.ID)
 		}
 	case ScaleQuestion:
-		if q.Min == nil || q.Max == nil || *q.Min >= *q.Max || *q.Min != float64(int(*q.Min)) || *q.Max != float64(int(*q.Max)) {
+		if q.Min == nil || q.Max == nil || *q.Min >= *q.Max || !isWhole(*q.Min) || !isWhole(*q.Max) {
 			bad("question %q: a scale needs whole-number min < max", q.ID)
+			break
+		}
+		// Answers are numbers compared by their decimal form, so an option
+		// must be written as one of the whole numbers of the scale.
+		for _, o := range q.Options {
+			if n, ok := wholeNumber(o.Value); !ok || n < *q.Min || n > *q.Max {
+				bad("question %q: scale option %q is not a whole number from %s to %s", q.ID, o.Value, fmtBound(q.Min), fmtBound(q.Max))
+			}
 		}
 	case Number:
 		if q.Min != nil && q.Max != nil && *q.Min > *q.Max {
@@ -418,6 +491,9 @@ func (c *Catalogue) checkQuestionShape(q *Question, bad func(string, ...any)) {
 	case ShortText:
 		if q.MaxLength <= 0 {
 			bad("question %q: a text question needs max_length", q.ID)
+		}
+		if len(q.Options) > 0 {
+			bad("question %q: a text question has no options", q.ID)
 		}
 	default:
 		bad("question %q: unknown type %q", q.ID, q.Type)
@@ -461,6 +537,11 @@ func (c *Catalogue) checkRule(ind *Indicator, bad func(string, ...any)) {
 	}
 	if r.AppliesIf != nil {
 		c.checkCondition(r.AppliesIf, "indicator "+ind.ID+" applies_if", bad)
+		// Like show_if: a condition on another rotating module never holds
+		// on the visit that answers the rule's question.
+		if dep, ok := c.questions[r.AppliesIf.Question]; ok && dep.Module != q.Module && dep.Module != CoreModule {
+			bad("indicator %q: applies_if refers to %q in another rotating module", ind.ID, dep.ID)
+		}
 	}
 	for _, v := range r.Exclude {
 		if !q.accepts(v) {
@@ -469,6 +550,20 @@ func (c *Catalogue) checkRule(ind *Indicator, bad func(string, ...any)) {
 	}
 	if r.Scale.Max <= r.Scale.Min {
 		bad("indicator %q: scale max must be above min", ind.ID)
+	}
+	// A field the kind does not use would be silently ignored by Observe.
+	unused := map[Kind][]struct {
+		name string
+		set  bool
+	}{
+		KindRatio:  {{"points", len(r.Points) > 0}, {"count", len(r.Count) > 0}},
+		KindMean:   {{"numerator", len(r.Numerator) > 0}, {"count together with points", len(r.Count) > 0 && len(r.Points) > 0}},
+		KindMedian: {{"numerator", len(r.Numerator) > 0}, {"points", len(r.Points) > 0}, {"count", len(r.Count) > 0}},
+	}
+	for _, f := range unused[ind.Kind] {
+		if f.set {
+			bad("indicator %q: a %s rule takes no %s", ind.ID, ind.Kind, f.name)
+		}
 	}
 	switch ind.Kind {
 	case KindRatio:
@@ -502,14 +597,34 @@ func (c *Catalogue) checkRule(ind *Indicator, bad func(string, ...any)) {
 					bad("indicator %q: option %q of %q has no points and is not excluded", ind.ID, o.Value, q.ID)
 				}
 			}
+			lo, hi := math.Inf(1), math.Inf(-1)
+			for _, p := range r.Points {
+				lo, hi = math.Min(lo, p), math.Max(hi, p)
+			}
+			if r.Scale.Min != lo || r.Scale.Max != hi {
+				bad("indicator %q: scale %s to %s, want the range of the points, %s to %s", ind.ID, fmtBound(&r.Scale.Min), fmtBound(&r.Scale.Max), fmtBound(&lo), fmtBound(&hi))
+			}
 		case len(r.Count) > 0:
 			if q.Type != MultipleChoice {
 				bad("indicator %q: count needs a multiple choice question", ind.ID)
 			}
+			counted := map[string]bool{}
 			for _, v := range r.Count {
 				if !q.accepts(v) {
 					bad("indicator %q: counted value %q is not an answer of %q", ind.ID, v, q.ID)
 				}
+				if counted[v] {
+					bad("indicator %q: counted value %q is listed twice", ind.ID, v)
+				}
+				counted[v] = true
+				for _, o := range q.Options {
+					if o.Value == v && o.Exclusive {
+						bad("indicator %q: counted value %q is an exclusive option", ind.ID, v)
+					}
+				}
+			}
+			if r.Scale.Min != 0 || r.Scale.Max != float64(len(r.Count)) {
+				bad("indicator %q: a count's scale is 0 to %d, the number of counted values", ind.ID, len(r.Count))
 			}
 		default:
 			if q.Type != Number && q.Type != ScaleQuestion {
@@ -534,13 +649,25 @@ func (q *Question) accepts(v string) bool {
 		}
 	}
 	if q.Type == ScaleQuestion && q.Min != nil && q.Max != nil && len(q.Options) == 0 {
-		for i := int(*q.Min); i <= int(*q.Max); i++ {
-			if v == fmt.Sprint(i) {
-				return true
-			}
-		}
+		n, ok := wholeNumber(v)
+		return ok && n >= *q.Min && n <= *q.Max
 	}
 	return false
+}
+
+// wholeNumber parses v when it is a whole number written as answers are
+// compared (FormatNumber: no sign "+", no leading zeros, no decimals).
+func wholeNumber(v string) (float64, bool) {
+	n, err := strconv.ParseInt(v, 10, 64)
+	if err != nil || strconv.FormatInt(n, 10) != v || math.Abs(float64(n)) > 1<<53 {
+		return 0, false
+	}
+	return float64(n), true
+}
+
+// isWhole reports whether x is a whole number small enough to be exact.
+func isWhole(x float64) bool {
+	return x == math.Trunc(x) && math.Abs(x) <= 1<<53
 }
 
 func contains(list []string, v string) bool {
