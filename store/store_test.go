@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -22,15 +23,48 @@ import (
 )
 
 // backends lists the databases every store test runs on: a fresh SQLite
-// file always, and PostgreSQL when PAPI_TEST_POSTGRES holds a DSN (each
-// test then gets its own schema, dropped afterwards).
+// file always, and PostgreSQL at PAPI_TEST_POSTGRES (default: the local
+// server, postgres@127.0.0.1:5432/test), each test in its own schema that is
+// dropped afterwards. Without a reachable server the PostgreSQL runs are
+// skipped, unless PAPI_TEST_POSTGRES_REQUIRED=1 (as in CI) makes that fail.
 func backends(t *testing.T) []string {
 	t.Helper()
-	out := []string{"sqlite"}
-	if os.Getenv("PAPI_TEST_POSTGRES") != "" {
-		out = append(out, "postgres")
+	if postgresDSN() == "" {
+		if os.Getenv("PAPI_TEST_POSTGRES_REQUIRED") == "1" {
+			t.Fatal("PostgreSQL is required (PAPI_TEST_POSTGRES_REQUIRED=1) but does not answer at " + postgresCandidate())
+		}
+		return []string{"sqlite"}
 	}
-	return out
+	return []string{"sqlite", "postgres"}
+}
+
+func postgresCandidate() string {
+	if v := os.Getenv("PAPI_TEST_POSTGRES"); v != "" {
+		return v
+	}
+	return "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
+}
+
+var (
+	pgOnce sync.Once
+	pgDSN  string
+)
+
+// postgresDSN returns the test server's DSN if it answers, else "".
+func postgresDSN() string {
+	pgOnce.Do(func() {
+		db, err := gorm.Open(postgres.Open(postgresCandidate()), &gorm.Config{Logger: logger.Discard})
+		if err != nil {
+			return
+		}
+		if sqlDB, err := db.DB(); err == nil {
+			defer sqlDB.Close()
+			if sqlDB.Ping() == nil {
+				pgDSN = postgresCandidate()
+			}
+		}
+	})
+	return pgDSN
 }
 
 // eachBackend runs fn once per database as a subtest.
@@ -73,7 +107,7 @@ func MustOpen(t testing.TB, backend string, now func() time.Time) *store.Store {
 // search_path points at it.
 func MustSchema(t testing.TB) string {
 	t.Helper()
-	base := os.Getenv("PAPI_TEST_POSTGRES")
+	base := postgresDSN()
 	b := make([]byte, 6)
 	_, _ = rand.Read(b)
 	schema := "papi_test_" + hex.EncodeToString(b)
