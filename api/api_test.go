@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/makiuchi-d/gozxing"
 	"github.com/makiuchi-d/gozxing/qrcode"
@@ -515,7 +516,7 @@ func TestSummaryAndDownloads(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if _, _, err := ts.store.CreateResponse(ctx, store.NewResponse{SubmissionID: fmt.Sprintf("sum-%s-%d", code, k), Centre: centre, Version: cat.Version, Visit: v}); err != nil {
+			if _, _, err := ts.store.CreateResponse(ctx, store.NewResponse{SubmissionID: fmt.Sprintf("sum-%s-%d", code, k), Centre: centre, Version: cat.Version, Visit: v, At: openSlot(k)}); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -536,7 +537,7 @@ func TestSummaryAndDownloads(t *testing.T) {
 			}
 		}
 	}
-	if res := ts.do(t, "GET", "/api/v1/communes/26740/summary?period=year", ts.tokens["commune"], "", &sum); res.StatusCode != 200 {
+	if res := ts.do(t, "GET", "/api/v1/communes/26740/summary?from=2026-01-01&to=2026-12-31", ts.tokens["commune"], "", &sum); res.StatusCode != 200 {
 		t.Fatalf("summary: %d", res.StatusCode)
 	}
 	indicators, shown := 0, 0
@@ -559,12 +560,12 @@ func TestSummaryAndDownloads(t *testing.T) {
 	if sum.Responses != 300 || len(sum.Dimensions) != 8 || indicators != 118 || shown == 0 || sum.Note.Vi == "" {
 		t.Fatalf("summary: got %d responses, %d dimensions, %d indicators (%d shown)", sum.Responses, len(sum.Dimensions), indicators, shown)
 	}
-	res := ts.do(t, "GET", "/api/v1/communes/26740/summary?period=year&format=csv", ts.tokens["commune"], "", nil)
+	res := ts.do(t, "GET", "/api/v1/communes/26740/summary?from=2026-01-01&to=2026-12-31&format=csv", ts.tokens["commune"], "", nil)
 	csvBody, _ := io.ReadAll(res.Body)
 	if res.StatusCode != 200 || !bytes.HasPrefix(csvBody, []byte("\ufeff")) || !strings.Contains(string(csvBody), "Phường Sài Gòn") || !strings.Contains(res.Header.Get("Content-Disposition"), ".csv") {
 		t.Errorf("csv: status %d, BOM/name missing", res.StatusCode)
 	}
-	res = ts.do(t, "GET", "/api/v1/communes/26740/summary?period=year&format=xlsx", ts.tokens["commune"], "", nil)
+	res = ts.do(t, "GET", "/api/v1/communes/26740/summary?from=2026-01-01&to=2026-12-31&format=xlsx", ts.tokens["commune"], "", nil)
 	book, err := excelize.OpenReader(res.Body)
 	if err != nil {
 		t.Fatalf("xlsx: %v", err)
@@ -572,10 +573,10 @@ func TestSummaryAndDownloads(t *testing.T) {
 	if sheets := book.GetSheetList(); len(sheets) != 9 {
 		t.Errorf("xlsx: got sheets %v, want an overview plus 8 dimensions", sheets)
 	}
-	if res := ts.do(t, "GET", "/api/v1/communes/26740/summary?period=year&format=html", ts.tokens["commune"], "", nil); res.StatusCode != 200 || !strings.Contains(res.Header.Get("Content-Type"), "text/html") {
+	if res := ts.do(t, "GET", "/api/v1/communes/26740/summary?from=2026-01-01&to=2026-12-31&format=html", ts.tokens["commune"], "", nil); res.StatusCode != 200 || !strings.Contains(res.Header.Get("Content-Type"), "text/html") {
 		t.Errorf("html report: status %d", res.StatusCode)
 	}
-	res = ts.do(t, "GET", "/api/v1/communes/26740/responses.csv?period=year", ts.tokens["commune"], "", nil)
+	res = ts.do(t, "GET", "/api/v1/communes/26740/responses.csv?from=2026-01-01&to=2026-12-31", ts.tokens["commune"], "", nil)
 	raw, _ := io.ReadAll(res.Body)
 	if lines := strings.Count(string(raw), "\n"); res.StatusCode != 200 || lines != 301 {
 		t.Errorf("raw export: status %d, %d lines, want header + 300", res.StatusCode, lines)
@@ -586,14 +587,14 @@ func TestSummaryAndDownloads(t *testing.T) {
 			Responses int64
 		}
 	}
-	if res := ts.do(t, "GET", "/api/v1/compare?period=year", ts.tokens["department"], "", &cmp); res.StatusCode != 200 || len(cmp.Rows) != 168 {
+	if res := ts.do(t, "GET", "/api/v1/compare?from=2026-01-01&to=2026-12-31", ts.tokens["department"], "", &cmp); res.StatusCode != 200 || len(cmp.Rows) != 168 {
 		t.Fatalf("compare: status %d, %d rows, want 168", res.StatusCode, len(cmp.Rows))
 	}
-	if res := ts.do(t, "GET", "/api/v1/compare?period=year&former_province="+strings.ReplaceAll("Bình Dương", " ", "%20"), ts.tokens["department"], "", &cmp); res.StatusCode != 200 || len(cmp.Rows) != 36 {
+	if res := ts.do(t, "GET", "/api/v1/compare?from=2026-01-01&to=2026-12-31&former_province="+strings.ReplaceAll("Bình Dương", " ", "%20"), ts.tokens["department"], "", &cmp); res.StatusCode != 200 || len(cmp.Rows) != 36 {
 		t.Errorf("compare filtered to Bình Dương: status %d, %d rows, want 36", res.StatusCode, len(cmp.Rows))
 	}
 	for _, format := range []string{"csv", "xlsx"} {
-		if res := ts.do(t, "GET", "/api/v1/compare?period=year&format="+format, ts.tokens["department"], "", nil); res.StatusCode != 200 {
+		if res := ts.do(t, "GET", "/api/v1/compare?from=2026-01-01&to=2026-12-31&format="+format, ts.tokens["department"], "", nil); res.StatusCode != 200 {
 			t.Errorf("compare %s: status %d", format, res.StatusCode)
 		}
 	}
@@ -603,15 +604,29 @@ func TestSummaryAndDownloads(t *testing.T) {
 			Items  []struct{ Commune, Indicator, Role string }
 		}
 	}
-	if res := ts.do(t, "GET", "/api/v1/followup?period=year", ts.tokens["department"], "", &fu); res.StatusCode != 200 || len(fu.Agencies) == 0 {
+	if res := ts.do(t, "GET", "/api/v1/followup?from=2026-01-01&to=2026-12-31", ts.tokens["department"], "", &fu); res.StatusCode != 200 || len(fu.Agencies) == 0 {
 		t.Fatalf("followup: status %d, %d agencies", res.StatusCode, len(fu.Agencies))
 	}
-	if res := ts.do(t, "GET", "/api/v1/followup?period=year&format=xlsx", ts.tokens["department"], "", nil); res.StatusCode != 200 {
+	if res := ts.do(t, "GET", "/api/v1/followup?from=2026-01-01&to=2026-12-31&format=xlsx", ts.tokens["department"], "", nil); res.StatusCode != 200 {
 		t.Errorf("followup xlsx: status %d", res.StatusCode)
 	}
 	if res := ts.do(t, "GET", "/api/v1/communes/26740/summary?from=2026-02-30", ts.tokens["commune"], "", nil); res.StatusCode != 400 {
 		t.Errorf("bad from date: got %d, want 400", res.StatusCode)
 	}
+}
+
+// openSlot spreads synthetic responses over opening hours, 24 a day from
+// 08:00 every 20 minutes, Monday to Saturday, from 1 June 2026, so the
+// anomaly checks see an ordinary queue.
+func openSlot(k int) time.Time {
+	day := time.Date(2026, 6, 1, 8, 0, 0, 0, survey.Local)
+	for d := k / 24; d > 0; d-- {
+		day = day.AddDate(0, 0, 1)
+		if day.Weekday() == time.Sunday {
+			day = day.AddDate(0, 0, 1)
+		}
+	}
+	return day.Add(time.Duration(k%24) * 20 * time.Minute)
 }
 
 func TestThrottling(t *testing.T) {

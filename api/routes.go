@@ -7,6 +7,7 @@ import (
 	"github.com/labstack/echo/v4/middleware"
 
 	"github.com/papi-hcmc/papi/static"
+	"github.com/papi-hcmc/papi/store"
 )
 
 // maxResponseBody bounds a resident's submission: the full questionnaire
@@ -54,6 +55,9 @@ func (s *Server) routes() {
 	staff.GET("/compare", s.handleCompare, s.cityScope)
 	staff.GET("/followup", s.handleFollowup, s.cityScope)
 	staff.GET("/audit", s.handleAudit, s.adminOnly)
+	staff.GET("/flags", s.handleFlagList, s.adminOnly)
+	staff.POST("/responses/:id/quarantine", s.setStatus(store.StatusQuarantined, "quarantine"), s.adminOnly)
+	staff.POST("/responses/:id/release", s.setStatus(store.StatusCounted, "release"), s.adminOnly)
 	staff.GET("/users", s.handleUserList, s.adminOnly)
 	staff.POST("/users", s.handleUserCreate, s.adminOnly, middleware.BodyLimit("4K"))
 }

@@ -27,9 +27,10 @@ var papi2024 = map[string]any{
 }
 
 type periodQuery struct {
-	period       survey.Period
-	verifiedOnly bool
-	policy       survey.Policy
+	period         survey.Period
+	verifiedOnly   bool
+	includeFlagged bool
+	policy         survey.Policy
 }
 
 func (s *Server) readPeriod(c echo.Context) (periodQuery, error) {
@@ -44,6 +45,13 @@ func (s *Server) readPeriod(c echo.Context) (periodQuery, error) {
 		q.verifiedOnly = true
 	default:
 		return periodQuery{}, survey.Invalid("verified", "verified phải là 1 hoặc 0.", "verified must be 1 or 0.")
+	}
+	switch c.QueryParam("flagged") {
+	case "", "exclude":
+	case "include":
+		q.includeFlagged = true
+	default:
+		return periodQuery{}, survey.Invalid("flagged", "flagged phải là include hoặc exclude.", "flagged must be include or exclude.")
 	}
 	if v := c.QueryParam("min_n"); v != "" {
 		n, err := strconv.Atoi(v)
@@ -67,6 +75,8 @@ type communeSummary struct {
 	VerifiedResponses    int64          `json:"verified_responses"`
 	VerifiedShare        *float64       `json:"verified_share"`
 	VerifiedOnly         bool           `json:"verified_only"`
+	FlaggedResponses     int64          `json:"flagged_responses"`
+	IncludeFlagged       bool           `json:"include_flagged"`
 	Weighted             bool           `json:"weighted"`
 	Policy               survey.Policy  `json:"policy"`
 	Note                 survey.Text    `json:"note"`
@@ -81,13 +91,14 @@ type communeSummary struct {
 func (s *Server) summary(c echo.Context, commune survey.Commune, q periodQuery) (communeSummary, error) {
 	ctx := c.Request().Context()
 	cat := s.store.Catalogue()
-	out := communeSummary{Commune: commune, Period: q.period, QuestionnaireVersion: cat.Version, VerifiedOnly: q.verifiedOnly, Policy: q.policy, Note: survey.Disclaimer}
-	cur, err := s.store.Tallies(ctx, store.Filter{From: q.period.From, To: q.period.To, Communes: []string{commune.Code}, VerifiedOnly: q.verifiedOnly})
+	out := communeSummary{Commune: commune, Period: q.period, QuestionnaireVersion: cat.Version, VerifiedOnly: q.verifiedOnly, IncludeFlagged: q.includeFlagged, Policy: q.policy, Note: survey.Disclaimer}
+	cur, err := s.store.Tallies(ctx, store.Filter{From: q.period.From, To: q.period.To, Communes: []string{commune.Code}, VerifiedOnly: q.verifiedOnly, IncludeFlagged: q.includeFlagged})
 	if err != nil {
 		return out, err
 	}
 	var tallies map[string]survey.Tally
 	out.Responses, out.VerifiedResponses, tallies = cur.Combined()
+	out.FlaggedResponses = cur.FlaggedTotal()
 	if out.Responses > 0 {
 		share := float64(out.VerifiedResponses) / float64(out.Responses)
 		out.VerifiedShare = &share
@@ -95,7 +106,7 @@ func (s *Server) summary(c echo.Context, commune survey.Commune, q periodQuery) 
 	out.Scores = cat.Score(tallies, q.policy)
 
 	prevPeriod := q.period.Previous()
-	prev, err := s.store.Tallies(ctx, store.Filter{From: prevPeriod.From, To: prevPeriod.To, Communes: []string{commune.Code}, VerifiedOnly: q.verifiedOnly})
+	prev, err := s.store.Tallies(ctx, store.Filter{From: prevPeriod.From, To: prevPeriod.To, Communes: []string{commune.Code}, VerifiedOnly: q.verifiedOnly, IncludeFlagged: q.includeFlagged})
 	if err != nil {
 		return out, err
 	}
@@ -148,6 +159,7 @@ type compareRow struct {
 	Commune     survey.Commune     `json:"commune"`
 	Responses   int64              `json:"responses"`
 	Verified    int64              `json:"verified_responses"`
+	Flagged     int64              `json:"flagged_responses"`
 	TotalScore  *float64           `json:"total_score"`
 	TotalCILow  *float64           `json:"total_ci_low"`
 	TotalCIHigh *float64           `json:"total_ci_high"`
@@ -200,7 +212,7 @@ func (s *Server) compare(c echo.Context, q periodQuery) (comparison, error) {
 	if len(kept) == 0 {
 		return comparison{}, survey.Invalid("former_province", "Không có xã/phường nào khớp bộ lọc.", "No commune matches the filters.")
 	}
-	t, err := s.store.Tallies(ctx, store.Filter{From: q.period.From, To: q.period.To, Communes: codes, VerifiedOnly: q.verifiedOnly})
+	t, err := s.store.Tallies(ctx, store.Filter{From: q.period.From, To: q.period.To, Communes: codes, VerifiedOnly: q.verifiedOnly, IncludeFlagged: q.includeFlagged})
 	if err != nil {
 		return comparison{}, err
 	}
@@ -216,7 +228,7 @@ func (s *Server) compare(c echo.Context, q periodQuery) (comparison, error) {
 	totals, lows, highs := make([]*float64, len(kept)), make([]*float64, len(kept)), make([]*float64, len(kept))
 	for i, cm := range kept {
 		sc := cat.Score(t.ByCommune[cm.Code], q.policy)
-		row := compareRow{Commune: cm, Responses: t.Responses[cm.Code], Verified: t.Verified[cm.Code], TotalScore: sc.Total, TotalCILow: sc.TotalCILow, TotalCIHigh: sc.TotalCIHigh, scores: sc}
+		row := compareRow{Commune: cm, Responses: t.Responses[cm.Code], Verified: t.Verified[cm.Code], Flagged: t.Flagged[cm.Code], TotalScore: sc.Total, TotalCILow: sc.TotalCILow, TotalCIHigh: sc.TotalCIHigh, scores: sc}
 		for _, d := range sc.Dimensions {
 			row.Dimensions = append(row.Dimensions, compareDimension{ID: d.ID, Score: d.Score, CILow: d.CILow, CIHigh: d.CIHigh})
 		}

@@ -23,11 +23,14 @@ const (
 )
 
 type aggregateRow struct {
-	Grain       string `gorm:"primaryKey;size:1"`
-	Period      string `gorm:"primaryKey;size:10"`
-	CentreID    uint   `gorm:"primaryKey;autoIncrement:false"`
-	Indicator   string `gorm:"primaryKey;size:16"`
-	Verified    bool   `gorm:"primaryKey"`
+	Grain     string `gorm:"primaryKey;size:1"`
+	Period    string `gorm:"primaryKey;size:10"`
+	CentreID  uint   `gorm:"primaryKey;autoIncrement:false"`
+	Indicator string `gorm:"primaryKey;size:16"`
+	Verified  bool   `gorm:"primaryKey"`
+	// Flagged rows hold responses the anomaly checks flagged: kept apart
+	// so scores leave them out by default but can include them on request.
+	Flagged     bool   `gorm:"primaryKey"`
 	CommuneCode string `gorm:"not null;size:5;index"`
 	N           int64  `gorm:"not null"`
 	Sum         float64
@@ -42,6 +45,7 @@ type histogramRow struct {
 	CentreID    uint    `gorm:"primaryKey;autoIncrement:false"`
 	Indicator   string  `gorm:"primaryKey;size:16"`
 	Verified    bool    `gorm:"primaryKey"`
+	Flagged     bool    `gorm:"primaryKey"`
 	Value       float64 `gorm:"primaryKey"`
 	CommuneCode string  `gorm:"not null;size:5;index"`
 	Count       int64   `gorm:"not null"`
@@ -51,14 +55,19 @@ func (histogramRow) TableName() string { return "histograms" }
 
 // addToAggregates adds (sign +1) or removes (sign -1) one response's
 // observations from the running aggregates, inside the caller's transaction.
+// Quarantined responses are in no aggregate.
 func addToAggregates(tx *gorm.DB, cat *survey.Catalogue, r *responseRow, v survey.Visit, sign int64) error {
+	if r.Status == StatusQuarantined {
+		return nil
+	}
+	flagged := r.Status == StatusFlagged
 	obs := cat.Observe(v)
 	month := r.Day[:7]
 	s := float64(sign)
 	aggs := make([]aggregateRow, 0, 2*(len(obs)+1))
 	var hist []histogramRow
 	for _, grain := range []struct{ g, p string }{{grainDay, r.Day}, {grainMonth, month}} {
-		base := aggregateRow{Grain: grain.g, Period: grain.p, CentreID: r.CentreID, Verified: r.Verified, CommuneCode: r.CommuneCode}
+		base := aggregateRow{Grain: grain.g, Period: grain.p, CentreID: r.CentreID, Verified: r.Verified, Flagged: flagged, CommuneCode: r.CommuneCode}
 		row := base
 		row.Indicator, row.N = responsesIndicator, sign
 		aggs = append(aggs, row)
@@ -68,12 +77,12 @@ func addToAggregates(tx *gorm.DB, cat *survey.Catalogue, r *responseRow, v surve
 			aggs = append(aggs, row)
 			if ind, _ := cat.Indicator(o.Indicator); ind.Kind == survey.KindMedian {
 				hist = append(hist, histogramRow{Grain: grain.g, Period: grain.p, CentreID: r.CentreID, Indicator: o.Indicator,
-					Verified: r.Verified, Value: o.X, CommuneCode: r.CommuneCode, Count: sign})
+					Verified: r.Verified, Flagged: flagged, Value: o.X, CommuneCode: r.CommuneCode, Count: sign})
 			}
 		}
 	}
 	err := tx.Clauses(clause.OnConflict{
-		Columns: []clause.Column{{Name: "grain"}, {Name: "period"}, {Name: "centre_id"}, {Name: "indicator"}, {Name: "verified"}},
+		Columns: []clause.Column{{Name: "grain"}, {Name: "period"}, {Name: "centre_id"}, {Name: "indicator"}, {Name: "verified"}, {Name: "flagged"}},
 		DoUpdates: clause.Set{
 			{Column: clause.Column{Name: "n"}, Value: gorm.Expr("aggregates.n + excluded.n")},
 			{Column: clause.Column{Name: "sum"}, Value: gorm.Expr("aggregates.sum + excluded.sum")},
@@ -84,7 +93,7 @@ func addToAggregates(tx *gorm.DB, cat *survey.Catalogue, r *responseRow, v surve
 		return err
 	}
 	return tx.Clauses(clause.OnConflict{
-		Columns: []clause.Column{{Name: "grain"}, {Name: "period"}, {Name: "centre_id"}, {Name: "indicator"}, {Name: "verified"}, {Name: "value"}},
+		Columns: []clause.Column{{Name: "grain"}, {Name: "period"}, {Name: "centre_id"}, {Name: "indicator"}, {Name: "verified"}, {Name: "flagged"}, {Name: "value"}},
 		DoUpdates: clause.Set{
 			{Column: clause.Column{Name: "count"}, Value: gorm.Expr("histograms.count + excluded.count")},
 		},
@@ -100,12 +109,17 @@ type Filter struct {
 	CentreID uint
 	// VerifiedOnly keeps only responses that carried a valid receipt.
 	VerifiedOnly bool
+	// IncludeFlagged adds the responses the anomaly checks flagged.
+	IncludeFlagged bool
 }
 
-// Tallies are indicator tallies (plus survey responses count) per commune.
+// Tallies are indicator tallies per commune, with the number of responses
+// they come from (Responses, of which Verified carried a receipt) and the
+// number of flagged responses left out (Flagged, zero when included).
 type Tallies struct {
 	Responses map[string]int64
 	Verified  map[string]int64
+	Flagged   map[string]int64
 	ByCommune map[string]map[string]survey.Tally
 }
 
@@ -164,22 +178,32 @@ func (s *Store) Tallies(ctx context.Context, f Filter) (Tallies, error) {
 		}
 		return q
 	}
-	out := Tallies{Responses: map[string]int64{}, Verified: map[string]int64{}, ByCommune: map[string]map[string]survey.Tally{}}
+	out := Tallies{Responses: map[string]int64{}, Verified: map[string]int64{}, Flagged: map[string]int64{}, ByCommune: map[string]map[string]survey.Tally{}}
 	var sums []struct {
 		CommuneCode string
 		Indicator   string
 		Verified    bool
+		Flagged     bool
 		N           int64
 		Sum         float64
 		SumSq       float64
 	}
 	err = scope(s.read.WithContext(ctx).Model(&aggregateRow{})).
-		Select("commune_code, indicator, verified, SUM(n) AS n, SUM(sum) AS sum, SUM(sum_sq) AS sum_sq").
-		Group("commune_code, indicator, verified").Scan(&sums).Error
+		Select("commune_code, indicator, verified, flagged, SUM(n) AS n, SUM(sum) AS sum, SUM(sum_sq) AS sum_sq").
+		Group("commune_code, indicator, verified, flagged").Scan(&sums).Error
 	if err != nil {
 		return Tallies{}, fmt.Errorf("read aggregates: %w", err)
 	}
 	for _, r := range sums {
+		if r.N == 0 {
+			continue // every response once in this cell was moved out
+		}
+		if r.Flagged && !f.IncludeFlagged {
+			if r.Indicator == responsesIndicator {
+				out.Flagged[r.CommuneCode] += r.N
+			}
+			continue
+		}
 		if r.Indicator == responsesIndicator {
 			out.Responses[r.CommuneCode] += r.N
 			if r.Verified {
@@ -202,7 +226,11 @@ func (s *Store) Tallies(ctx context.Context, f Filter) (Tallies, error) {
 		Value       float64
 		Count       int64
 	}
-	err = scope(s.read.WithContext(ctx).Model(&histogramRow{})).
+	hq := scope(s.read.WithContext(ctx).Model(&histogramRow{}))
+	if !f.IncludeFlagged {
+		hq = hq.Where("flagged = ?", false)
+	}
+	err = hq.
 		Select("commune_code, indicator, value, SUM(count) AS count").
 		Group("commune_code, indicator, value").Scan(&hist).Error
 	if err != nil {
@@ -220,6 +248,16 @@ func (s *Store) Tallies(ctx context.Context, f Filter) (Tallies, error) {
 		out.ByCommune[h.CommuneCode][h.Indicator] = t
 	}
 	return out, nil
+}
+
+// FlaggedTotal is the number of flagged responses left out, over all
+// communes.
+func (t Tallies) FlaggedTotal() int64 {
+	n := int64(0)
+	for _, v := range t.Flagged {
+		n += v
+	}
+	return n
 }
 
 // Combined merges per-commune tallies into one set (a former province or
@@ -278,7 +316,7 @@ func (s *Store) Recompute(ctx context.Context) (RecomputeReport, error) {
 				r := &page[i]
 				last = r.ID
 				rep.Responses++
-				if r.Status != StatusCounted {
+				if r.Status == StatusQuarantined {
 					continue
 				}
 				cat, ok := s.catalogues[r.QuestionnaireVersion]
@@ -309,15 +347,15 @@ func diffAggregates(a, b []aggregateRow) int {
 	type key struct {
 		g, p, ind string
 		c         uint
-		v         bool
+		v, f      bool
 	}
 	m := map[key]aggregateRow{}
 	for _, r := range a {
-		m[key{r.Grain, r.Period, r.Indicator, r.CentreID, r.Verified}] = r
+		m[key{r.Grain, r.Period, r.Indicator, r.CentreID, r.Verified, r.Flagged}] = r
 	}
 	diff := 0
 	for _, r := range b {
-		k := key{r.Grain, r.Period, r.Indicator, r.CentreID, r.Verified}
+		k := key{r.Grain, r.Period, r.Indicator, r.CentreID, r.Verified, r.Flagged}
 		o, ok := m[k]
 		delete(m, k)
 		if !ok || o.N != r.N || !nearlyEqual(o.Sum, r.Sum) || !nearlyEqual(o.SumSq, r.SumSq) {

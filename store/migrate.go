@@ -29,6 +29,9 @@ var migrations = []migration{
 	{2, "running aggregates", func(tx *gorm.DB) error {
 		return tx.AutoMigrate(&aggregateRow{}, &histogramRow{})
 	}},
+	{3, "answer fingerprints for anomaly screening", func(tx *gorm.DB) error {
+		return tx.AutoMigrate(&responseRow{})
+	}},
 }
 
 func (s *Store) migrate(ctx context.Context) error {

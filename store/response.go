@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"strings"
 	"time"
 
@@ -27,7 +28,7 @@ type responseRow struct {
 	// SubmissionID is chosen by the resident's browser; a retry of the same
 	// submission carries the same id and is stored once.
 	SubmissionID         string `gorm:"not null;uniqueIndex;size:64"`
-	CentreID             uint   `gorm:"not null;index:idx_responses_centre_created,priority:1"`
+	CentreID             uint   `gorm:"not null;index:idx_responses_centre_created,priority:1;index:idx_responses_centre_fingerprint,priority:1"`
 	CommuneCode          string `gorm:"not null;size:5;index:idx_responses_commune_day,priority:1"`
 	Day                  string `gorm:"not null;size:10;index:idx_responses_commune_day,priority:2"`
 	QuestionnaireVersion string `gorm:"not null;size:32"`
@@ -40,7 +41,10 @@ type responseRow struct {
 	Verified             bool   `gorm:"not null"`
 	Status               string `gorm:"not null;size:16;index"`
 	Flags                string
-	CreatedAt            time.Time `gorm:"not null;index:idx_responses_centre_created,priority:2"`
+	// Fingerprint is a hash of the answer set, to spot the same answers
+	// sent again and again at one centre.
+	Fingerprint string    `gorm:"size:16;index:idx_responses_centre_fingerprint,priority:2"`
+	CreatedAt   time.Time `gorm:"not null;index:idx_responses_centre_created,priority:2"`
 }
 
 func (responseRow) TableName() string { return "responses" }
@@ -124,10 +128,7 @@ func (s *Store) CreateResponse(ctx context.Context, in NewResponse) (id uint64, 
 		SubmissionID: in.SubmissionID, CentreID: in.Centre.ID, CommuneCode: in.Centre.CommuneCode,
 		Day: survey.LocalDay(now), QuestionnaireVersion: in.Version, Modules: strings.Join(in.Visit.Modules, ","),
 		Answers: string(answers), Sex: in.Visit.Sex, AgeGroup: in.Visit.AgeGroup, Lang: in.Lang,
-		DurationMS: in.DurationMS, Status: StatusCounted, Flags: strings.Join(in.Flags, ","), CreatedAt: now,
-	}
-	if len(in.Flags) > 0 {
-		row.Status = StatusFlagged
+		DurationMS: in.DurationMS, Status: StatusCounted, CreatedAt: now, Fingerprint: survey.Fingerprint(in.Visit.Answers),
 	}
 	err = s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		var prior responseRow
@@ -138,19 +139,27 @@ func (s *Store) CreateResponse(ctx context.Context, in NewResponse) (id uint64, 
 		case !errors.Is(err, gorm.ErrRecordNotFound):
 			return err
 		}
+		flags := in.Flags
 		if in.Receipt != "" {
 			if err := consumeReceipt(tx, in.Centre.ID, in.Receipt, now); err != nil {
 				return err
 			}
 			row.Verified = true
+		} else {
+			screened, err := screen(tx, &row, len(in.Visit.Answers))
+			if err != nil {
+				return err
+			}
+			flags = append(flags, screened...)
+		}
+		if len(flags) > 0 {
+			row.Status, row.Flags = StatusFlagged, strings.Join(flags, ",")
 		}
 		if err := tx.Create(&row).Error; err != nil {
 			return err
 		}
-		if row.Status == StatusCounted {
-			if err := addToAggregates(tx, cat, &row, in.Visit, +1); err != nil {
-				return err
-			}
+		if err := addToAggregates(tx, cat, &row, in.Visit, +1); err != nil {
+			return err
 		}
 		id, created = row.ID, true
 		return nil
@@ -164,6 +173,88 @@ func (s *Store) CreateResponse(ctx context.Context, in NewResponse) (id uint64, 
 		}
 	}
 	return id, created, err
+}
+
+// screen runs the anomaly checks on an unverified response, counting recent
+// traffic at its centre inside the caller's transaction.
+func screen(tx *gorm.DB, r *responseRow, answered int) ([]string, error) {
+	in := survey.ScreenInput{At: r.CreatedAt, DurationMS: r.DurationMS, Answered: answered}
+	err := tx.Model(&responseRow{}).
+		Where("centre_id = ? AND verified = ? AND created_at > ? AND created_at <= ?", r.CentreID, false, r.CreatedAt.Add(-survey.BurstWindow), r.CreatedAt).
+		Count(&in.RecentAtCentre).Error
+	if err != nil {
+		return nil, err
+	}
+	err = tx.Model(&responseRow{}).
+		Where("centre_id = ? AND fingerprint = ? AND created_at > ? AND created_at <= ?", r.CentreID, r.Fingerprint, r.CreatedAt.Add(-survey.DuplicateWindow), r.CreatedAt).
+		Count(&in.SameAnswers).Error
+	if err != nil {
+		return nil, err
+	}
+	return survey.Screen(in), nil
+}
+
+// Flagged lists responses with the given status (flagged or quarantined),
+// newest first, for an admin's review.
+func (s *Store) Flagged(ctx context.Context, status string, limit int) ([]Response, error) {
+	if limit <= 0 || limit > 1000 {
+		limit = 200
+	}
+	var rows []responseRow
+	if err := s.read.WithContext(ctx).Where("status = ?", status).Order("id DESC").Limit(limit).Find(&rows).Error; err != nil {
+		return nil, err
+	}
+	out := make([]Response, 0, len(rows))
+	for i := range rows {
+		r, err := rows[i].response()
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, r)
+	}
+	return out, nil
+}
+
+// SetStatus moves a response between counted, flagged and quarantined,
+// adding it to or removing it from the aggregates in the same transaction.
+// Nothing is ever deleted.
+func (s *Store) SetStatus(ctx context.Context, id uint64, status string) (Response, error) {
+	if status != StatusCounted && status != StatusFlagged && status != StatusQuarantined {
+		return Response{}, survey.Invalid("status", "Trạng thái không hợp lệ.", "Unknown status.")
+	}
+	var out Response
+	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		var r responseRow
+		if err := tx.Where("id = ?", id).Take(&r).Error; err != nil {
+			return translate(err, survey.Text{Vi: "phiếu trả lời", En: "Response"})
+		}
+		if r.Status != status {
+			cat, ok := s.catalogues[r.QuestionnaireVersion]
+			if !ok {
+				return fmt.Errorf("response %d uses unknown questionnaire %s", r.ID, r.QuestionnaireVersion)
+			}
+			ans, err := survey.ParseAnswers([]byte(r.Answers))
+			if err != nil {
+				return err
+			}
+			visit := survey.Visit{Modules: splitList(r.Modules), Answers: ans}
+			if err := addToAggregates(tx, cat, &r, visit, -1); err != nil {
+				return err
+			}
+			r.Status = status
+			if err := addToAggregates(tx, cat, &r, visit, +1); err != nil {
+				return err
+			}
+			if err := tx.Model(&responseRow{}).Where("id = ?", id).Update("status", status).Error; err != nil {
+				return err
+			}
+			r.Status = status
+		}
+		var err error
+		out, err = r.response()
+		return err
+	})
+	return out, err
 }
 
 // ResponseCount counts stored responses, optionally of one commune.

@@ -1,0 +1,81 @@
+package survey
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"time"
+)
+
+// Anomaly flags raised on unverified responses. A flagged response is kept
+// but left out of scores until an admin releases it.
+const (
+	FlagBurst     = "burst"     // many unverified answers at one centre within minutes
+	FlagDuplicate = "duplicate" // the same answer set again and again within a short window
+	FlagOffHours  = "off_hours" // sent when the centre is closed
+	FlagTooFast   = "too_fast"  // answered faster than anyone can read the questions
+)
+
+// Screening thresholds, chosen so that a busy centre's real queue passes
+// (see the stuffing simulation in store's tests for the measured rates).
+const (
+	BurstWindow     = 10 * time.Minute
+	BurstLimit      = 30 // unverified responses at one centre within BurstWindow
+	DuplicateWindow = time.Hour
+	DuplicateLimit  = 2 // earlier identical answer sets at the centre within DuplicateWindow
+	// MinSecondsPerAnswer is the least reading-and-tapping time per answer.
+	MinSecondsPerAnswer = 1.5
+)
+
+// ScreenInput is what the anomaly checks look at.
+type ScreenInput struct {
+	At time.Time
+	// DurationMS is the time from opening the form to sending it, as the
+	// page reports it; 0 when unknown (then the speed check is skipped).
+	DurationMS int64
+	Answered   int
+	// RecentAtCentre counts unverified responses at the centre within
+	// BurstWindow before this one.
+	RecentAtCentre int64
+	// SameAnswers counts responses at the centre within DuplicateWindow
+	// with the same fingerprint.
+	SameAnswers int64
+}
+
+// Screen returns the anomaly flags of an unverified response.
+func Screen(in ScreenInput) []string {
+	var flags []string
+	if in.RecentAtCentre >= BurstLimit {
+		flags = append(flags, FlagBurst)
+	}
+	if in.SameAnswers >= DuplicateLimit {
+		flags = append(flags, FlagDuplicate)
+	}
+	if !OpenHours(in.At) {
+		flags = append(flags, FlagOffHours)
+	}
+	if in.DurationMS > 0 && float64(in.DurationMS) < MinSecondsPerAnswer*1000*float64(in.Answered) {
+		flags = append(flags, FlagTooFast)
+	}
+	return flags
+}
+
+// OpenHours reports whether t falls in the widest plausible opening hours
+// of a commune centre: Monday to Saturday, 06:30 to 19:00 city time.
+func OpenHours(t time.Time) bool {
+	l := t.In(Local)
+	if l.Weekday() == time.Sunday {
+		return false
+	}
+	m := l.Hour()*60 + l.Minute()
+	return m >= 6*60+30 && m < 19*60
+}
+
+// Fingerprint identifies an answer set (the same answers to the same
+// questions give the same fingerprint), without storing anything about the
+// person.
+func Fingerprint(a Answers) string {
+	b, _ := json.Marshal(a) // map keys are sorted: a stable encoding
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:8])
+}
