@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"sort"
 	"time"
 
 	"gorm.io/gorm"
@@ -53,51 +54,126 @@ type histogramRow struct {
 
 func (histogramRow) TableName() string { return "histograms" }
 
-// addToAggregates adds (sign +1) or removes (sign -1) one response's
-// observations from the running aggregates, inside the caller's transaction.
+// aggBuffer merges the aggregate changes of a batch of responses so that
+// each aggregate row is written once per transaction.
+type aggBuffer struct {
+	aggs map[aggKey]*aggregateRow
+	hist map[histKey]*histogramRow
+}
+
+type aggKey struct {
+	grain, period, indicator string
+	centre                   uint
+	verified, flagged        bool
+}
+
+type histKey struct {
+	aggKey
+	value float64
+}
+
+func newAggBuffer() *aggBuffer {
+	return &aggBuffer{aggs: map[aggKey]*aggregateRow{}, hist: map[histKey]*histogramRow{}}
+}
+
+// add adds (sign +1) or removes (sign -1) one response's observations.
 // Quarantined responses are in no aggregate.
-func addToAggregates(tx *gorm.DB, cat *survey.Catalogue, r *responseRow, v survey.Visit, sign int64) error {
+func (b *aggBuffer) add(cat *survey.Catalogue, r *responseRow, v survey.Visit, sign int64) {
 	if r.Status == StatusQuarantined {
-		return nil
+		return
 	}
 	flagged := r.Status == StatusFlagged
 	obs := cat.Observe(v)
-	month := r.Day[:7]
 	s := float64(sign)
-	aggs := make([]aggregateRow, 0, 2*(len(obs)+1))
-	var hist []histogramRow
-	for _, grain := range []struct{ g, p string }{{grainDay, r.Day}, {grainMonth, month}} {
-		base := aggregateRow{Grain: grain.g, Period: grain.p, CentreID: r.CentreID, Verified: r.Verified, Flagged: flagged, CommuneCode: r.CommuneCode}
-		row := base
-		row.Indicator, row.N = responsesIndicator, sign
-		aggs = append(aggs, row)
+	for _, grain := range []struct{ g, p string }{{grainDay, r.Day}, {grainMonth, r.Day[:7]}} {
+		bump := func(indicator string, x float64, n int64) {
+			k := aggKey{grain.g, grain.p, indicator, r.CentreID, r.Verified, flagged}
+			row := b.aggs[k]
+			if row == nil {
+				row = &aggregateRow{Grain: grain.g, Period: grain.p, CentreID: r.CentreID, Indicator: indicator, Verified: r.Verified, Flagged: flagged, CommuneCode: r.CommuneCode}
+				b.aggs[k] = row
+			}
+			row.N += n
+			row.Sum += s * x
+			row.SumSq += s * x * x
+		}
+		bump(responsesIndicator, 0, sign)
 		for _, o := range obs {
-			row := base
-			row.Indicator, row.N, row.Sum, row.SumSq = o.Indicator, sign, s*o.X, s*o.X*o.X
-			aggs = append(aggs, row)
+			bump(o.Indicator, o.X, sign)
 			if ind, _ := cat.Indicator(o.Indicator); ind.Kind == survey.KindMedian {
-				hist = append(hist, histogramRow{Grain: grain.g, Period: grain.p, CentreID: r.CentreID, Indicator: o.Indicator,
-					Verified: r.Verified, Flagged: flagged, Value: o.X, CommuneCode: r.CommuneCode, Count: sign})
+				k := histKey{aggKey{grain.g, grain.p, o.Indicator, r.CentreID, r.Verified, flagged}, o.X}
+				h := b.hist[k]
+				if h == nil {
+					h = &histogramRow{Grain: grain.g, Period: grain.p, CentreID: r.CentreID, Indicator: o.Indicator, Verified: r.Verified, Flagged: flagged, Value: o.X, CommuneCode: r.CommuneCode}
+					b.hist[k] = h
+				}
+				h.Count += sign
 			}
 		}
 	}
-	err := tx.Clauses(clause.OnConflict{
-		Columns: []clause.Column{{Name: "grain"}, {Name: "period"}, {Name: "centre_id"}, {Name: "indicator"}, {Name: "verified"}, {Name: "flagged"}},
-		DoUpdates: clause.Set{
-			{Column: clause.Column{Name: "n"}, Value: gorm.Expr("aggregates.n + excluded.n")},
-			{Column: clause.Column{Name: "sum"}, Value: gorm.Expr("aggregates.sum + excluded.sum")},
-			{Column: clause.Column{Name: "sum_sq"}, Value: gorm.Expr("aggregates.sum_sq + excluded.sum_sq")},
-		},
-	}).Create(&aggs).Error
-	if err != nil || len(hist) == 0 {
-		return err
+}
+
+// flush writes the merged changes with one upsert per chunk of rows.
+func (b *aggBuffer) flush(tx *gorm.DB) error {
+	aggs := make([]aggregateRow, 0, len(b.aggs))
+	for _, r := range b.aggs {
+		aggs = append(aggs, *r)
 	}
-	return tx.Clauses(clause.OnConflict{
-		Columns: []clause.Column{{Name: "grain"}, {Name: "period"}, {Name: "centre_id"}, {Name: "indicator"}, {Name: "verified"}, {Name: "flagged"}, {Name: "value"}},
-		DoUpdates: clause.Set{
-			{Column: clause.Column{Name: "count"}, Value: gorm.Expr("histograms.count + excluded.count")},
-		},
-	}).Create(&hist).Error
+	hist := make([]histogramRow, 0, len(b.hist))
+	for _, h := range b.hist {
+		hist = append(hist, *h)
+	}
+	// Key order: neighbouring rows share B-tree pages, so a batch touches
+	// each page once instead of hopping around the index.
+	sort.Slice(aggs, func(i, j int) bool {
+		a, b := &aggs[i], &aggs[j]
+		if a.Grain != b.Grain {
+			return a.Grain < b.Grain
+		}
+		if a.Period != b.Period {
+			return a.Period < b.Period
+		}
+		if a.CentreID != b.CentreID {
+			return a.CentreID < b.CentreID
+		}
+		return a.Indicator < b.Indicator
+	})
+	// Chunks stay under SQLite's limit of 32766 bound parameters.
+	for start := 0; start < len(aggs); start += 500 {
+		end := min(start+500, len(aggs))
+		err := tx.Clauses(clause.OnConflict{
+			Columns: []clause.Column{{Name: "grain"}, {Name: "period"}, {Name: "centre_id"}, {Name: "indicator"}, {Name: "verified"}, {Name: "flagged"}},
+			DoUpdates: clause.Set{
+				{Column: clause.Column{Name: "n"}, Value: gorm.Expr("aggregates.n + excluded.n")},
+				{Column: clause.Column{Name: "sum"}, Value: gorm.Expr("aggregates.sum + excluded.sum")},
+				{Column: clause.Column{Name: "sum_sq"}, Value: gorm.Expr("aggregates.sum_sq + excluded.sum_sq")},
+			},
+		}).Create(aggs[start:end]).Error
+		if err != nil {
+			return err
+		}
+	}
+	for start := 0; start < len(hist); start += 500 {
+		end := min(start+500, len(hist))
+		err := tx.Clauses(clause.OnConflict{
+			Columns: []clause.Column{{Name: "grain"}, {Name: "period"}, {Name: "centre_id"}, {Name: "indicator"}, {Name: "verified"}, {Name: "flagged"}, {Name: "value"}},
+			DoUpdates: clause.Set{
+				{Column: clause.Column{Name: "count"}, Value: gorm.Expr("histograms.count + excluded.count")},
+			},
+		}).Create(hist[start:end]).Error
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// addToAggregates applies one response's change straight away, inside the
+// caller's transaction.
+func addToAggregates(tx *gorm.DB, cat *survey.Catalogue, r *responseRow, v survey.Visit, sign int64) error {
+	b := newAggBuffer()
+	b.add(cat, r, v, sign)
+	return b.flush(tx)
 }
 
 // Filter selects the responses a summary is computed from.

@@ -111,7 +111,135 @@ func splitList(s string) []string {
 // call stored it: a submission id seen before returns the first id and
 // created false, storing nothing. The response, its receipt and its share of
 // the aggregates are written in one transaction, so a failure leaves nothing.
+//
+// Concurrent calls are committed together (group commit): the writer takes
+// every submission waiting when it is free and stores them in one
+// transaction, so a busy centre costs one commit per batch, not per answer.
 func (s *Store) CreateResponse(ctx context.Context, in NewResponse) (id uint64, created bool, err error) {
+	p := &pending{ctx: ctx, in: in, done: make(chan Result, 1)}
+	select {
+	case s.queue <- p:
+	case <-s.closing:
+		return 0, false, errClosed
+	case <-ctx.Done():
+		return 0, false, ctx.Err()
+	}
+	select {
+	case r := <-p.done:
+		return r.ID, r.Created, r.Err
+	case <-ctx.Done():
+		// The batch may still store it; a retry of the same submission id
+		// then gets the stored id.
+		return 0, false, ctx.Err()
+	}
+}
+
+var errClosed = errors.New("the database is closed")
+
+// Result is the outcome of one response of CreateResponses.
+type Result struct {
+	ID      uint64
+	Created bool
+	Err     error
+}
+
+type pending struct {
+	ctx  context.Context
+	in   NewResponse
+	done chan Result
+}
+
+// maxBatch bounds one group commit.
+const maxBatch = 128
+
+// writeLoop is the single writer: it stores queued submissions in batches
+// until the store closes, then finishes what is queued.
+func (s *Store) writeLoop() {
+	defer close(s.stopped)
+	batch := make([]*pending, 0, maxBatch)
+	for {
+		var first *pending
+		select {
+		case first = <-s.queue:
+		case <-s.closing:
+			for {
+				select {
+				case p := <-s.queue:
+					s.commit([]*pending{p})
+				default:
+					return
+				}
+			}
+		}
+		batch = append(batch[:0], first)
+	drain:
+		for len(batch) < maxBatch {
+			select {
+			case p := <-s.queue:
+				batch = append(batch, p)
+			default:
+				break drain
+			}
+		}
+		s.commit(batch)
+	}
+}
+
+// commit stores a batch in one transaction. Items whose request was given up
+// before its turn are skipped. An item refused for its own reason (a used
+// receipt) fails alone; a database error fails the whole batch, and nothing
+// of it is stored.
+func (s *Store) commit(batch []*pending) {
+	live := batch[:0:0]
+	for _, p := range batch {
+		if err := p.ctx.Err(); err != nil {
+			p.done <- Result{Err: err}
+			continue
+		}
+		live = append(live, p)
+	}
+	if len(live) == 0 {
+		return
+	}
+	ins := make([]NewResponse, len(live))
+	for i, p := range live {
+		ins[i] = p.in
+	}
+	results, err := s.CreateResponses(context.Background(), ins)
+	for i, p := range live {
+		if err != nil {
+			p.done <- Result{Err: err}
+			continue
+		}
+		p.done <- results[i]
+	}
+}
+
+// CreateResponses stores several responses in one transaction (see
+// CreateResponse); results are in the order given. papi demo and
+// benchmarks use it directly to load data fast.
+func (s *Store) CreateResponses(ctx context.Context, ins []NewResponse) ([]Result, error) {
+	out := make([]Result, len(ins))
+	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		buf := newAggBuffer()
+		for i, in := range ins {
+			id, created, err := s.insertOne(tx, in, buf)
+			if err != nil && survey.ErrorCode(err) == survey.EINTERNAL {
+				return err
+			}
+			out[i] = Result{ID: id, Created: created, Err: err}
+		}
+		return buf.flush(tx)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// insertOne stores one response inside the batch's transaction and adds its
+// observations to the batch's aggregate buffer.
+func (s *Store) insertOne(tx *gorm.DB, in NewResponse, buf *aggBuffer) (uint64, bool, error) {
 	cat, ok := s.catalogues[in.Version]
 	if !ok {
 		return 0, false, survey.Invalid("questionnaire_version", "Phiên bản bảng hỏi không tồn tại.", "Unknown questionnaire version.")
@@ -130,49 +258,34 @@ func (s *Store) CreateResponse(ctx context.Context, in NewResponse) (id uint64, 
 		Answers: string(answers), Sex: in.Visit.Sex, AgeGroup: in.Visit.AgeGroup, Lang: in.Lang,
 		DurationMS: in.DurationMS, Status: StatusCounted, CreatedAt: now, Fingerprint: survey.Fingerprint(in.Visit.Answers),
 	}
-	err = s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		var prior responseRow
-		switch err := tx.Select("id").Where("submission_id = ?", in.SubmissionID).Take(&prior).Error; {
-		case err == nil:
-			id = prior.ID
-			return nil
-		case !errors.Is(err, gorm.ErrRecordNotFound):
-			return err
-		}
-		flags := in.Flags
-		if in.Receipt != "" {
-			if err := consumeReceipt(tx, in.Centre.ID, in.Receipt, now); err != nil {
-				return err
-			}
-			row.Verified = true
-		} else {
-			screened, err := screen(tx, &row, len(in.Visit.Answers))
-			if err != nil {
-				return err
-			}
-			flags = append(flags, screened...)
-		}
-		if len(flags) > 0 {
-			row.Status, row.Flags = StatusFlagged, strings.Join(flags, ",")
-		}
-		if err := tx.Create(&row).Error; err != nil {
-			return err
-		}
-		if err := addToAggregates(tx, cat, &row, in.Visit, +1); err != nil {
-			return err
-		}
-		id, created = row.ID, true
-		return nil
-	})
-	if errors.Is(err, gorm.ErrDuplicatedKey) {
-		// Another request stored the same submission between our check and
-		// insert (possible on PostgreSQL): answer with its id.
-		var prior responseRow
-		if e := s.read.WithContext(ctx).Select("id").Where("submission_id = ?", in.SubmissionID).Take(&prior).Error; e == nil {
-			return prior.ID, false, nil
-		}
+	var prior responseRow
+	switch err := tx.Select("id").Where("submission_id = ?", in.SubmissionID).Take(&prior).Error; {
+	case err == nil:
+		return prior.ID, false, nil
+	case !errors.Is(err, gorm.ErrRecordNotFound):
+		return 0, false, err
 	}
-	return id, created, err
+	flags := in.Flags
+	if in.Receipt != "" {
+		if err := consumeReceipt(tx, in.Centre.ID, in.Receipt, now); err != nil {
+			return 0, false, err
+		}
+		row.Verified = true
+	} else {
+		screened, err := screen(tx, &row, len(in.Visit.Answers))
+		if err != nil {
+			return 0, false, err
+		}
+		flags = append(flags, screened...)
+	}
+	if len(flags) > 0 {
+		row.Status, row.Flags = StatusFlagged, strings.Join(flags, ",")
+	}
+	if err := tx.Create(&row).Error; err != nil {
+		return 0, false, err
+	}
+	buf.add(cat, &row, in.Visit, +1)
+	return row.ID, true, nil
 }
 
 // screen runs the anomaly checks on an unverified response, counting recent

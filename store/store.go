@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 
 	"gorm.io/driver/postgres"
@@ -36,6 +37,12 @@ type Store struct {
 	now        func() time.Time
 	postgres   bool
 	path       string
+
+	// queue feeds the single writer goroutine (see CreateResponse).
+	queue   chan *pending
+	closing chan struct{}
+	stopped chan struct{}
+	once    sync.Once
 }
 
 // Options configure Open.
@@ -55,10 +62,12 @@ func Open(ctx context.Context, dsn string, opt Options) (*Store, error) {
 	if len(opt.Catalogues) == 0 {
 		return nil, errors.New("store.Open: no questionnaire catalogue given")
 	}
-	s := &Store{catalogues: map[string]*survey.Catalogue{}, now: opt.Now}
+	s := &Store{catalogues: map[string]*survey.Catalogue{}, now: opt.Now,
+		queue: make(chan *pending, 4*maxBatch), closing: make(chan struct{}), stopped: make(chan struct{})}
 	if s.now == nil {
 		s.now = time.Now
 	}
+	go s.writeLoop()
 	for _, c := range opt.Catalogues {
 		s.catalogues[c.Version] = c
 	}
@@ -124,8 +133,16 @@ func openSQLite(path string, cfg *gorm.Config, conns int) (*gorm.DB, error) {
 	return db, nil
 }
 
-// Close releases the database connections.
+// Close finishes the submissions already queued, then releases the
+// database connections.
 func (s *Store) Close() error {
+	s.once.Do(func() {
+		close(s.closing)
+		select {
+		case <-s.stopped:
+		case <-time.After(30 * time.Second):
+		}
+	})
 	var errs []error
 	for _, db := range []*gorm.DB{s.db, s.read} {
 		if db == nil {

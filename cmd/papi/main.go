@@ -258,8 +258,27 @@ func Generate(ctx context.Context, st *store.Store, n int, seed uint64, days int
 		quality[i] = 0.25 + 0.5*rng.Float64()
 		trend[i] = (rng.Float64() - 0.5) * 0.3
 	}
-	// Busy centres get more visits: a skewed pick.
+	// Busy centres get more visits: a skewed pick. Visits fall in opening
+	// hours (Monday to Saturday, 07:30 to 17:00) and take a believable time,
+	// as real ones do, so the anomaly checks leave them alone.
 	stored := 0
+	batch := make([]store.NewResponse, 0, 500)
+	flush := func() error {
+		results, err := st.CreateResponses(ctx, batch)
+		if err != nil {
+			return err
+		}
+		for _, r := range results {
+			if r.Err != nil {
+				return r.Err
+			}
+			if r.Created {
+				stored++
+			}
+		}
+		batch = batch[:0]
+		return nil
+	}
 	for i := 0; i < n; i++ {
 		if err := ctx.Err(); err != nil {
 			return stored, err
@@ -270,7 +289,14 @@ func Generate(ctx context.Context, st *store.Store, n int, seed uint64, days int
 		}
 		ci = (ci*7919 + int(seed)) % len(centres)
 		ago := rng.IntN(days)
-		at := now.Add(-time.Duration(ago)*24*time.Hour - time.Duration(rng.IntN(9*3600))*time.Second)
+		day := now.In(survey.Local).AddDate(0, 0, -ago)
+		if day.Weekday() == time.Sunday {
+			day = day.AddDate(0, 0, -1)
+		}
+		at := time.Date(day.Year(), day.Month(), day.Day(), 7, 30, 0, 0, survey.Local).Add(time.Duration(rng.IntN(int(9.5*3600))) * time.Second)
+		if at.After(now) {
+			at = at.AddDate(0, 0, -7) // not yet today: same time last week
+		}
 		q := quality[ci] + trend[ci]*(1-float64(ago)/float64(days))
 		modules := cat.AssignModules(rng.Uint64())
 		sub := cat.Synthesize(rng, modules, q)
@@ -278,18 +304,17 @@ func Generate(ctx context.Context, st *store.Store, n int, seed uint64, days int
 		if err != nil {
 			return stored, fmt.Errorf("synthetic response failed validation (a bug): %w", err)
 		}
-		_, created, err := st.CreateResponse(ctx, store.NewResponse{
+		batch = append(batch, store.NewResponse{
 			SubmissionID: fmt.Sprintf("demo-%d-%d", seed, i), Centre: centres[ci], Version: cat.Version,
-			Visit: visit, Lang: "vi", DurationMS: int64(60000 + rng.IntN(240000)), At: at,
+			Visit: visit, Lang: "vi", DurationMS: int64(len(visit.Answers)) * int64(4000+rng.IntN(6000)), At: at,
 		})
-		if err != nil {
-			return stored, err
-		}
-		if created {
-			stored++
+		if len(batch) == cap(batch) {
+			if err := flush(); err != nil {
+				return stored, err
+			}
 		}
 	}
-	return stored, nil
+	return stored, flush()
 }
 
 func recompute(ctx context.Context, cfg Config, stdout io.Writer) error {
