@@ -8,6 +8,7 @@ import (
 	"image/png"
 	"io"
 	"log/slog"
+	"math"
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
@@ -35,7 +36,7 @@ type testServer struct {
 }
 
 // MustServer starts papi on a fresh database with one account per role.
-func MustServer(t testing.TB, rl api.RateLimit) *testServer {
+func MustServer(t testing.TB, rl api.RateLimit, population ...survey.Population) *testServer {
 	t.Helper()
 	ctx := context.Background()
 	cats, err := survey.Catalogues()
@@ -53,7 +54,11 @@ func MustServer(t testing.TB, rl api.RateLimit) *testServer {
 	ts := &testServer{store: st, tokens: map[string]string{}}
 	var handler http.Handler
 	ts.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { handler.ServeHTTP(w, r) }))
-	ts.api = api.New(st, api.Config{BaseURL: ts.URL, RateLimit: rl, Version: "test"}, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	cfg := api.Config{BaseURL: ts.URL, RateLimit: rl, Version: "test"}
+	if len(population) > 0 {
+		cfg.Population = population[0]
+	}
+	ts.api = api.New(st, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	handler = ts.api
 	t.Cleanup(func() { ts.Close(); st.Close() })
 	for _, u := range []survey.User{
@@ -733,4 +738,79 @@ func TestOpenAPIMatchesRoutes(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestWeightedSummary checks that weighted=1 post-stratifies a commune's
+// answers to its configured population and says so, and that a commune
+// without margins gets a clear 400.
+func TestWeightedSummary(t *testing.T) {
+	pop, err := survey.ReadPopulation(strings.NewReader("commune_code,sex,age_group,population\n26740,female,18_29,900\n26740,male,18_29,100\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := MustServer(t, api.RateLimit{Off: true}, pop)
+	ctx := context.Background()
+	cat := ts.store.Catalogue()
+	centre := mustCentre(t, ts, "26740")
+	// 40 women all satisfied (5), 40 men all dissatisfied (1): unweighted
+	// mean 3; weighted to a 90/10 population the mean is 0.9·5 + 0.1·1 = 4.6.
+	for k := 0; k < 80; k++ {
+		sex, sat := "female", 5.0
+		if k%2 == 1 {
+			sex, sat = "male", 1.0
+		}
+		v := survey.Visit{Modules: []string{"core"}, Sex: sex, AgeGroup: "18_29",
+			Answers: survey.Answers{"c_procedure": "ho_tich", "c_many_doors": "no", "c_satisfaction": sat}}
+		if _, err := cat.ValidateSubmission(survey.Submission{Modules: v.Modules, Answers: rawAnswers(v.Answers), Sex: sex, AgeGroup: "18_29"}); err != nil {
+			t.Fatalf("fixture invalid: %v", err)
+		}
+		if _, _, err := ts.store.CreateResponse(ctx, store.NewResponse{SubmissionID: fmt.Sprintf("w-%04d", k), Centre: centre, Version: cat.Version, Visit: v, At: openSlot(k)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	satisfaction := func(query string) (float64, bool) {
+		var sum struct {
+			Weighted   bool
+			Dimensions []struct {
+				Subdimensions []struct {
+					Indicators []struct {
+						ID    string
+						Value *float64
+					}
+				}
+			}
+		}
+		if res := ts.do(t, "GET", "/api/v1/communes/26740/summary?from=2026-01-01&to=2026-12-31"+query, ts.tokens["commune"], "", &sum); res.StatusCode != 200 {
+			t.Fatalf("summary%s: status %d", query, res.StatusCode)
+		}
+		for _, d := range sum.Dimensions {
+			for _, sd := range d.Subdimensions {
+				for _, ir := range sd.Indicators {
+					if ir.ID == "D5.3.4" && ir.Value != nil {
+						return *ir.Value, sum.Weighted
+					}
+				}
+			}
+		}
+		t.Fatalf("summary%s: D5.3.4 has no value", query)
+		return 0, false
+	}
+	if got, weighted := satisfaction(""); math.Abs(got-3) > 1e-9 || weighted {
+		t.Errorf("unweighted satisfaction: got %v (weighted %v), want 3", got, weighted)
+	}
+	if got, weighted := satisfaction("&weighted=1"); math.Abs(got-4.6) > 1e-9 || !weighted {
+		t.Errorf("weighted satisfaction: got %v (weighted %v), want 4.6", got, weighted)
+	}
+	if res := ts.do(t, "GET", "/api/v1/communes/25747/summary?weighted=1", ts.tokens["department"], "", nil); res.StatusCode != 400 {
+		t.Errorf("weighted summary without margins: got %d, want 400", res.StatusCode)
+	}
+}
+
+func rawAnswers(a survey.Answers) map[string]json.RawMessage {
+	out := map[string]json.RawMessage{}
+	for k, v := range a {
+		b, _ := json.Marshal(v)
+		out[k] = b
+	}
+	return out
 }

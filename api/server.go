@@ -27,6 +27,8 @@ type Config struct {
 	Policy survey.Policy
 	// RateLimit turns on throttling of open-poster submissions.
 	RateLimit RateLimit
+	// Population holds per-commune sex × age margins for weighted summaries.
+	Population survey.Population
 	// Version is the build version.
 	Version string
 	// Now is the clock; time.Now when nil.

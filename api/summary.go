@@ -30,6 +30,7 @@ type periodQuery struct {
 	period         survey.Period
 	verifiedOnly   bool
 	includeFlagged bool
+	weighted       bool
 	policy         survey.Policy
 }
 
@@ -45,6 +46,13 @@ func (s *Server) readPeriod(c echo.Context) (periodQuery, error) {
 		q.verifiedOnly = true
 	default:
 		return periodQuery{}, survey.Invalid("verified", "verified phải là 1 hoặc 0.", "verified must be 1 or 0.")
+	}
+	switch c.QueryParam("weighted") {
+	case "", "0", "false":
+	case "1", "true":
+		q.weighted = true
+	default:
+		return periodQuery{}, survey.Invalid("weighted", "weighted phải là 1 hoặc 0.", "weighted must be 1 or 0.")
 	}
 	switch c.QueryParam("flagged") {
 	case "", "exclude":
@@ -89,10 +97,10 @@ type communeSummary struct {
 }
 
 func (s *Server) summary(c echo.Context, commune survey.Commune, q periodQuery) (communeSummary, error) {
-	ctx := c.Request().Context()
 	cat := s.store.Catalogue()
-	out := communeSummary{Commune: commune, Period: q.period, QuestionnaireVersion: cat.Version, VerifiedOnly: q.verifiedOnly, IncludeFlagged: q.includeFlagged, Policy: q.policy, Note: survey.Disclaimer}
-	cur, err := s.store.Tallies(ctx, store.Filter{From: q.period.From, To: q.period.To, Communes: []string{commune.Code}, VerifiedOnly: q.verifiedOnly, IncludeFlagged: q.includeFlagged})
+	out := communeSummary{Commune: commune, Period: q.period, QuestionnaireVersion: cat.Version, VerifiedOnly: q.verifiedOnly,
+		IncludeFlagged: q.includeFlagged, Weighted: q.weighted, Policy: q.policy, Note: survey.Disclaimer}
+	cur, err := s.communeTallies(c, commune.Code, q.period, q)
 	if err != nil {
 		return out, err
 	}
@@ -106,13 +114,50 @@ func (s *Server) summary(c echo.Context, commune survey.Commune, q periodQuery) 
 	out.Scores = cat.Score(tallies, q.policy)
 
 	prevPeriod := q.period.Previous()
-	prev, err := s.store.Tallies(ctx, store.Filter{From: prevPeriod.From, To: prevPeriod.To, Communes: []string{commune.Code}, VerifiedOnly: q.verifiedOnly, IncludeFlagged: q.includeFlagged})
+	prev, err := s.communeTallies(c, commune.Code, prevPeriod, q)
 	if err != nil {
 		return out, err
 	}
 	n, _, prevTallies := prev.Combined()
 	out.Previous.Period, out.Previous.Responses = prevPeriod, n
 	out.Previous.Changes = survey.Changes(out.Scores, cat.Score(prevTallies, q.policy))
+	return out, nil
+}
+
+// communeTallies reads a commune's tallies from the running aggregates or,
+// for a weighted summary, recomputes them from the commune's raw responses
+// with post-stratification weights (weights depend on who answered in the
+// period, so they cannot be kept running).
+func (s *Server) communeTallies(c echo.Context, code string, p survey.Period, q periodQuery) (store.Tallies, error) {
+	ctx := c.Request().Context()
+	if !q.weighted {
+		return s.store.Tallies(ctx, store.Filter{From: p.From, To: p.To, Communes: []string{code}, VerifiedOnly: q.verifiedOnly, IncludeFlagged: q.includeFlagged})
+	}
+	out := store.Tallies{Responses: map[string]int64{}, Verified: map[string]int64{}, Flagged: map[string]int64{}, ByCommune: map[string]map[string]survey.Tally{}}
+	var visits []survey.Visit
+	err := s.store.EachResponse(ctx, code, p.From, p.To, func(r store.Response) error {
+		switch {
+		case r.Status == store.StatusQuarantined, q.verifiedOnly && !r.Verified:
+			return nil
+		case r.Status == store.StatusFlagged && !q.includeFlagged:
+			out.Flagged[code]++
+			return nil
+		}
+		out.Responses[code]++
+		if r.Verified {
+			out.Verified[code]++
+		}
+		visits = append(visits, survey.Visit{Modules: r.Modules, Answers: r.Answers, Sex: r.Sex, AgeGroup: r.AgeGroup})
+		return nil
+	})
+	if err != nil {
+		return out, err
+	}
+	weights, err := survey.PostStratify(visits, s.cfg.Population[code])
+	if err != nil {
+		return out, err
+	}
+	out.ByCommune[code] = s.store.Catalogue().WeightedTallies(visits, weights)
 	return out, nil
 }
 

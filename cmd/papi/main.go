@@ -49,6 +49,9 @@ type Config struct {
 	RateLimit bool
 	MinN      int
 	LogLevel  slog.Level
+	// Population is a CSV of sex × age margins per commune for weighted
+	// summaries (commune_code,sex,age_group,population).
+	Population string
 }
 
 func loadConfig(getenv func(string) string) (Config, error) {
@@ -61,6 +64,7 @@ func loadConfig(getenv func(string) string) (Config, error) {
 	set("PAPI_ADDR", &cfg.Addr)
 	set("PAPI_DB", &cfg.DB)
 	set("PAPI_BASE_URL", &cfg.BaseURL)
+	set("PAPI_POPULATION", &cfg.Population)
 	switch strings.ToLower(getenv("PAPI_RATE_LIMIT")) {
 	case "", "on", "1", "true":
 	case "off", "0", "false":
@@ -160,7 +164,19 @@ func serve(ctx context.Context, cfg Config, args []string, stderr io.Writer) err
 	defer st.Close()
 	rl := api.DefaultRateLimit
 	rl.Off = !cfg.RateLimit
-	srv := api.New(st, api.Config{BaseURL: cfg.BaseURL, Version: version, RateLimit: rl,
+	var population survey.Population
+	if cfg.Population != "" {
+		f, err := os.Open(cfg.Population)
+		if err != nil {
+			return fmt.Errorf("PAPI_POPULATION: %w", err)
+		}
+		population, err = survey.ReadPopulation(f)
+		f.Close()
+		if err != nil {
+			return fmt.Errorf("PAPI_POPULATION %s: %w", cfg.Population, err)
+		}
+	}
+	srv := api.New(st, api.Config{BaseURL: cfg.BaseURL, Version: version, RateLimit: rl, Population: population,
 		Policy: survey.Policy{MinN: cfg.MinN, HideBelow: survey.DefaultPolicy.HideBelow}}, log)
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Start(cfg.Addr) }()
