@@ -432,6 +432,7 @@ func TestStaffAccess(t *testing.T) {
 		{"GET", "/api/v1/communes/26740/responses.csv"},
 		{"GET", "/api/v1/compare"},
 		{"GET", "/api/v1/followup"},
+		{"GET", "/api/v1/trend"},
 		{"GET", "/api/v1/audit"},
 		{"GET", "/api/v1/users"},
 	}
@@ -464,6 +465,11 @@ func TestStaffAccess(t *testing.T) {
 		{"admin", "GET", "/api/v1/compare", 200},
 		{"department", "GET", "/api/v1/centres/999999/qr.png", 404},
 		{"department", "GET", "/api/v1/centres/abc/qr.png", 400},
+		{"commune", "GET", "/api/v1/trend?commune=26740", 200},
+		{"commune", "GET", "/api/v1/trend?commune=25747", 403},
+		{"commune", "GET", "/api/v1/trend", 403},
+		{"department", "GET", "/api/v1/trend?months=3", 200},
+		{"department", "GET", "/api/v1/trend?months=99", 400},
 	}
 	for _, tc := range cases {
 		if res := ts.do(t, tc.method, tc.path, ts.tokens[tc.role], "", nil); res.StatusCode != tc.want {

@@ -54,6 +54,7 @@ func (s *Server) routes() {
 	staff.GET("/communes/:code/responses.csv", s.handleResponsesExport, s.communeScope)
 	staff.GET("/compare", s.handleCompare, s.cityScope)
 	staff.GET("/followup", s.handleFollowup, s.cityScope)
+	staff.GET("/trend", s.handleTrend)
 	staff.GET("/audit", s.handleAudit, s.adminOnly)
 	staff.GET("/flags", s.handleFlagList, s.adminOnly)
 	staff.POST("/responses/:id/quarantine", s.setStatus(store.StatusQuarantined, "quarantine"), s.adminOnly)
