@@ -2,8 +2,14 @@ package store_test
 
 import (
 	"context"
+	"encoding/csv"
 	"fmt"
+	"io"
 	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -36,4 +42,149 @@ func BenchmarkCreateResponses(b *testing.B) {
 			batch = batch[:0]
 		}
 	}
+}
+
+// benchStore opens (building on first use) a database of n synthetic
+// responses spread over 2025 and all 168 communes, kept in PAPI_BENCH_DIR
+// (default: the system temp dir) so that later runs reuse it.
+func benchStore(b *testing.B, n int) *store.Store {
+	b.Helper()
+	dir := os.Getenv("PAPI_BENCH_DIR")
+	if dir == "" {
+		dir = os.TempDir()
+	}
+	path := filepath.Join(dir, fmt.Sprintf("papi-bench-%d.db", n))
+	cats, err := survey.Catalogues()
+	if err != nil {
+		b.Fatal(err)
+	}
+	_, statErr := os.Stat(path)
+	st, err := store.Open(context.Background(), path, store.Options{Catalogues: cats})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { st.Close() })
+	if statErr == nil {
+		return st
+	}
+	b.Logf("building %s with %d responses (once)", path, n)
+	ctx := context.Background()
+	communes, _ := survey.Communes()
+	if err := st.Seed(ctx, communes); err != nil {
+		b.Fatal(err)
+	}
+	cat := st.Catalogue()
+	centres, _ := st.AllCentres(ctx)
+	rng := rand.New(rand.NewPCG(uint64(n), 7))
+	pool := make([]survey.Visit, 2000)
+	for i := range pool {
+		pool[i] = MustVisit(b, cat, rng, cat.AssignModules(uint64(i)))
+	}
+	start := time.Date(2025, 1, 1, 0, 0, 0, 0, survey.Local)
+	batch := make([]store.NewResponse, 0, 1000)
+	for i := 0; i < n; i++ {
+		day := start.AddDate(0, 0, rng.IntN(365))
+		if day.Weekday() == time.Sunday {
+			day = day.AddDate(0, 0, 1)
+		}
+		at := day.Add(7*time.Hour + 30*time.Minute + time.Duration(rng.IntN(9*3600))*time.Second)
+		v := pool[rng.IntN(len(pool))]
+		batch = append(batch, store.NewResponse{SubmissionID: fmt.Sprintf("b%d-%d", n, i), Centre: centres[rng.IntN(len(centres))],
+			Version: cat.Version, Visit: v, At: at, DurationMS: int64(len(v.Answers)) * 6000})
+		if len(batch) == cap(batch) || i == n-1 {
+			if _, err := st.CreateResponses(ctx, batch); err != nil {
+				b.Fatal(err)
+			}
+			batch = batch[:0]
+		}
+	}
+	return st
+}
+
+// BenchmarkSummary reads one commune's summary for a year from the
+// aggregates: its cost should not grow with the number of stored responses.
+func BenchmarkSummary(b *testing.B) {
+	for _, n := range benchSizes() {
+		b.Run(fmt.Sprintf("responses=%d", n), func(b *testing.B) {
+			st := benchStore(b, n)
+			cat := st.Catalogue()
+			ctx := context.Background()
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				t, err := st.Tallies(ctx, store.Filter{From: "2025-01-01", To: "2025-12-31", Communes: []string{"26740"}})
+				if err != nil {
+					b.Fatal(err)
+				}
+				_, _, tallies := t.Combined()
+				_ = cat.Score(tallies, survey.DefaultPolicy)
+			}
+		})
+	}
+}
+
+// BenchmarkCompare scores all 168 communes for a year, as /compare does.
+func BenchmarkCompare(b *testing.B) {
+	for _, n := range benchSizes() {
+		b.Run(fmt.Sprintf("responses=%d", n), func(b *testing.B) {
+			st := benchStore(b, n)
+			cat := st.Catalogue()
+			ctx := context.Background()
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				t, err := st.Tallies(ctx, store.Filter{From: "2025-01-01", To: "2025-12-31"})
+				if err != nil {
+					b.Fatal(err)
+				}
+				for _, m := range t.ByCommune {
+					_ = cat.Score(m, survey.DefaultPolicy)
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkExportCSV streams every response of a year as CSV rows to a
+// discarding writer, as /responses.csv does, and reports rows per second.
+func BenchmarkExportCSV(b *testing.B) {
+	for _, n := range benchSizes() {
+		b.Run(fmt.Sprintf("responses=%d", n), func(b *testing.B) {
+			st := benchStore(b, n)
+			ctx := context.Background()
+			b.ResetTimer()
+			rows := 0
+			for i := 0; i < b.N; i++ {
+				w := csv.NewWriter(io.Discard)
+				line := make([]string, 0, 128)
+				err := st.EachResponse(ctx, "", "2025-01-01", "2025-12-31", func(r store.Response) error {
+					rows++
+					line = append(line[:0], strconv.FormatUint(r.ID, 10), r.Day, r.CommuneCode)
+					for _, v := range r.Answers {
+						line = append(line, fmt.Sprint(v))
+					}
+					return w.Write(line)
+				})
+				if err != nil {
+					b.Fatal(err)
+				}
+				w.Flush()
+			}
+			b.ReportMetric(float64(rows)/b.Elapsed().Seconds(), "rows/s")
+		})
+	}
+}
+
+// benchSizes are the database sizes compared: 10,000 and, unless
+// PAPI_BENCH_SIZES says otherwise, 1,000,000 responses.
+func benchSizes() []int {
+	if v := os.Getenv("PAPI_BENCH_SIZES"); v != "" {
+		var out []int
+		for _, f := range strings.Split(v, ",") {
+			n, err := strconv.Atoi(strings.TrimSpace(f))
+			if err == nil && n > 0 {
+				out = append(out, n)
+			}
+		}
+		return out
+	}
+	return []int{10000, 1000000}
 }
