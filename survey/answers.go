@@ -222,7 +222,9 @@ func answerStrings(v any) []string {
 var (
 	// Long digit runs (phone or ID numbers) and e-mail addresses are removed
 	// from free text: residents are anonymous and the text is shown to staff.
-	phoneLike = regexp.MustCompile(`\+?\d[\d .\-]{7,}\d`)
+	// Vietnamese phone and ID numbers start with 0 or +84; amounts and dates
+	// ("1.500.000 đồng", "12.03.2025") are left alone.
+	phoneLike = regexp.MustCompile(`(?:\+84[ .\-]?|\b0)\d(?:[ .\-]?\d){7,10}`)
 	emailLike = regexp.MustCompile(`[^\s@]+@[^\s@]+\.[^\s@]+`)
 )
 
@@ -284,8 +286,11 @@ func (q *Question) decode(raw json.RawMessage) (v any, present bool, msg *Text) 
 		if json.Unmarshal(raw, &n) != nil || math.IsNaN(n) || math.IsInf(n, 0) {
 			return nil, false, &Text{"Cần nhập một con số.", "Enter a number."}
 		}
-		if q.Type == ScaleQuestion && n != math.Trunc(n) {
-			return nil, false, &Text{"Cần chọn một mức trên thang điểm.", "Choose a whole point on the scale."}
+		if n == 0 {
+			n = 0 // no negative zero: answers compare by their decimal form
+		}
+		if q.Type == ScaleQuestion && (n != math.Trunc(n) || len(q.Options) > 0 && !q.accepts(FormatNumber(n))) {
+			return nil, false, &Text{"Cần chọn một mức trên thang điểm.", "Choose one of the points of the scale."}
 		}
 		if (q.Min != nil && n < *q.Min) || (q.Max != nil && n > *q.Max) {
 			return nil, false, &Text{fmt.Sprintf("Giá trị phải từ %s đến %s.", fmtBound(q.Min), fmtBound(q.Max)), fmt.Sprintf("The value must be between %s and %s.", fmtBound(q.Min), fmtBound(q.Max))}

@@ -597,6 +597,15 @@ func (c *Catalogue) checkRule(ind *Indicator, bad func(string, ...any)) {
 					bad("indicator %q: option %q of %q has no points and is not excluded", ind.ID, o.Value, q.ID)
 				}
 			}
+			if q.Type == ScaleQuestion && len(q.Options) == 0 && q.Min != nil && q.Max != nil && isWhole(*q.Min) && isWhole(*q.Max) {
+				// Every point of a scale without options is an answer.
+				for x := *q.Min; x <= *q.Max; x++ {
+					if v := FormatNumber(x); !hasKey(r.Points, v) && !contains(r.Exclude, v) {
+						bad("indicator %q: scale point %s of %q has no points and is not excluded", ind.ID, v, q.ID)
+						break
+					}
+				}
+			}
 			lo, hi := math.Inf(1), math.Inf(-1)
 			for _, p := range r.Points {
 				lo, hi = math.Min(lo, p), math.Max(hi, p)
@@ -668,6 +677,11 @@ func wholeNumber(v string) (float64, bool) {
 // isWhole reports whether x is a whole number small enough to be exact.
 func isWhole(x float64) bool {
 	return x == math.Trunc(x) && math.Abs(x) <= 1<<53
+}
+
+func hasKey(m map[string]float64, k string) bool {
+	_, ok := m[k]
+	return ok
 }
 
 func contains(list []string, v string) bool {

@@ -51,16 +51,17 @@ func (c *Catalogue) Synthesize(rng *rand.Rand, modules []string, quality float64
 			}
 			v = list
 		case Number:
-			lo, hi := 0.0, 100.0
+			lo := 0.0
 			if q.Min != nil {
 				lo = *q.Min
 			}
+			hi := lo + 100
 			if q.Max != nil {
-				hi = math.Min(*q.Max, lo+100)
+				hi = math.Min(*q.Max, hi)
 			}
 			// Skewed amounts: most answers small, a few large.
-			x := lo + (hi-lo)*math.Pow(rng.Float64(), 2.5)*(1.2-quality)
-			v = math.Round(math.Min(x, hi))
+			x := lo + (hi-lo)*math.Pow(rng.Float64(), 2.5)*math.Min(1, 1.2-quality)
+			v = math.Max(lo, math.Min(hi, math.Floor(x)))
 		case ShortText:
 			continue
 		}
