@@ -630,7 +630,11 @@ func TestSummaryAndDownloads(t *testing.T) {
 // 08:00 every 20 minutes, Monday to Saturday, from 1 June 2026, so the
 // anomaly checks see an ordinary queue.
 func openSlot(k int) time.Time {
-	day := time.Date(2026, 6, 1, 8, 0, 0, 0, survey.Local)
+	return openSlotFrom(time.Date(2026, 6, 1, 8, 0, 0, 0, survey.Local), k)
+}
+
+// openSlotFrom is openSlot from another first day (at 08:00, not a Sunday).
+func openSlotFrom(day time.Time, k int) time.Time {
 	for d := k / 24; d > 0; d-- {
 		day = day.AddDate(0, 0, 1)
 		if day.Weekday() == time.Sunday {
