@@ -87,7 +87,7 @@ func screenshot(t *testing.T, ctx context.Context, name string) {
 	}
 	c, cancel := context.WithTimeout(ctx, 20*time.Second)
 	defer cancel()
-	png, err := chromedp.Run(c, chromedp.FullScreenshot(90))
+	png, err := chromedp.Run(c, chromedp.FullScreenshot(100)) // quality 100 gives a PNG
 	if err != nil {
 		t.Logf("screenshot %s: %v", name, err)
 		return
