@@ -41,52 +41,67 @@ func (s *Server) handleResponseCreate(c echo.Context) error {
 		s.metrics.submissions.WithLabelValues("rejected").Inc()
 		return err
 	}
-	id, created, err := s.storeResponse(c, req)
-	if err != nil {
-		s.metrics.submissions.WithLabelValues(rejectReason(err)).Inc()
-		return err
+	r := s.storeResponse(c, req)
+	if r.Err != nil {
+		s.metrics.submissions.WithLabelValues(rejectReason(r.Err)).Inc()
+		return r.Err
 	}
-	if !created {
+	if !r.Created {
 		s.metrics.submissions.WithLabelValues("duplicate").Inc()
-		return c.JSON(http.StatusOK, map[string]any{"id": id, "duplicate": true})
+		return c.JSON(http.StatusOK, map[string]any{"id": r.ID, "duplicate": true})
 	}
 	s.metrics.submissions.WithLabelValues("stored").Inc()
-	return c.JSON(http.StatusCreated, map[string]any{"id": id})
+	if r.Flagged {
+		s.metrics.submissions.WithLabelValues("flagged").Inc()
+	}
+	return c.JSON(http.StatusCreated, map[string]any{"id": r.ID})
 }
 
 func rejectReason(err error) string {
 	switch survey.ErrorCode(err) {
 	case survey.EINVALID, survey.ENOTFOUND, survey.ECONFLICT:
 		return "rejected"
+	case survey.ETOOMANY:
+		return "throttled"
 	}
 	return "failed"
 }
 
-func (s *Server) storeResponse(c echo.Context, req responseRequest) (uint64, bool, error) {
+func (s *Server) storeResponse(c echo.Context, req responseRequest) store.Result {
+	r, err := s.checkResponse(c, req)
+	if err != nil {
+		return store.Result{Err: err}
+	}
+	return s.store.Submit(c.Request().Context(), r)
+}
+
+// checkResponse validates a submission against its centre and
+// questionnaire version and prepares it for the store.
+func (s *Server) checkResponse(c echo.Context, req responseRequest) (store.NewResponse, error) {
 	ctx := c.Request().Context()
 	centre, err := s.store.CentreByToken(ctx, req.Token)
 	if err != nil {
 		if survey.ErrorCode(err) == survey.ENOTFOUND {
-			return 0, false, survey.Invalid("token", "Mã QR không đúng: không có trung tâm nào với mã này.", "Unknown token: no centre has this QR code.")
+			return store.NewResponse{}, survey.Invalid("token", "Mã QR không đúng: không có trung tâm nào với mã này.", "Unknown token: no centre has this QR code.")
 		}
-		return 0, false, err
+		return store.NewResponse{}, err
 	}
 	if !centre.Open {
-		return 0, false, survey.Invalid("token", "Trung tâm này tạm ngừng nhận ý kiến.", "This centre is not taking answers now.")
+		return store.NewResponse{}, survey.Invalid("token", "Trung tâm này tạm ngừng nhận ý kiến.", "This centre is not taking answers now.")
 	}
 	if !s.limiter.allowCentre(req.Token) {
-		return 0, false, errThrottled
+		return store.NewResponse{}, errThrottled
 	}
 	cat, ok := s.store.CatalogueVersion(req.QuestionnaireVersion)
 	if !ok {
-		return 0, false, survey.Invalid("questionnaire_version", "Phiên bản bảng hỏi không tồn tại; vui lòng tải lại trang.", "Unknown questionnaire version; reload the form.")
+		return store.NewResponse{}, survey.Invalid("questionnaire_version", "Phiên bản bảng hỏi không tồn tại; vui lòng tải lại trang.", "Unknown questionnaire version; reload the form.")
 	}
 	visit, err := cat.ValidateSubmission(survey.Submission{Modules: req.Modules, Answers: req.Answers, Sex: req.Sex, AgeGroup: req.AgeGroup})
 	if err != nil {
-		return 0, false, err
+		return store.NewResponse{}, err
 	}
-	return s.store.CreateResponse(ctx, store.NewResponse{
+	return store.NewResponse{
 		SubmissionID: req.SubmissionID, Centre: centre, Version: cat.Version, Visit: visit,
 		Lang: req.Lang, DurationMS: req.DurationMS, Receipt: req.Receipt,
-	})
+	}, nil
 }

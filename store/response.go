@@ -116,21 +116,28 @@ func splitList(s string) []string {
 // every submission waiting when it is free and stores them in one
 // transaction, so a busy centre costs one commit per batch, not per answer.
 func (s *Store) CreateResponse(ctx context.Context, in NewResponse) (id uint64, created bool, err error) {
+	r := s.Submit(ctx, in)
+	return r.ID, r.Created, r.Err
+}
+
+// Submit is CreateResponse with the whole outcome, including whether the
+// anomaly checks flagged the response.
+func (s *Store) Submit(ctx context.Context, in NewResponse) Result {
 	p := &pending{ctx: ctx, in: in, done: make(chan Result, 1)}
 	select {
 	case s.queue <- p:
 	case <-s.closing:
-		return 0, false, errClosed
+		return Result{Err: errClosed}
 	case <-ctx.Done():
-		return 0, false, ctx.Err()
+		return Result{Err: ctx.Err()}
 	}
 	select {
 	case r := <-p.done:
-		return r.ID, r.Created, r.Err
+		return r
 	case <-ctx.Done():
 		// The batch may still store it; a retry of the same submission id
 		// then gets the stored id.
-		return 0, false, ctx.Err()
+		return Result{Err: ctx.Err()}
 	}
 }
 
@@ -140,6 +147,8 @@ var errClosed = errors.New("the database is closed")
 type Result struct {
 	ID      uint64
 	Created bool
+	// Flagged is set when the anomaly checks held the response back.
+	Flagged bool
 	Err     error
 }
 
@@ -223,11 +232,11 @@ func (s *Store) CreateResponses(ctx context.Context, ins []NewResponse) ([]Resul
 	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		buf := newAggBuffer()
 		for i, in := range ins {
-			id, created, err := s.insertOne(tx, in, buf)
-			if err != nil && survey.ErrorCode(err) == survey.EINTERNAL {
-				return err
+			r := s.insertOne(tx, in, buf)
+			if r.Err != nil && survey.ErrorCode(r.Err) == survey.EINTERNAL {
+				return r.Err
 			}
-			out[i] = Result{ID: id, Created: created, Err: err}
+			out[i] = r
 		}
 		return buf.flush(tx)
 	})
@@ -239,14 +248,14 @@ func (s *Store) CreateResponses(ctx context.Context, ins []NewResponse) ([]Resul
 
 // insertOne stores one response inside the batch's transaction and adds its
 // observations to the batch's aggregate buffer.
-func (s *Store) insertOne(tx *gorm.DB, in NewResponse, buf *aggBuffer) (uint64, bool, error) {
+func (s *Store) insertOne(tx *gorm.DB, in NewResponse, buf *aggBuffer) Result {
 	cat, ok := s.catalogues[in.Version]
 	if !ok {
-		return 0, false, survey.Invalid("questionnaire_version", "Phiên bản bảng hỏi không tồn tại.", "Unknown questionnaire version.")
+		return Result{Err: survey.Invalid("questionnaire_version", "Phiên bản bảng hỏi không tồn tại.", "Unknown questionnaire version.")}
 	}
 	answers, err := json.Marshal(in.Visit.Answers)
 	if err != nil {
-		return 0, false, err
+		return Result{Err: err}
 	}
 	now := s.now().UTC()
 	if !in.At.IsZero() {
@@ -259,22 +268,22 @@ func (s *Store) insertOne(tx *gorm.DB, in NewResponse, buf *aggBuffer) (uint64, 
 		DurationMS: in.DurationMS, Status: StatusCounted, CreatedAt: now, Fingerprint: survey.Fingerprint(in.Visit.Answers),
 	}
 	var prior responseRow
-	switch err := tx.Select("id").Where("submission_id = ?", in.SubmissionID).Take(&prior).Error; {
+	switch err := tx.Select("id", "status").Where("submission_id = ?", in.SubmissionID).Take(&prior).Error; {
 	case err == nil:
-		return prior.ID, false, nil
+		return Result{ID: prior.ID, Flagged: prior.Status == StatusFlagged}
 	case !errors.Is(err, gorm.ErrRecordNotFound):
-		return 0, false, err
+		return Result{Err: err}
 	}
 	flags := in.Flags
 	if in.Receipt != "" {
 		if err := consumeReceipt(tx, in.Centre.ID, in.Receipt, now); err != nil {
-			return 0, false, err
+			return Result{Err: err}
 		}
 		row.Verified = true
 	} else {
 		screened, err := screen(tx, &row, len(in.Visit.Answers))
 		if err != nil {
-			return 0, false, err
+			return Result{Err: err}
 		}
 		flags = append(flags, screened...)
 	}
@@ -282,10 +291,10 @@ func (s *Store) insertOne(tx *gorm.DB, in NewResponse, buf *aggBuffer) (uint64, 
 		row.Status, row.Flags = StatusFlagged, strings.Join(flags, ",")
 	}
 	if err := tx.Create(&row).Error; err != nil {
-		return 0, false, err
+		return Result{Err: err}
 	}
 	buf.add(cat, &row, in.Visit, +1)
-	return row.ID, true, nil
+	return Result{ID: row.ID, Created: true, Flagged: row.Status == StatusFlagged}
 }
 
 // screen runs the anomaly checks on an unverified response, counting recent
