@@ -594,12 +594,26 @@ func TestSummaryAndDownloads(t *testing.T) {
 	}
 	var cmp struct {
 		Rows []struct {
-			Commune   survey.Commune
-			Responses int64
+			Commune    survey.Commune
+			Responses  int64
+			TotalScore *float64 `json:"total_score"`
+			Rank       int
+			Dimensions []struct{ Score *float64 }
 		}
 	}
 	if res := ts.do(t, "GET", "/api/v1/compare?from=2026-01-01&to=2026-12-31", ts.tokens["department"], "", &cmp); res.StatusCode != 200 || len(cmp.Rows) != 168 {
 		t.Fatalf("compare: status %d, %d rows, want 168", res.StatusCode, len(cmp.Rows))
+	}
+	// Ranks follow scores: ranked by D5 (asked of everyone in the core
+	// module), the two filled communes come first, the better one (quality
+	// 0.7, Bình Dương's 25747) on top, and the rest are unranked.
+	if res := ts.do(t, "GET", "/api/v1/compare?from=2026-01-01&to=2026-12-31&dimension=D5", ts.tokens["department"], "", &cmp); res.StatusCode != 200 {
+		t.Fatalf("compare by D5: status %d", res.StatusCode)
+	}
+	d5 := func(i int) *float64 { return cmp.Rows[i].Dimensions[4].Score }
+	if cmp.Rows[0].Commune.Code != "25747" || cmp.Rows[0].Rank != 1 || cmp.Rows[1].Rank != 2 || cmp.Rows[2].Rank != 0 ||
+		d5(0) == nil || d5(1) == nil || *d5(0) <= *d5(1) {
+		t.Errorf("compare order by D5: got %+v, %+v, %+v", cmp.Rows[0], cmp.Rows[1], cmp.Rows[2])
 	}
 	if res := ts.do(t, "GET", "/api/v1/compare?from=2026-01-01&to=2026-12-31&former_province="+strings.ReplaceAll("Bình Dương", " ", "%20"), ts.tokens["department"], "", &cmp); res.StatusCode != 200 || len(cmp.Rows) != 36 {
 		t.Errorf("compare filtered to Bình Dương: status %d, %d rows, want 36", res.StatusCode, len(cmp.Rows))
@@ -620,6 +634,26 @@ func TestSummaryAndDownloads(t *testing.T) {
 	}
 	if res := ts.do(t, "GET", "/api/v1/followup?from=2026-01-01&to=2026-12-31&format=xlsx", ts.tokens["department"], "", nil); res.StatusCode != 200 {
 		t.Errorf("followup xlsx: status %d", res.StatusCode)
+	}
+	var city struct {
+		Level     string
+		Responses int64
+	}
+	if res := ts.do(t, "GET", "/api/v1/summary?from=2026-01-01&to=2026-12-31", ts.tokens["department"], "", &city); res.StatusCode != 200 || city.Level != "city" || city.Responses != 600 {
+		t.Errorf("city summary: status %d, got %+v, want level city and 600 responses", res.StatusCode, city)
+	}
+	if res := ts.do(t, "GET", "/api/v1/summary?from=2026-01-01&to=2026-12-31&former_province=B%C3%ACnh%20D%C6%B0%C6%A1ng", ts.tokens["department"], "", &city); res.StatusCode != 200 || city.Level != "former_province" || city.Responses != 300 {
+		t.Errorf("Bình Dương summary: status %d, got %+v, want 300 responses (25747)", res.StatusCode, city)
+	}
+	if res := ts.do(t, "GET", "/api/v1/summary", ts.tokens["commune"], "", nil); res.StatusCode != 403 {
+		t.Errorf("city summary as a commune account: got %d, want 403", res.StatusCode)
+	}
+	own := mustCentre(t, ts, "26740")
+	if res := ts.do(t, "GET", fmt.Sprintf("/api/v1/communes/26740/summary?from=2026-01-01&to=2026-12-31&centre=%d", own.ID), ts.tokens["commune"], "", &city); res.StatusCode != 200 || city.Level != "centre" || city.Responses != 300 {
+		t.Errorf("centre summary: status %d, got %+v", res.StatusCode, city)
+	}
+	if res := ts.do(t, "GET", fmt.Sprintf("/api/v1/communes/26740/summary?centre=%d", mustCentre(t, ts, "25747").ID), ts.tokens["commune"], "", nil); res.StatusCode != 400 {
+		t.Errorf("another commune's centre: got %d, want 400", res.StatusCode)
 	}
 	if res := ts.do(t, "GET", "/api/v1/communes/26740/summary?from=2026-02-30", ts.tokens["commune"], "", nil); res.StatusCode != 400 {
 		t.Errorf("bad from date: got %d, want 400", res.StatusCode)

@@ -91,8 +91,16 @@ func summaryRows(sum communeSummary) [][]string {
 	return rows
 }
 
+// fileStem names a summary download after its commune, or its level.
+func fileStem(sum communeSummary) string {
+	if sum.Level == "commune" || sum.Level == "centre" {
+		return "papi-" + sum.Commune.Code
+	}
+	return "papi-" + sum.Level
+}
+
 func (s *Server) summaryCSV(c echo.Context, sum communeSummary) error {
-	attachment(c, fmt.Sprintf("papi-%s-%s-%s.csv", sum.Commune.Code, sum.Period.From, sum.Period.To), "text/csv; charset=utf-8")
+	attachment(c, fmt.Sprintf("%s-%s-%s.csv", fileStem(sum), sum.Period.From, sum.Period.To), "text/csv; charset=utf-8")
 	c.Response().WriteHeader(http.StatusOK)
 	w := csv.NewWriter(c.Response())
 	_, _ = c.Response().Write([]byte(utf8BOM))
@@ -208,7 +216,7 @@ func (s *Server) summaryXLSX(c echo.Context, sum communeSummary) error {
 		}
 		_ = f.SetColWidth(sh.name, "B", "B", 70)
 	}
-	return writeXLSX(c, f, fmt.Sprintf("papi-%s-%s-%s.xlsx", sum.Commune.Code, sum.Period.From, sum.Period.To))
+	return writeXLSX(c, f, fmt.Sprintf("%s-%s-%s.xlsx", fileStem(sum), sum.Period.From, sum.Period.To))
 }
 
 var reportTemplate = template.Must(template.New("report.html").Funcs(template.FuncMap{

@@ -52,6 +52,7 @@ func (s *Server) routes() {
 	staff.POST("/centres/:id/receipts", s.handleReceiptCreate, s.centreScope)
 	staff.GET("/communes/:code/summary", s.handleSummary, s.communeScope)
 	staff.GET("/communes/:code/responses.csv", s.handleResponsesExport, s.communeScope)
+	staff.GET("/summary", s.handleUnitSummary, s.cityScope)
 	staff.GET("/compare", s.handleCompare, s.cityScope)
 	staff.GET("/followup", s.handleFollowup, s.cityScope)
 	staff.GET("/trend", s.handleTrend)

@@ -29,6 +29,9 @@ type Config struct {
 	RateLimit RateLimit
 	// Population holds per-commune sex × age margins for weighted summaries.
 	Population survey.Population
+	// Targets replace the city-average target of the follow-up for some
+	// indicators (on the 1-10 scale).
+	Targets map[string]float64
 	// Version is the build version.
 	Version string
 	// Now is the clock; time.Now when nil.

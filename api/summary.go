@@ -76,7 +76,10 @@ func (s *Server) readPeriod(c echo.Context) (periodQuery, error) {
 
 // communeSummary is the JSON summary of one commune.
 type communeSummary struct {
+	// Level is commune, centre, former_province or city.
+	Level                string         `json:"level"`
 	Commune              survey.Commune `json:"commune"`
+	CentreID             *uint          `json:"centre_id,omitempty"`
 	Period               survey.Period  `json:"period"`
 	QuestionnaireVersion string         `json:"questionnaire_version"`
 	Responses            int64          `json:"responses"`
@@ -88,6 +91,7 @@ type communeSummary struct {
 	Weighted             bool           `json:"weighted"`
 	Policy               survey.Policy  `json:"policy"`
 	Note                 survey.Text    `json:"note"`
+	Reference            map[string]any `json:"reference_papi_2024"`
 	survey.Scores
 	Previous struct {
 		Period    survey.Period   `json:"period"`
@@ -96,11 +100,23 @@ type communeSummary struct {
 	} `json:"previous"`
 }
 
-func (s *Server) summary(c echo.Context, commune survey.Commune, q periodQuery) (communeSummary, error) {
+// unit is what a summary covers: a commune, one centre of it, a former
+// province or the whole city.
+type unit struct {
+	level    string
+	commune  survey.Commune // for other levels: its name and type only
+	communes []string       // empty: every commune
+	centre   uint
+}
+
+func (s *Server) summary(c echo.Context, u unit, q periodQuery) (communeSummary, error) {
 	cat := s.store.Catalogue()
-	out := communeSummary{Commune: commune, Period: q.period, QuestionnaireVersion: cat.Version, VerifiedOnly: q.verifiedOnly,
-		IncludeFlagged: q.includeFlagged, Weighted: q.weighted, Policy: q.policy, Note: survey.Disclaimer}
-	cur, err := s.communeTallies(c, commune.Code, q.period, q)
+	out := communeSummary{Level: u.level, Commune: u.commune, Period: q.period, QuestionnaireVersion: cat.Version, VerifiedOnly: q.verifiedOnly,
+		IncludeFlagged: q.includeFlagged, Weighted: q.weighted, Policy: q.policy, Note: survey.Disclaimer, Reference: papi2024}
+	if u.centre != 0 {
+		out.CentreID = &u.centre
+	}
+	cur, err := s.unitTallies(c, u, q.period, q)
 	if err != nil {
 		return out, err
 	}
@@ -114,7 +130,7 @@ func (s *Server) summary(c echo.Context, commune survey.Commune, q periodQuery) 
 	out.Scores = cat.Score(tallies, q.policy)
 
 	prevPeriod := q.period.Previous()
-	prev, err := s.communeTallies(c, commune.Code, prevPeriod, q)
+	prev, err := s.unitTallies(c, u, prevPeriod, q)
 	if err != nil {
 		return out, err
 	}
@@ -124,15 +140,19 @@ func (s *Server) summary(c echo.Context, commune survey.Commune, q periodQuery) 
 	return out, nil
 }
 
-// communeTallies reads a commune's tallies from the running aggregates or,
-// for a weighted summary, recomputes them from the commune's raw responses
-// with post-stratification weights (weights depend on who answered in the
-// period, so they cannot be kept running).
-func (s *Server) communeTallies(c echo.Context, code string, p survey.Period, q periodQuery) (store.Tallies, error) {
+// unitTallies reads a unit's tallies from the running aggregates or, for a
+// weighted commune summary, recomputes them from the commune's raw
+// responses with post-stratification weights (weights depend on who
+// answered in the period, so they cannot be kept running).
+func (s *Server) unitTallies(c echo.Context, u unit, p survey.Period, q periodQuery) (store.Tallies, error) {
 	ctx := c.Request().Context()
 	if !q.weighted {
-		return s.store.Tallies(ctx, store.Filter{From: p.From, To: p.To, Communes: []string{code}, VerifiedOnly: q.verifiedOnly, IncludeFlagged: q.includeFlagged})
+		return s.store.Tallies(ctx, store.Filter{From: p.From, To: p.To, Communes: u.communes, CentreID: u.centre, VerifiedOnly: q.verifiedOnly, IncludeFlagged: q.includeFlagged})
 	}
+	if u.level != "commune" {
+		return store.Tallies{}, survey.Invalid("weighted", "Trọng số chỉ áp dụng cho tổng hợp của một xã/phường.", "Weights apply to a whole commune's summary only.")
+	}
+	code := u.commune.Code
 	out := store.Tallies{Responses: map[string]int64{}, Verified: map[string]int64{}, Flagged: map[string]int64{}, ByCommune: map[string]map[string]survey.Tally{}}
 	var visits []survey.Visit
 	err := s.store.EachResponse(ctx, code, p.From, p.To, func(r store.Response) error {
@@ -161,22 +181,64 @@ func (s *Server) communeTallies(c echo.Context, code string, p survey.Period, q 
 	return out, nil
 }
 
+// handleSummary summarises one commune, or one of its centres (centre=ID).
 func (s *Server) handleSummary(c echo.Context) error {
 	commune, err := s.store.Commune(c.Request().Context(), c.Param("code"))
 	if err != nil {
 		return err
 	}
+	u := unit{level: "commune", commune: commune, communes: []string{commune.Code}}
+	if v := c.QueryParam("centre"); v != "" {
+		id, err := strconv.ParseUint(v, 10, 32)
+		if err != nil {
+			return survey.Invalid("centre", "Mã trung tâm phải là số.", "centre must be a number.")
+		}
+		centre, err := s.store.Centre(c.Request().Context(), uint(id))
+		if err != nil {
+			return err
+		}
+		if centre.CommuneCode != commune.Code {
+			return survey.Invalid("centre", "Trung tâm này không thuộc xã/phường đã chọn.", "This centre belongs to another commune.")
+		}
+		u.level, u.centre = "centre", centre.ID
+	}
+	return s.respondSummary(c, u, commune.Code)
+}
+
+// handleUnitSummary summarises the whole city or one former province
+// (former_province=…) for the department.
+func (s *Server) handleUnitSummary(c echo.Context) error {
+	u := unit{level: "city", commune: survey.Commune{Name: "Thành phố Hồ Chí Minh", Type: "city"}}
+	if p := c.QueryParam("former_province"); p != "" {
+		communes, err := s.store.Communes(c.Request().Context())
+		if err != nil {
+			return err
+		}
+		for _, cm := range communes {
+			if cm.FormerProvince == p {
+				u.communes = append(u.communes, cm.Code)
+			}
+		}
+		if len(u.communes) == 0 {
+			return survey.Invalid("former_province", "former_province phải là Hồ Chí Minh, Bình Dương hoặc Bà Rịa - Vũng Tàu.", "former_province must be Hồ Chí Minh, Bình Dương or Bà Rịa - Vũng Tàu.")
+		}
+		u.level, u.commune = "former_province", survey.Commune{Name: p, Type: "former_province", FormerProvince: p}
+	}
+	return s.respondSummary(c, u, u.level)
+}
+
+func (s *Server) respondSummary(c echo.Context, u unit, target string) error {
 	q, err := s.readPeriod(c)
 	if err != nil {
 		return err
 	}
-	sum, err := s.summary(c, commune, q)
+	sum, err := s.summary(c, u, q)
 	if err != nil {
 		return err
 	}
 	format := c.QueryParam("format")
 	if format != "" && format != "json" {
-		_ = s.store.Audit(c.Request().Context(), currentUser(c).Email, "export_summary_"+format, commune.Code+" "+q.period.From+".."+q.period.To)
+		_ = s.store.Audit(c.Request().Context(), currentUser(c).Email, "export_summary_"+format, target+" "+q.period.From+".."+q.period.To)
 	}
 	switch format {
 	case "", "json":
@@ -380,10 +442,13 @@ func (s *Server) handleCompare(c echo.Context) error {
 }
 
 type followup struct {
-	Period   survey.Period       `json:"period"`
-	Note     survey.Text         `json:"note"`
-	Target   string              `json:"target"`
-	Agencies []survey.AgencyList `json:"agencies"`
+	Period survey.Period `json:"period"`
+	Note   survey.Text   `json:"note"`
+	// Target says where targets come from: the city average of each
+	// indicator, except Configured indicators set in PAPI_TARGETS.
+	Target     string              `json:"target"`
+	Configured int                 `json:"configured_targets"`
+	Agencies   []survey.AgencyList `json:"agencies"`
 }
 
 func (s *Server) handleFollowup(c echo.Context) error {
@@ -401,8 +466,8 @@ func (s *Server) handleFollowup(c echo.Context) error {
 		per[r.Commune.Code] = r.scores
 		names[r.Commune.Code] = r.Commune.Name
 	}
-	out := followup{Period: q.period, Note: survey.Disclaimer, Target: "city_average",
-		Agencies: s.store.Catalogue().Followup(per, names, nil)}
+	out := followup{Period: q.period, Note: survey.Disclaimer, Target: "city_average", Configured: len(s.cfg.Targets),
+		Agencies: s.store.Catalogue().Followup(per, names, s.cfg.Targets)}
 	if out.Agencies == nil {
 		out.Agencies = []survey.AgencyList{}
 	}

@@ -1,8 +1,13 @@
 package survey
 
 import (
+	"encoding/csv"
+	"fmt"
+	"io"
 	"math"
 	"sort"
+	"strconv"
+	"strings"
 )
 
 // Bands are PAPI's four performance groups, by quartile of the communes with
@@ -177,4 +182,31 @@ func (c *Catalogue) Followup(perCommune map[string]Scores, names map[string]stri
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Agency < out[j].Agency })
 	return out
+}
+
+// ReadTargets reads per-indicator targets from a CSV with the header
+// indicator,target, each target in the indicator's own unit (a share 0–1
+// for a ratio, points for a mean, the amount for a median), and returns
+// them on the 1-10 scale the follow-up compares.
+func (c *Catalogue) ReadTargets(r io.Reader) (map[string]float64, error) {
+	rows, err := csv.NewReader(r).ReadAll()
+	if err != nil {
+		return nil, fmt.Errorf("read targets CSV: %w", err)
+	}
+	if len(rows) == 0 || strings.Join(rows[0], ",") != "indicator,target" {
+		return nil, fmt.Errorf("targets CSV: the header must be indicator,target")
+	}
+	out := map[string]float64{}
+	for i, row := range rows[1:] {
+		ind, ok := c.indicators[strings.TrimSpace(row[0])]
+		if !ok {
+			return nil, fmt.Errorf("targets CSV line %d: no indicator %q", i+2, row[0])
+		}
+		v, err := strconv.ParseFloat(strings.TrimSpace(row[1]), 64)
+		if err != nil || v < ind.Rule.Scale.Min || v > ind.Rule.Scale.Max {
+			return nil, fmt.Errorf("targets CSV line %d: target %q for %s must be a number from %g to %g", i+2, row[1], ind.ID, ind.Rule.Scale.Min, ind.Rule.Scale.Max)
+		}
+		out[ind.ID] = ind.Rule.Scale.Normalise(v)
+	}
+	return out, nil
 }

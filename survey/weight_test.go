@@ -82,3 +82,31 @@ func TestReadPopulation(t *testing.T) {
 		}
 	}
 }
+
+func TestReadTargets(t *testing.T) {
+	data, err := os.ReadFile("testdata/mini.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cat, err := ParseCatalogue(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := cat.ReadTargets(strings.NewReader("indicator,target\nD1.1.1,0.5\nD1.2.3,4\nD2.1.1,25\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// 0.5 of 0..1 → 1 + 9·0.5 = 5.5; 4 of 1..5 → 1 + 9·0.75 = 7.75;
+	// 25 of 0..100, lower better → 1 + 9·0.75 = 7.75.
+	want := map[string]float64{"D1.1.1": 5.5, "D1.2.3": 7.75, "D2.1.1": 7.75}
+	for id, w := range want {
+		if math.Abs(got[id]-w) > 1e-12 {
+			t.Errorf("%s: got %v, want %v", id, got[id], w)
+		}
+	}
+	for _, bad := range []string{"ind,target\n", "indicator,target\nD9.9.9,1\n", "indicator,target\nD1.1.1,1.5\n", "indicator,target\nD1.1.1,high\n"} {
+		if _, err := cat.ReadTargets(strings.NewReader(bad)); err == nil {
+			t.Errorf("accepted %q", bad)
+		}
+	}
+}

@@ -52,6 +52,8 @@ type Config struct {
 	// Population is a CSV of sex × age margins per commune for weighted
 	// summaries (commune_code,sex,age_group,population).
 	Population string
+	// Targets is a CSV of follow-up targets (indicator,target).
+	Targets string
 }
 
 func loadConfig(getenv func(string) string) (Config, error) {
@@ -65,6 +67,7 @@ func loadConfig(getenv func(string) string) (Config, error) {
 	set("PAPI_DB", &cfg.DB)
 	set("PAPI_BASE_URL", &cfg.BaseURL)
 	set("PAPI_POPULATION", &cfg.Population)
+	set("PAPI_TARGETS", &cfg.Targets)
 	switch strings.ToLower(getenv("PAPI_RATE_LIMIT")) {
 	case "", "on", "1", "true":
 	case "off", "0", "false":
@@ -176,7 +179,19 @@ func serve(ctx context.Context, cfg Config, args []string, stderr io.Writer) err
 			return fmt.Errorf("PAPI_POPULATION %s: %w", cfg.Population, err)
 		}
 	}
-	srv := api.New(st, api.Config{BaseURL: cfg.BaseURL, Version: version, RateLimit: rl, Population: population,
+	var targets map[string]float64
+	if cfg.Targets != "" {
+		f, err := os.Open(cfg.Targets)
+		if err != nil {
+			return fmt.Errorf("PAPI_TARGETS: %w", err)
+		}
+		targets, err = st.Catalogue().ReadTargets(f)
+		f.Close()
+		if err != nil {
+			return fmt.Errorf("PAPI_TARGETS %s: %w", cfg.Targets, err)
+		}
+	}
+	srv := api.New(st, api.Config{BaseURL: cfg.BaseURL, Version: version, RateLimit: rl, Population: population, Targets: targets,
 		Policy: survey.Policy{MinN: cfg.MinN, HideBelow: survey.DefaultPolicy.HideBelow}}, log)
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Start(cfg.Addr) }()
