@@ -148,7 +148,15 @@ func (s *Server) handleReceiptCreate(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusCreated, map[string]string{"code": code, "form_url": s.formURL(ct.Token) + "?r=" + code})
+	url := s.formURL(ct.Token) + "?r=" + code
+	// The QR for the paper receipt comes with the code, so the one-stop
+	// system can print it without another call.
+	png, err := qrPNG(url, 256)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusCreated, map[string]string{"code": code, "form_url": url,
+		"qr_data_uri": "data:image/png;base64," + base64.StdEncoding.EncodeToString(png)})
 }
 
 func uitoa(v uint) string {

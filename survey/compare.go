@@ -95,6 +95,7 @@ type FollowupItem struct {
 	CommuneName   string  `json:"commune_name"`
 	Indicator     string  `json:"indicator"`
 	IndicatorName string  `json:"indicator_name"`
+	Kind          Kind    `json:"kind"`
 	Value         float64 `json:"value"`
 	Score         float64 `json:"score"`
 	Target        float64 `json:"target"`
@@ -151,7 +152,7 @@ func (c *Catalogue) Followup(perCommune map[string]Scores, names map[string]stri
 						continue
 					}
 					ind := c.indicators[ir.ID]
-					item := FollowupItem{Commune: code, CommuneName: names[code], Indicator: ir.ID, IndicatorName: ind.Name.Vi,
+					item := FollowupItem{Commune: code, CommuneName: names[code], Indicator: ir.ID, IndicatorName: ind.Name.Vi, Kind: ind.Kind,
 						Value: *ir.Value, Score: *ir.Score, Target: target, Gap: target - *ir.Score, Tasks: ind.Tasks}
 					for _, r := range []struct {
 						role string
