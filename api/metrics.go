@@ -33,7 +33,7 @@ func newMetrics() *metrics {
 			Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5},
 		}, []string{"method", "route"}),
 		submissions: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "papi_submissions_total", Help: "Resident submissions by result: stored, duplicate, flagged, rejected, throttled, failed.",
+			Name: "papi_submissions_total", Help: "Resident submissions by result: stored, duplicate, flagged, rejected, throttled, abandoned (client left), failed.",
 		}, []string{"result"}),
 		inFlight: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "papi_http_requests_in_flight", Help: "Requests being served.",
@@ -41,7 +41,7 @@ func newMetrics() *metrics {
 	}
 	m.registry.MustRegister(m.requests, m.latency, m.submissions, m.inFlight,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	for _, r := range []string{"stored", "duplicate", "flagged", "rejected", "throttled", "failed"} {
+	for _, r := range []string{"stored", "duplicate", "flagged", "rejected", "throttled", "abandoned", "failed"} {
 		m.submissions.WithLabelValues(r)
 	}
 	return m

@@ -1,7 +1,9 @@
 package api
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"regexp"
 
@@ -58,6 +60,9 @@ func (s *Server) handleResponseCreate(c echo.Context) error {
 }
 
 func rejectReason(err error) string {
+	if errors.Is(err, context.Canceled) {
+		return "abandoned"
+	}
 	switch survey.ErrorCode(err) {
 	case survey.EINVALID, survey.ENOTFOUND, survey.ECONFLICT:
 		return "rejected"

@@ -135,6 +135,11 @@ func (s *Server) handleError(err error, c echo.Context) {
 	status := http.StatusInternalServerError
 	var body any
 	switch {
+	case errors.Is(err, context.Canceled):
+		// The client went away; nobody reads the answer and it is not a
+		// server fault (nginx's 499 convention).
+		c.Response().WriteHeader(499)
+		return
 	case errors.As(err, &verr):
 		status = http.StatusBadRequest
 		list := make([]fieldError, len(verr.Errors))

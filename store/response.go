@@ -124,11 +124,18 @@ func (s *Store) CreateResponse(ctx context.Context, in NewResponse) (id uint64, 
 // anomaly checks flagged the response.
 func (s *Store) Submit(ctx context.Context, in NewResponse) Result {
 	p := &pending{ctx: ctx, in: in, done: make(chan Result, 1)}
+	// The read lock keeps Close from finishing while a submission is being
+	// queued, so nothing is queued after the writer's last drain.
+	s.closeMu.RLock()
+	if s.closed {
+		s.closeMu.RUnlock()
+		return Result{Err: errClosed}
+	}
 	select {
 	case s.queue <- p:
-	case <-s.closing:
-		return Result{Err: errClosed}
+		s.closeMu.RUnlock()
 	case <-ctx.Done():
+		s.closeMu.RUnlock()
 		return Result{Err: ctx.Err()}
 	}
 	select {

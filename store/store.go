@@ -43,6 +43,8 @@ type Store struct {
 	closing chan struct{}
 	stopped chan struct{}
 	once    sync.Once
+	closeMu sync.RWMutex
+	closed  bool
 }
 
 // Options configure Open.
@@ -137,6 +139,9 @@ func openSQLite(path string, cfg *gorm.Config, conns int) (*gorm.DB, error) {
 // database connections.
 func (s *Store) Close() error {
 	s.once.Do(func() {
+		s.closeMu.Lock()
+		s.closed = true
+		s.closeMu.Unlock()
 		close(s.closing)
 		select {
 		case <-s.stopped:
