@@ -308,18 +308,22 @@ func (s *Store) insertOne(tx *gorm.DB, in NewResponse, buf *aggBuffer) Result {
 // traffic at its centre inside the caller's transaction.
 func screen(tx *gorm.DB, r *responseRow, answered int) ([]string, error) {
 	in := survey.ScreenInput{At: r.CreatedAt, DurationMS: r.DurationMS, Answered: answered}
+	// One pass over the centre's recent responses (DuplicateWindow is the
+	// longer window) counts both the burst and the repeated answer sets.
+	var counts struct {
+		Recent int64
+		Same   int64
+	}
 	err := tx.Model(&responseRow{}).
-		Where("centre_id = ? AND verified = ? AND created_at > ? AND created_at <= ?", r.CentreID, false, r.CreatedAt.Add(-survey.BurstWindow), r.CreatedAt).
-		Count(&in.RecentAtCentre).Error
+		Select("COALESCE(SUM(CASE WHEN verified = ? AND created_at > ? THEN 1 ELSE 0 END), 0) AS recent, "+
+			"COALESCE(SUM(CASE WHEN fingerprint = ? THEN 1 ELSE 0 END), 0) AS same",
+			false, r.CreatedAt.Add(-survey.BurstWindow), r.Fingerprint).
+		Where("centre_id = ? AND created_at > ? AND created_at <= ?", r.CentreID, r.CreatedAt.Add(-max(survey.DuplicateWindow, survey.BurstWindow)), r.CreatedAt).
+		Scan(&counts).Error
 	if err != nil {
 		return nil, err
 	}
-	err = tx.Model(&responseRow{}).
-		Where("centre_id = ? AND fingerprint = ? AND created_at > ? AND created_at <= ?", r.CentreID, r.Fingerprint, r.CreatedAt.Add(-survey.DuplicateWindow), r.CreatedAt).
-		Count(&in.SameAnswers).Error
-	if err != nil {
-		return nil, err
-	}
+	in.RecentAtCentre, in.SameAnswers = counts.Recent, counts.Same
 	return survey.Screen(in), nil
 }
 

@@ -92,7 +92,11 @@ func Open(ctx context.Context, dsn string, opt Options) (*Store, error) {
 		s.read = s.db
 	} else {
 		s.path = dsn
-		if s.db, err = openSQLite(dsn, cfg, 1); err != nil {
+		// The writer runs the same few statements for every response:
+		// keeping them prepared saves their parsing each time.
+		wcfg := *cfg
+		wcfg.PrepareStmt, wcfg.PrepareStmtMaxSize = true, 256
+		if s.db, err = openSQLite(dsn, &wcfg, 1); err != nil {
 			return nil, err
 		}
 		if s.read, err = openSQLite(dsn, cfg, opt.MaxReaders); err != nil {
