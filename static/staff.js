@@ -197,7 +197,25 @@
       receiptURL: 'Đường dẫn kèm mã',
       open: 'Đang nhận ý kiến',
       closed: 'Đã đóng',
-      backToResults: '← Kết quả của {name}'
+      backToResults: '← Kết quả của {name}',
+      // trend
+      trendTitle: 'Xu hướng 12 tháng',
+      trendCityTitle: 'Xu hướng 12 tháng — toàn thành phố',
+      trendShow: 'Hiển thị',
+      trendTotal: 'Tổng điểm (8–80)',
+      trendNotEnough: 'Chưa đủ dữ liệu theo tháng để vẽ xu hướng.',
+      trendHelp: 'Mỗi điểm là một tháng; số dưới tên tháng là số phiếu của tháng. Tháng chưa đủ dữ liệu được để trống (không phải điểm 0).',
+      trendHelpCI: 'Vạch dọc: khoảng tin cậy 95%.',
+      trendScope: 'Xu hướng tính trên tất cả phiếu hợp lệ của từng tháng, không theo bộ lọc “chỉ phiếu đã xác thực”.',
+      trendAria: '{what} theo tháng, {a} – {b}: {first}; {last}. {k} trên {n} tháng đủ dữ liệu.',
+      trendAriaOne: '{what} theo tháng, {a} – {b}: chỉ {first} đủ dữ liệu.',
+      trendAriaNone: '{what} theo tháng, {a} – {b}: chưa tháng nào đủ dữ liệu.',
+      trendPointIs: '{m}: {v}',
+      trendMonth: 'Tháng',
+      trendTryDim: 'Chọn một chỉ số nội dung ở ô “Hiển thị” để xem xu hướng của từng chỉ số.',
+      trendNA: 'chưa đủ dữ liệu',
+      trendErr: 'Không tải được xu hướng theo tháng.',
+      trendTableCap: '{what} theo tháng'
     },
     en: {
       appSub: 'Resident satisfaction monitoring',
@@ -373,7 +391,24 @@
       receiptURL: 'Link with the code',
       open: 'Taking answers',
       closed: 'Closed',
-      backToResults: '← Results of {name}'
+      backToResults: '← Results of {name}',
+      trendTitle: '12-month trend',
+      trendCityTitle: '12-month trend — whole city',
+      trendShow: 'Show',
+      trendTotal: 'Total score (8–80)',
+      trendNotEnough: 'Not enough monthly data for a trend yet.',
+      trendHelp: 'Each point is one month; the number under the month is that month’s responses. Months without enough data are left blank (not a score of 0).',
+      trendHelpCI: 'Vertical line: 95% confidence interval.',
+      trendScope: 'The trend counts all valid responses of each month; it does not follow the “verified answers only” filter.',
+      trendAria: '{what} by month, {a} – {b}: {first}; {last}. {k} of {n} months have enough data.',
+      trendAriaOne: '{what} by month, {a} – {b}: only {first} has enough data.',
+      trendAriaNone: '{what} by month, {a} – {b}: no month has enough data yet.',
+      trendPointIs: '{m}: {v}',
+      trendMonth: 'Month',
+      trendTryDim: 'Choose a dimension under “Show” to see its own trend.',
+      trendNA: 'not enough data',
+      trendErr: 'Could not load the monthly trend.',
+      trendTableCap: '{what} by month'
     }
   };
 
@@ -829,9 +864,11 @@
     var params = periodParams(q);
     var path = '/api/v1/communes/' + encodeURIComponent(code) + '/summary';
     api(path + qstr(params)).then(guard(function (sum) {
-      var st = { showSuppressed: true, table: null };
+      var st = { showSuppressed: true, table: null, trendDim: '' };
       S.redraw = function () { drawCommune(code, q, params, sum, st); };
       S.redraw();
+      // The trend ends with the month of the chosen period's last day.
+      loadTrend(st, { months: 12, commune: (sum.commune && sum.commune.code) || code, to: sum.period && sum.period.to });
     })).catch(guard(function (e) { showError(e, function () { viewCommune(code, q); }); }));
   }
 
@@ -917,6 +954,7 @@
       '<div id="chart-box">' + dimensionChart(sum, ch, chartWidth()) + '</div>' +
       '<ul class="legend"><li><span class="sw sw-bar"></span>' + esc(t('legBar')) + '</li><li><span class="sw sw-ci"></span>' + esc(t('legCI')) + '</li>' +
       '<li><span class="sw sw-ref"></span>' + esc(t('legRef')) + '</li><li>' + esc(t('legSig')) + '</li></ul></section>' +
+      trendSection('trend', 'trendTitle', st, q) +
       '<section class="card" aria-labelledby="ind-title"><div class="card-head"><h2 id="ind-title">' + esc(t('indTitle')) + '</h2>' +
       '<label class="check"><input type="checkbox" id="show-suppressed"' + (st.showSuppressed ? ' checked' : '') + '> ' + esc(t('showSuppressed')) + '</label></div>' +
       '<p class="small">' + esc(t('indHelp')) + '</p>' +
@@ -925,7 +963,8 @@
       dl;
 
     bindPeriodForm('/commune/' + c.code, q);
-    S.resize = function () { var b = $('chart-box'); if (b) b.innerHTML = dimensionChart(sum, ch, chartWidth()); };
+    S.resize = function () { var b = $('chart-box'); if (b) b.innerHTML = dimensionChart(sum, ch, chartWidth()); drawTrend(st); };
+    bindTrend(st);
     var sel = $('commune-select');
     if (sel) sel.addEventListener('change', function () {
       // Keep the period, change the commune.
@@ -1028,6 +1067,197 @@
     return s + '</svg>';
   }
 
+  // ---------------------------------------------------------------- monthly trend
+  // Shared by the commune and city pages. The state object st carries
+  // trend (the /trend answer), trendErr and trendDim ('' = total score).
+  var MONTHS_EN = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+  // "2026-11-01" → "T11/2026" (vi) or "Nov 2026" (en); short drops the year.
+  function monthLabel(iso, short) {
+    var p = String(iso || '').split('-');
+    var y = p[0], m = parseInt(p[1], 10);
+    if (!(m >= 1 && m <= 12)) return String(iso || '');
+    if (lang === 'en') return MONTHS_EN[m - 1] + (short ? '' : ' ' + y);
+    return 'T' + m + (short ? '' : '/' + y);
+  }
+  function loadTrend(st, params) {
+    st.trend = null; st.trendErr = null;
+    api('/api/v1/trend' + qstr(params)).then(guard(function (r) { st.trend = r || { points: [] }; drawTrend(st); }))
+      .catch(guard(function (e) { st.trendErr = e; drawTrend(st); }));
+  }
+  function trendSection(id, titleKey, st, q) {
+    var dims = (S.cat && S.cat.dimensions) || [];
+    var cur = st.trendDim || '';
+    return '<section class="card chart trend" id="' + id + '" aria-labelledby="' + id + '-title">' +
+      '<div class="card-head"><h2 id="' + id + '-title">' + esc(t(titleKey)) + '</h2>' +
+      '<div class="trend-pick"><label for="trend-dimension">' + esc(t('trendShow')) + '</label> <select id="trend-dimension">' +
+      '<option value=""' + (cur === '' ? ' selected' : '') + '>' + esc(t('trendTotal')) + '</option>' +
+      dims.map(function (d) { return '<option value="' + esc(d.id) + '"' + (cur === d.id ? ' selected' : '') + '>' + esc(d.id + ' · ' + nameOf(d)) + '</option>'; }).join('') +
+      '</select></div></div>' +
+      '<div id="trend-box">' + trendBody(st) + '</div>' +
+      (q && q.verified === '1' ? '<p class="small" id="trend-scope">' + esc(t('trendScope')) + '</p>' : '') +
+      '</section>';
+  }
+  function bindTrend(st) {
+    var sel = $('trend-dimension');
+    if (sel) sel.addEventListener('change', function () { st.trendDim = sel.value; drawTrend(st); });
+  }
+  function drawTrend(st) {
+    var box = $('trend-box');
+    if (box) box.innerHTML = trendBody(st);
+  }
+  // Monthly series of the chosen measure; v/lo/hi are null when not scored.
+  function trendSeries(st) {
+    var id = st.trendDim || '';
+    return ((st.trend && st.trend.points) || []).map(function (p) {
+      var v = null, lo = null, hi = null;
+      if (!id) v = p.total_score;
+      else {
+        var d = (p.dimensions || []).filter(function (x) { return x.id === id; })[0];
+        if (d) { v = d.score; lo = d.ci_low; hi = d.ci_high; }
+      }
+      return { from: p.period && p.period.from, n: p.responses, v: isNum(v) ? v : null, lo: isNum(lo) ? lo : null, hi: isNum(hi) ? hi : null };
+    });
+  }
+  function trendWhat(st) {
+    var id = st.trendDim || '';
+    if (!id) return t('trendTotal');
+    var d = ((S.cat && S.cat.dimensions) || []).filter(function (x) { return x.id === id; })[0];
+    return id + ' ' + (d ? nameOf(d) : '') + ' (1–10)';
+  }
+  function trendBody(st) {
+    if (st.trendErr) return '<p class="msg msg-error" role="alert" id="trend-error">' + esc(t('trendErr')) + ' ' + esc(errText(st.trendErr)) + '</p>';
+    if (!st.trend) return '<p class="loading-line" role="status">' + esc(t('loading')) + '</p>';
+    var ser = trendSeries(st);
+    var scored = ser.filter(function (x) { return x.v != null; });
+    var isTotal = !st.trendDim;
+    var what = trendWhat(st);
+    var h = '';
+    if (scored.length < 2) {
+      var hint = '';
+      if (isTotal) {
+        hint = ' ' + t('notEnoughTotal');
+        // Point to the dimensions when some of them do have a trend.
+        var dimOK = ((S.cat && S.cat.dimensions) || []).some(function (d) {
+          return (st.trend.points || []).filter(function (p) {
+            return (p.dimensions || []).some(function (x) { return x.id === d.id && isNum(x.score); });
+          }).length >= 2;
+        });
+        if (dimOK) hint += ' ' + t('trendTryDim');
+      }
+      h += '<p class="note trend-note" id="trend-note"><strong>' + esc(t('trendNotEnough')) + '</strong>' + esc(hint) + '</p>';
+    }
+    h += trendChart(ser, isTotal, what, chartWidth());
+    h += '<p class="small trend-help">' + esc(t('trendHelp')) + (isTotal ? '' : ' ' + esc(t('trendHelpCI'))) + '</p>';
+    // The same numbers for screen readers.
+    h += '<table class="visually-hidden" id="trend-table"><caption>' + esc(t('trendTableCap', { what: what })) + '</caption><thead><tr>' +
+      '<th scope="col">' + esc(t('trendMonth')) + '</th><th scope="col">' + esc(t('responses')) + '</th><th scope="col">' + esc(what) + '</th>' +
+      (isTotal ? '' : '<th scope="col">' + esc(t('colCI')) + '</th>') + '</tr></thead><tbody>' +
+      ser.map(function (x) {
+        return '<tr><th scope="row">' + esc(monthLabel(x.from)) + '</th><td>' + esc(int(x.n)) + '</td><td>' + esc(x.v != null ? nf(x.v, 2) : t('trendNA')) + '</td>' +
+          (isTotal ? '' : '<td>' + esc(x.lo != null && x.hi != null ? nf(x.lo, 2) + ' – ' + nf(x.hi, 2) : '—') + '</td>') + '</tr>';
+      }).join('') + '</tbody></table>';
+    return h;
+  }
+  // Tick step giving at most ~5 intervals over span.
+  function niceStep(span) {
+    var steps = [0.1, 0.2, 0.25, 0.5, 1, 2, 2.5, 5, 10, 20];
+    for (var i = 0; i < steps.length; i++) if (span / steps[i] <= 5) return steps[i];
+    return 20;
+  }
+  // Line chart of one monthly measure; null months leave a gap.
+  function trendChart(ser, isTotal, what, W) {
+    var n = ser.length;
+    var L = 54, R = 18, top = 18, plotH = 190;
+    var empty = !ser.some(function (p) { return p.v != null; });
+    if (empty) plotH = 24; // only the month axis with its response counts
+    var plotW = W - L - R;
+    var band = n ? plotW / n : plotW;
+    var narrow = band < 62; // short month names, years on a row of their own
+    var H = top + plotH + (narrow ? 58 : 46);
+    var scaleLo = isTotal ? 8 : 1, scaleHi = isTotal ? 80 : 10;
+    var vals = [];
+    ser.forEach(function (x) { if (x.v != null) vals.push(x.v); if (x.lo != null) vals.push(x.lo); if (x.hi != null) vals.push(x.hi); });
+    var lo, hi;
+    if (vals.length) {
+      lo = Math.min.apply(null, vals); hi = Math.max.apply(null, vals);
+      // Keep month-to-month noise from looking like a cliff.
+      var minSpan = isTotal ? 8 : 1;
+      if (hi - lo < minSpan) { var mid = (hi + lo) / 2; lo = mid - minSpan / 2; hi = mid + minSpan / 2; }
+    } else { lo = scaleLo; hi = scaleHi; }
+    var step = niceStep(hi - lo);
+    lo = Math.max(scaleLo, Math.floor(lo / step) * step);
+    hi = Math.min(scaleHi, Math.ceil(hi / step) * step);
+    if (hi <= lo) hi = lo + step;
+    var dec = step < 0.25 ? 1 : step < 1 ? 2 : 0;
+    if (step === 0.5 || step === 2.5) dec = 1;
+    function x(i) { return L + (i + 0.5) * band; }
+    function y(v) { return top + (1 - (Math.max(lo, Math.min(hi, v)) - lo) / (hi - lo)) * plotH; }
+
+    var scored = [];
+    ser.forEach(function (p) { if (p.v != null) scored.push(p); });
+    var a = ser.length ? monthLabel(ser[0].from) : '', b = ser.length ? monthLabel(ser[n - 1].from) : '';
+    function pv(p) { return t('trendPointIs', { m: monthLabel(p.from), v: nf(p.v, 2) }); }
+    var aria = scored.length >= 2
+      ? t('trendAria', { what: what, a: a, b: b, first: pv(scored[0]), last: pv(scored[scored.length - 1]), k: scored.length, n: n })
+      : scored.length === 1 ? t('trendAriaOne', { what: what, a: a, b: b, first: pv(scored[0]) })
+        : t('trendAriaNone', { what: what, a: a, b: b });
+
+    var s = '<svg viewBox="0 0 ' + W + ' ' + H + '" role="img" aria-label="' + esc(aria) + '" id="trend-chart" focusable="false" data-scored="' + scored.length + '">';
+    // y grid and ticks
+    for (var g = lo; !empty && g <= hi + step / 1000; g += step) {
+      var gy = y(g).toFixed(1);
+      s += '<line class="grid" x1="' + L + '" x2="' + (W - R) + '" y1="' + gy + '" y2="' + gy + '"></line>' +
+        '<text class="tick" x="' + (L - 8) + '" y="' + (+gy + 4) + '" text-anchor="end">' + esc(nf(g, dec)) + '</text>';
+    }
+    s += '<line class="axis" x1="' + L + '" x2="' + (W - R) + '" y1="' + (top + plotH) + '" y2="' + (top + plotH) + '"></line>';
+    // x labels: month, then the month's responses
+    ser.forEach(function (p, i) {
+      var cx = x(i).toFixed(1);
+      var lbl = narrow ? monthLabel(p.from, true) : monthLabel(p.from);
+      s += '<g class="xt' + (p.v == null ? ' xt-na' : '') + '"><line class="tickmark" x1="' + cx + '" x2="' + cx + '" y1="' + (top + plotH) + '" y2="' + (top + plotH + 4) + '"></line>' +
+        '<text class="tick mlbl" x="' + cx + '" y="' + (top + plotH + 18) + '" text-anchor="middle">' + esc(lbl) + '</text>' +
+        '<text class="tick nlbl" x="' + cx + '" y="' + (top + plotH + 36) + '" text-anchor="middle">' + esc((narrow ? '' : 'n=') + int(p.n)) + '</text></g>';
+    });
+    if (narrow && ser.length) {
+      var yrs = [];
+      ser.forEach(function (p, i) { if (i === 0 || /-01-/.test(p.from || '')) yrs.push([i, String(p.from).slice(0, 4)]); });
+      yrs.forEach(function (yv) { s += '<text class="tick yr" x="' + x(yv[0]).toFixed(1) + '" y="' + (top + plotH + 50) + '" text-anchor="middle">' + yv[1] + '</text>'; });
+    }
+    // CI whiskers (dimensions only)
+    ser.forEach(function (p, i) {
+      if (p.v == null || p.lo == null || p.hi == null) return;
+      var cx = x(i).toFixed(1);
+      s += '<line class="tci" x1="' + cx + '" x2="' + cx + '" y1="' + y(p.hi).toFixed(1) + '" y2="' + y(p.lo).toFixed(1) + '"></line>' +
+        '<line class="tci" x1="' + (x(i) - 4).toFixed(1) + '" x2="' + (x(i) + 4).toFixed(1) + '" y1="' + y(p.hi).toFixed(1) + '" y2="' + y(p.hi).toFixed(1) + '"></line>' +
+        '<line class="tci" x1="' + (x(i) - 4).toFixed(1) + '" x2="' + (x(i) + 4).toFixed(1) + '" y1="' + y(p.lo).toFixed(1) + '" y2="' + y(p.lo).toFixed(1) + '"></line>';
+    });
+    // line segments over consecutive scored months
+    var d = '', prev = false;
+    ser.forEach(function (p, i) {
+      if (p.v == null) { prev = false; return; }
+      d += (prev ? ' L' : (d ? ' M' : 'M')) + x(i).toFixed(1) + ' ' + y(p.v).toFixed(1);
+      prev = true;
+    });
+    if (d) s += '<path class="tline" d="' + d + '"></path>';
+    ser.forEach(function (p, i) {
+      if (p.v == null) return;
+      var tip = monthLabel(p.from) + ': ' + nf(p.v, 2) + (p.lo != null && p.hi != null ? ' (' + t('ci95', { a: nf(p.lo, 2), b: nf(p.hi, 2) }) + ')' : '') + ' · ' + t('responses') + ' ' + int(p.n);
+      s += '<circle class="tpt" cx="' + x(i).toFixed(1) + '" cy="' + y(p.v).toFixed(1) + '" r="4.5" data-month="' + esc(p.from) + '"><title>' + esc(tip) + '</title></circle>';
+    });
+    // value labels on the first and last scored months
+    if (scored.length) {
+      var ends = [scored[0]];
+      if (scored.length > 1) ends.push(scored[scored.length - 1]);
+      ends.forEach(function (p) {
+        var i = ser.indexOf(p);
+        var ly = (p.hi != null ? y(p.hi) : y(p.v)) - 9;
+        if (ly < top - 4) ly = y(p.v) + 20;
+        s += '<text class="tval" x="' + x(i).toFixed(1) + '" y="' + ly.toFixed(1) + '" text-anchor="middle">' + esc(nf(p.v, isTotal ? 1 : 2)) + '</text>';
+      });
+    }
+    return s + '</svg>';
+  }
+
   // ---------------------------------------------------------------- city view
   function viewCity(q) {
     setTitle(t('cityTitle'));
@@ -1035,9 +1265,10 @@
     var params = periodParams(q);
     ['former_province', 'type', 'dimension', 'indicator'].forEach(function (k) { if (q[k]) params[k] = q[k]; });
     api('/api/v1/compare' + qstr(params)).then(guard(function (cmp) {
-      var st = { view: q.view === 'heat' ? 'heat' : 'table', hideUnscored: false, sort: null };
+      var st = { view: q.view === 'heat' ? 'heat' : 'table', hideUnscored: false, sort: null, trendDim: '' };
       S.redraw = function () { drawCity(q, params, cmp, st); };
       S.redraw();
+      loadTrend(st, { months: 12, to: cmp.period && cmp.period.to });
     })).catch(guard(function (e) { showError(e, function () { viewCity(q); }); }));
   }
 
@@ -1108,6 +1339,7 @@
       periodForm(q, cmp.period, extra) +
       (cmp.note ? '<div class="note" id="note"><p>' + esc(lang === 'en' ? cmp.note.en : cmp.note.vi) + '</p></div>' : '') +
       kpis + refBox +
+      trendSection('city-trend', 'trendCityTitle', st, q) +
       '<section class="card" aria-labelledby="rank-title"><div class="card-head"><h2 id="rank-title">' + esc(t('ranking')) + ' · ' + esc(measureTitle) + '</h2>' +
       '<div class="view-switch" role="group" aria-label="' + esc(t('ranking')) + '">' +
       '<button type="button" id="view-table" aria-pressed="' + (st.view === 'table') + '">' + esc(t('viewTable')) + '</button>' +
@@ -1128,6 +1360,8 @@
     });
     // Changing what to rank by applies at once: it is the main drill control.
     $('rank-by').addEventListener('change', function () { $('filters').requestSubmit ? $('filters').requestSubmit() : $('apply-filters').click(); });
+    bindTrend(st);
+    S.resize = function () { drawTrend(st); };
 
     var dimCols = dims.map(function (d, i) {
       return {
