@@ -66,7 +66,7 @@ func summaryHeader(sum communeSummary) [][]string {
 	return [][]string{
 		{"Xã/phường / Commune", sum.Commune.Name, sum.Commune.Code},
 		{"Kỳ / Period", sum.Period.From, sum.Period.To},
-		{"Số phiếu / Responses", strconv.FormatInt(sum.Responses, 10), "có biên nhận / verified: " + strconv.FormatInt(sum.VerifiedResponses, 10)},
+		{"Số phiếu / Responses", strconv.FormatInt(sum.Responses, 10), fmt.Sprintf("tính điểm / counted: %d; bị gắn cờ bất thường / flagged: %d; có biên nhận / verified: %d", sum.CountedResponses, sum.FlaggedResponses, sum.VerifiedResponses)},
 		{"Phạm vi / Scope", verified, "không gia quyền / unweighted"},
 		{"Quy tắc ẩn số liệu / Suppression", policyLine(sum.Policy)},
 		{"Bảng hỏi / Questionnaire", sum.QuestionnaireVersion},

@@ -82,16 +82,20 @@ type communeSummary struct {
 	CentreID             *uint          `json:"centre_id,omitempty"`
 	Period               survey.Period  `json:"period"`
 	QuestionnaireVersion string         `json:"questionnaire_version"`
-	Responses            int64          `json:"responses"`
-	VerifiedResponses    int64          `json:"verified_responses"`
-	VerifiedShare        *float64       `json:"verified_share"`
-	VerifiedOnly         bool           `json:"verified_only"`
-	FlaggedResponses     int64          `json:"flagged_responses"`
-	IncludeFlagged       bool           `json:"include_flagged"`
-	Weighted             bool           `json:"weighted"`
-	Policy               survey.Policy  `json:"policy"`
-	Note                 survey.Text    `json:"note"`
-	Reference            map[string]any `json:"reference_papi_2024"`
+	// Responses counts every answer stored in the period (quarantined
+	// ones aside); CountedResponses those the scores are built from, which
+	// leaves out FlaggedResponses unless flagged=include.
+	Responses         int64          `json:"responses"`
+	CountedResponses  int64          `json:"counted_responses"`
+	VerifiedResponses int64          `json:"verified_responses"`
+	VerifiedShare     *float64       `json:"verified_share"`
+	VerifiedOnly      bool           `json:"verified_only"`
+	FlaggedResponses  int64          `json:"flagged_responses"`
+	IncludeFlagged    bool           `json:"include_flagged"`
+	Weighted          bool           `json:"weighted"`
+	Policy            survey.Policy  `json:"policy"`
+	Note              survey.Text    `json:"note"`
+	Reference         map[string]any `json:"reference_papi_2024"`
 	survey.Scores
 	Previous struct {
 		Period    survey.Period   `json:"period"`
@@ -121,10 +125,11 @@ func (s *Server) summary(c echo.Context, u unit, q periodQuery) (communeSummary,
 		return out, err
 	}
 	var tallies map[string]survey.Tally
-	out.Responses, out.VerifiedResponses, tallies = cur.Combined()
+	out.CountedResponses, out.VerifiedResponses, tallies = cur.Combined()
 	out.FlaggedResponses = cur.FlaggedTotal()
-	if out.Responses > 0 {
-		share := float64(out.VerifiedResponses) / float64(out.Responses)
+	out.Responses = out.CountedResponses + out.FlaggedResponses
+	if out.CountedResponses > 0 {
+		share := float64(out.VerifiedResponses) / float64(out.CountedResponses)
 		out.VerifiedShare = &share
 	}
 	out.Scores = cat.Score(tallies, q.policy)
@@ -265,6 +270,7 @@ type compareDimension struct {
 type compareRow struct {
 	Commune     survey.Commune     `json:"commune"`
 	Responses   int64              `json:"responses"`
+	Counted     int64              `json:"counted_responses"`
 	Verified    int64              `json:"verified_responses"`
 	Flagged     int64              `json:"flagged_responses"`
 	TotalScore  *float64           `json:"total_score"`
@@ -335,7 +341,7 @@ func (s *Server) compare(c echo.Context, q periodQuery) (comparison, error) {
 	totals, lows, highs := make([]*float64, len(kept)), make([]*float64, len(kept)), make([]*float64, len(kept))
 	for i, cm := range kept {
 		sc := cat.Score(t.ByCommune[cm.Code], q.policy)
-		row := compareRow{Commune: cm, Responses: t.Responses[cm.Code], Verified: t.Verified[cm.Code], Flagged: t.Flagged[cm.Code], TotalScore: sc.Total, TotalCILow: sc.TotalCILow, TotalCIHigh: sc.TotalCIHigh, scores: sc}
+		row := compareRow{Commune: cm, Responses: t.Responses[cm.Code] + t.Flagged[cm.Code], Counted: t.Responses[cm.Code], Verified: t.Verified[cm.Code], Flagged: t.Flagged[cm.Code], TotalScore: sc.Total, TotalCILow: sc.TotalCILow, TotalCIHigh: sc.TotalCIHigh, scores: sc}
 		for _, d := range sc.Dimensions {
 			row.Dimensions = append(row.Dimensions, compareDimension{ID: d.ID, Score: d.Score, CILow: d.CILow, CIHigh: d.CIHigh})
 		}
