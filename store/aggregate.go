@@ -199,19 +199,21 @@ type Tallies struct {
 	ByCommune map[string]map[string]survey.Tally
 }
 
-// periodClause returns the WHERE fragment that covers [from, to] with whole
-// months and day-level edges.
-func periodClause(from, to string) (string, []any, error) {
+// periodRange is a span of aggregate rows of one grain, inclusive.
+type periodRange struct{ grain, lo, hi string }
+
+// periodRanges covers [from, to] with whole months and day-level edges.
+func periodRanges(from, to string) ([]periodRange, error) {
 	f, err := time.Parse(survey.DateLayout, from)
 	if err != nil {
-		return "", nil, survey.Invalid("from", "Ngày bắt đầu phải có dạng YYYY-MM-DD.", "from must be a date YYYY-MM-DD.")
+		return nil, survey.Invalid("from", "Ngày bắt đầu phải có dạng YYYY-MM-DD.", "from must be a date YYYY-MM-DD.")
 	}
 	t, err := time.Parse(survey.DateLayout, to)
 	if err != nil {
-		return "", nil, survey.Invalid("to", "Ngày kết thúc phải có dạng YYYY-MM-DD.", "to must be a date YYYY-MM-DD.")
+		return nil, survey.Invalid("to", "Ngày kết thúc phải có dạng YYYY-MM-DD.", "to must be a date YYYY-MM-DD.")
 	}
 	if t.Before(f) {
-		return "", nil, survey.Invalid("to", "Ngày kết thúc phải sau ngày bắt đầu.", "to must not be before from.")
+		return nil, survey.Invalid("to", "Ngày kết thúc phải sau ngày bắt đầu.", "to must not be before from.")
 	}
 	// First whole month: the month of from if from is its first day, else
 	// the next one. Last whole month: the month of to if to is its last day.
@@ -224,77 +226,95 @@ func periodClause(from, to string) (string, []any, error) {
 		lastMonth = lastMonth.AddDate(0, -1, 0)
 	}
 	if lastMonth.Before(firstMonth) {
-		return "(grain = ? AND period >= ? AND period <= ?)", []any{grainDay, from, to}, nil
+		return []periodRange{{grainDay, from, to}}, nil
 	}
-	// Days before the first whole month and after the last one.
-	headEnd := firstMonth.AddDate(0, 0, -1).Format(survey.DateLayout)
-	tailStart := lastMonth.AddDate(0, 1, 0).Format(survey.DateLayout)
-	return "((grain = ? AND period >= ? AND period <= ?) OR (grain = ? AND period >= ? AND period <= ?) OR (grain = ? AND period >= ? AND period <= ?))",
-		[]any{grainMonth, firstMonth.Format("2006-01"), lastMonth.Format("2006-01"),
-			grainDay, from, headEnd,
-			grainDay, tailStart, to}, nil
+	out := []periodRange{{grainMonth, firstMonth.Format("2006-01"), lastMonth.Format("2006-01")}}
+	if headEnd := firstMonth.AddDate(0, 0, -1); !headEnd.Before(f) {
+		out = append(out, periodRange{grainDay, from, headEnd.Format(survey.DateLayout)})
+	}
+	if tailStart := lastMonth.AddDate(0, 1, 0); !t.Before(tailStart) {
+		out = append(out, periodRange{grainDay, tailStart.Format(survey.DateLayout), to})
+	}
+	return out, nil
 }
 
 // Tallies sums the aggregates over a period, per commune and indicator.
+// Each grain's span is read with its own query so that it walks the
+// (commune, grain, period) index or the primary key as a range.
 func (s *Store) Tallies(ctx context.Context, f Filter) (Tallies, error) {
-	where, args, err := periodClause(f.From, f.To)
+	ranges, err := periodRanges(f.From, f.To)
 	if err != nil {
 		return Tallies{}, err
 	}
-	scope := func(q *gorm.DB) *gorm.DB {
-		q = q.Where(where, args...)
-		if len(f.Communes) > 0 {
-			q = q.Where("commune_code IN ?", f.Communes)
-		}
-		if f.CentreID != 0 {
-			q = q.Where("centre_id = ?", f.CentreID)
-		}
-		if f.VerifiedOnly {
-			q = q.Where("verified = ?", true)
-		}
-		return q
-	}
 	out := Tallies{Responses: map[string]int64{}, Verified: map[string]int64{}, Flagged: map[string]int64{}, ByCommune: map[string]map[string]survey.Tally{}}
-	var sums []struct {
-		CommuneCode string
-		Indicator   string
-		Verified    bool
-		Flagged     bool
-		N           int64
-		Sum         float64
-		SumSq       float64
+	for _, pr := range ranges {
+		scope := func(q *gorm.DB) *gorm.DB {
+			q = q.Where("grain = ? AND period >= ? AND period <= ?", pr.grain, pr.lo, pr.hi)
+			if len(f.Communes) > 0 {
+				q = q.Where("commune_code IN ?", f.Communes)
+			}
+			if f.CentreID != 0 {
+				q = q.Where("centre_id = ?", f.CentreID)
+			}
+			if f.VerifiedOnly {
+				q = q.Where("verified = ?", true)
+			}
+			return q
+		}
+		if err := s.addTallies(ctx, &out, f, scope); err != nil {
+			return Tallies{}, err
+		}
 	}
-	err = scope(s.read.WithContext(ctx).Model(&aggregateRow{})).
+	return out, nil
+}
+
+func (s *Store) addTallies(ctx context.Context, out *Tallies, f Filter, scope func(*gorm.DB) *gorm.DB) error {
+	// Rows are scanned by hand: a year of the city groups a few hundred
+	// thousand aggregate rows, and reflection per result row adds up.
+	rows, err := scope(s.read.WithContext(ctx).Model(&aggregateRow{})).
 		Select("commune_code, indicator, verified, flagged, SUM(n) AS n, SUM(sum) AS sum, SUM(sum_sq) AS sum_sq").
-		Group("commune_code, indicator, verified, flagged").Scan(&sums).Error
+		Group("commune_code, indicator, verified, flagged").Rows()
 	if err != nil {
-		return Tallies{}, fmt.Errorf("read aggregates: %w", err)
+		return fmt.Errorf("read aggregates: %w", err)
 	}
-	for _, r := range sums {
-		if r.N == 0 {
+	defer rows.Close()
+	var (
+		commune, indicator string
+		verified, flagged  bool
+		n                  int64
+		sum, sumSq         float64
+	)
+	for rows.Next() {
+		if err := rows.Scan(&commune, &indicator, &verified, &flagged, &n, &sum, &sumSq); err != nil {
+			return fmt.Errorf("read aggregates: %w", err)
+		}
+		if n == 0 {
 			continue // every response once in this cell was moved out
 		}
-		if r.Flagged && !f.IncludeFlagged {
-			if r.Indicator == responsesIndicator {
-				out.Flagged[r.CommuneCode] += r.N
+		if flagged && !f.IncludeFlagged {
+			if indicator == responsesIndicator {
+				out.Flagged[commune] += n
 			}
 			continue
 		}
-		if r.Indicator == responsesIndicator {
-			out.Responses[r.CommuneCode] += r.N
-			if r.Verified {
-				out.Verified[r.CommuneCode] += r.N
+		if indicator == responsesIndicator {
+			out.Responses[commune] += n
+			if verified {
+				out.Verified[commune] += n
 			}
 			continue
 		}
-		m := out.ByCommune[r.CommuneCode]
+		m := out.ByCommune[commune]
 		if m == nil {
 			m = map[string]survey.Tally{}
-			out.ByCommune[r.CommuneCode] = m
+			out.ByCommune[commune] = m
 		}
-		t := m[r.Indicator]
-		t.Merge(survey.Tally{N: float64(r.N), Sum: r.Sum, SumSq: r.SumSq})
-		m[r.Indicator] = t
+		t := m[indicator]
+		t.Merge(survey.Tally{N: float64(n), Sum: sum, SumSq: sumSq})
+		m[indicator] = t
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("read aggregates: %w", err)
 	}
 	var hist []struct {
 		CommuneCode string
@@ -306,24 +326,28 @@ func (s *Store) Tallies(ctx context.Context, f Filter) (Tallies, error) {
 	if !f.IncludeFlagged {
 		hq = hq.Where("flagged = ?", false)
 	}
-	err = hq.
-		Select("commune_code, indicator, value, SUM(count) AS count").
+	err = hq.Select("commune_code, indicator, value, SUM(count) AS count").
 		Group("commune_code, indicator, value").Scan(&hist).Error
 	if err != nil {
-		return Tallies{}, fmt.Errorf("read histograms: %w", err)
+		return fmt.Errorf("read histograms: %w", err)
 	}
 	for _, h := range hist {
 		if h.Count == 0 {
 			continue
 		}
-		t := out.ByCommune[h.CommuneCode][h.Indicator]
+		m := out.ByCommune[h.CommuneCode]
+		if m == nil {
+			m = map[string]survey.Tally{}
+			out.ByCommune[h.CommuneCode] = m
+		}
+		t := m[h.Indicator]
 		if t.Hist == nil {
 			t.Hist = map[float64]float64{}
 		}
 		t.Hist[h.Value] += float64(h.Count)
-		out.ByCommune[h.CommuneCode][h.Indicator] = t
+		m[h.Indicator] = t
 	}
-	return out, nil
+	return nil
 }
 
 // FlaggedTotal is the number of flagged responses left out, over all

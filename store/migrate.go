@@ -32,6 +32,16 @@ var migrations = []migration{
 	{3, "answer fingerprints for anomaly screening", func(tx *gorm.DB) error {
 		return tx.AutoMigrate(&responseRow{})
 	}},
+	{4, "aggregate look-up by commune and period", func(tx *gorm.DB) error {
+		// One commune's summary reads its month and day rows of a period
+		// without walking the commune's other rows.
+		for _, table := range []string{"aggregates", "histograms"} {
+			if err := tx.Exec("CREATE INDEX IF NOT EXISTS idx_" + table + "_commune_period ON " + table + " (commune_code, grain, period)").Error; err != nil {
+				return err
+			}
+		}
+		return nil
+	}},
 }
 
 func (s *Store) migrate(ctx context.Context) error {
