@@ -1,13 +1,11 @@
 package api
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/csv"
 	"fmt"
 	"html/template"
 	"net/http"
-	"sort"
 	"strconv"
 	"strings"
 
@@ -15,7 +13,6 @@ import (
 	"github.com/xuri/excelize/v2"
 
 	"github.com/papi-hcmc/papi/static"
-	"github.com/papi-hcmc/papi/store"
 	"github.com/papi-hcmc/papi/survey"
 )
 
@@ -356,44 +353,9 @@ func (s *Server) handleResponsesExport(c echo.Context) error {
 		return err
 	}
 	_ = s.store.Audit(c.Request().Context(), currentUser(c).Email, "export_responses_csv", code+" "+q.period.From+".."+q.period.To)
-	cat := s.store.Catalogue()
 	attachment(c, fmt.Sprintf("papi-phieu-%s-%s-%s.csv", code, q.period.From, q.period.To), "text/csv; charset=utf-8")
 	c.Response().WriteHeader(http.StatusOK)
-	bw := bufio.NewWriterSize(c.Response(), 64<<10)
-	_, _ = bw.WriteString(utf8BOM)
-	w := csv.NewWriter(bw)
-	head := []string{"id", "day", "centre_id", "questionnaire_version", "modules", "verified", "status", "sex", "age_group"}
-	for _, q := range cat.Questions {
-		head = append(head, q.ID)
-	}
-	_ = w.Write(head)
-	line := make([]string, len(head))
-	err = s.store.EachResponse(c.Request().Context(), code, q.period.From, q.period.To, func(r store.Response) error {
-		line = line[:0]
-		line = append(line, strconv.FormatUint(r.ID, 10), r.Day, strconv.FormatUint(uint64(r.CentreID), 10), r.QuestionnaireVersion,
-			strings.Join(r.Modules, " "), strconv.FormatBool(r.Verified), r.Status, r.Sex, r.AgeGroup)
-		for _, q := range cat.Questions {
-			line = append(line, answerCell(r.Answers[q.ID]))
-		}
-		return w.Write(line)
-	})
-	w.Flush()
-	_ = bw.Flush()
+	_, err = s.store.WriteResponsesCSV(c.Request().Context(), c.Response(), code, q.period.From, q.period.To)
 	return err
 }
 
-func answerCell(v any) string {
-	switch x := v.(type) {
-	case nil:
-		return ""
-	case string:
-		return x
-	case float64:
-		return strconv.FormatFloat(x, 'f', -1, 64)
-	case []string:
-		out := append([]string(nil), x...)
-		sort.Strings(out)
-		return strings.Join(out, " ")
-	}
-	return fmt.Sprint(v)
-}
