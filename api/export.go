@@ -358,4 +358,3 @@ func (s *Server) handleResponsesExport(c echo.Context) error {
 	_, err = s.store.WriteResponsesCSV(c.Request().Context(), c.Response(), code, q.period.From, q.period.To)
 	return err
 }
-
