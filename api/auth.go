@@ -152,7 +152,7 @@ func (s *Server) handleMe(c echo.Context) error { return c.JSON(http.StatusOK, c
 
 type userRequest struct {
 	Email       string `json:"email" validate:"required,email,max=254"`
-	Password    string `json:"password" validate:"required,min=10,max=1024"`
+	Password    string `json:"password" validate:"required,min=8,max=1024"`
 	Role        string `json:"role" validate:"required,oneof=admin department commune"`
 	CommuneCode string `json:"commune_code" validate:"omitempty,len=5,numeric"`
 }

@@ -112,6 +112,7 @@ func (s *Server) handleCentreQR(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	_ = s.store.Audit(c.Request().Context(), currentUser(c).Email, "download_qr", "centre "+uitoa(ct.ID)+" ("+ct.CommuneCode+")")
 	c.Response().Header().Set(echo.HeaderContentDisposition, `inline; filename="papi-qr-`+ct.CommuneCode+`-`+uitoa(ct.ID)+`.png"`)
 	return c.Blob(http.StatusOK, "image/png", png)
 }
@@ -125,6 +126,7 @@ func (s *Server) handleCentrePoster(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	_ = s.store.Audit(c.Request().Context(), currentUser(c).Email, "download_poster", "centre "+uitoa(ct.ID)+" ("+ct.CommuneCode+")")
 	url := s.formURL(ct.Token)
 	png, err := qrPNG(url, 1024)
 	if err != nil {
@@ -148,6 +150,7 @@ func (s *Server) handleReceiptCreate(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	_ = s.store.Audit(c.Request().Context(), currentUser(c).Email, "receipt_issue", "centre "+uitoa(ct.ID)+" ("+ct.CommuneCode+")")
 	url := s.formURL(ct.Token) + "?r=" + code
 	// The QR for the paper receipt comes with the code, so the one-stop
 	// system can print it without another call.

@@ -59,10 +59,11 @@ func (u User) CanSeeCity() bool {
 	return u.Role == RoleAdmin || u.Role == RoleDepartment
 }
 
-// ValidatePassword enforces a minimum length; longer passphrases are better.
+// ValidatePassword enforces NIST's minimum length of 8; longer passphrases
+// are better, and there is no composition rule.
 func ValidatePassword(p string) error {
-	if len([]rune(p)) < 10 {
-		return Errorf(EINVALID, "Mật khẩu cần ít nhất 10 ký tự.", "The password needs at least 10 characters.")
+	if n := len([]rune(p)); n < 8 || n > 1024 {
+		return Errorf(EINVALID, "Mật khẩu cần từ 8 ký tự trở lên.", "The password needs at least 8 characters.")
 	}
 	return nil
 }
