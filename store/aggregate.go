@@ -271,7 +271,15 @@ func (s *Store) Tallies(ctx context.Context, f Filter) (Tallies, error) {
 func (s *Store) addTallies(ctx context.Context, out *Tallies, f Filter, scope func(*gorm.DB) *gorm.DB) error {
 	// Rows are scanned by hand: a year of the city groups a few hundred
 	// thousand aggregate rows, and reflection per result row adds up.
-	rows, err := scope(s.read.WithContext(ctx).Model(&aggregateRow{})).
+	aggs, hists := s.read.WithContext(ctx).Model(&aggregateRow{}), s.read.WithContext(ctx).Model(&histogramRow{})
+	if !s.postgres && len(f.Communes) == 0 && f.CentreID == 0 {
+		// City-wide: SQLite's planner prefers the primary key's period range
+		// and then sorts every row to group it; the covering index reads
+		// them already grouped, about three times faster at a full year.
+		aggs = aggs.Table("aggregates INDEXED BY idx_aggregates_cover")
+		hists = hists.Table("histograms INDEXED BY idx_histograms_cover")
+	}
+	rows, err := scope(aggs).
 		Select("commune_code, indicator, verified, flagged, SUM(n) AS n, SUM(sum) AS sum, SUM(sum_sq) AS sum_sq").
 		Group("commune_code, indicator, verified, flagged").Rows()
 	if err != nil {
@@ -322,7 +330,7 @@ func (s *Store) addTallies(ctx context.Context, out *Tallies, f Filter, scope fu
 		Value       float64
 		Count       int64
 	}
-	hq := scope(s.read.WithContext(ctx).Model(&histogramRow{}))
+	hq := scope(hists)
 	if !f.IncludeFlagged {
 		hq = hq.Where("flagged = ?", false)
 	}
