@@ -263,8 +263,8 @@ type compareDimension struct {
 	Score  *float64 `json:"score"`
 	CILow  *float64 `json:"ci_low"`
 	CIHigh *float64 `json:"ci_high"`
-	Rank   int      `json:"rank,omitempty"`
-	Band   string   `json:"band,omitempty"`
+	Rank   int      `json:"rank"`
+	Band   string   `json:"band"`
 }
 
 type compareRow struct {

@@ -25,13 +25,15 @@ var BandIDs = []string{"best", "high_average", "low_average", "poor"}
 // MinBanded is the fewest scored communes for which bands mean anything.
 const MinBanded = 8
 
-// Standing is one unit's place among others.
+// Standing is one unit's place among others. Rank 0 and an empty band
+// mean not ranked: not scored, or too few scored units for bands.
 type Standing struct {
-	Rank int    `json:"rank,omitempty"`
-	Band string `json:"band,omitempty"`
+	Rank int    `json:"rank"`
+	Band string `json:"band"`
 	// VersusAverage is "above" or "below" when the unit's 95% interval
-	// excludes the average of all scored units, "not_different" otherwise.
-	VersusAverage string `json:"versus_average,omitempty"`
+	// excludes the average of all scored units, "not_different" otherwise,
+	// and empty when the unit is not scored.
+	VersusAverage string `json:"versus_average"`
 }
 
 // Rank orders scores (nil = not scored) from best to worst: ranks follow
