@@ -304,6 +304,11 @@ func TestBadSubmissions(t *testing.T) {
 		}, "", 413, ""},
 		{"receipt already used", func() string { b := base("receipt-reuse-01"); b["receipt"] = used; return mustJSON(b) }, "", 409, ""},
 		{"receipt of another kind", func() string { b := base("receipt-bad-0001"); b["receipt"] = "not-a-code!"; return mustJSON(b) }, "", 400, "receipt"},
+		{"bad envelope and bad answer reported together", func() string {
+			b := base("x")
+			answers(b)["c_procedure"] = "bribery"
+			return mustJSON(b)
+		}, "", 400, "answers.c_procedure"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

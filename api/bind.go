@@ -19,6 +19,14 @@ import (
 // client cannot set what it should not) and validates it with the struct's
 // validate tags, turning every problem into a bilingual field error.
 func (s *Server) bindJSON(c echo.Context, dst any) error {
+	if err := s.decodeJSON(c, dst); err != nil {
+		return err
+	}
+	return s.validateStruct(dst)
+}
+
+// decodeJSON decodes a JSON body strictly.
+func (s *Server) decodeJSON(c echo.Context, dst any) error {
 	ct := c.Request().Header.Get(echo.HeaderContentType)
 	if mt, _, _ := mime.ParseMediaType(ct); ct != "" && mt != echo.MIMEApplicationJSON {
 		return survey.Invalid("body", "Cần gửi dữ liệu dạng JSON (Content-Type: application/json).", "Send the body as JSON (Content-Type: application/json).")
@@ -31,6 +39,11 @@ func (s *Server) bindJSON(c echo.Context, dst any) error {
 	if dec.More() {
 		return survey.Invalid("body", "Chỉ gửi một đối tượng JSON.", "Send exactly one JSON object.")
 	}
+	return nil
+}
+
+// validateStruct checks the validate tags, returning a *survey.ValidationError.
+func (s *Server) validateStruct(dst any) error {
 	if err := s.validate.Struct(dst); err != nil {
 		return validationError(dst, err)
 	}

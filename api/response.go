@@ -39,9 +39,13 @@ func validSubmissionID(fl validator.FieldLevel) bool {
 // id stored the first time.
 func (s *Server) handleResponseCreate(c echo.Context) error {
 	var req responseRequest
-	if err := s.bindJSON(c, &req); err != nil {
+	if err := s.decodeJSON(c, &req); err != nil {
 		s.metrics.submissions.WithLabelValues("rejected").Inc()
 		return err
+	}
+	if err := s.validateStruct(&req); err != nil {
+		s.metrics.submissions.WithLabelValues("rejected").Inc()
+		return s.withAnswerErrors(err, req)
 	}
 	r := s.storeResponse(c, req)
 	if r.Err != nil {
@@ -57,6 +61,24 @@ func (s *Server) handleResponseCreate(c echo.Context) error {
 		s.metrics.submissions.WithLabelValues("flagged").Inc()
 	}
 	return c.JSON(http.StatusCreated, map[string]any{"id": r.ID})
+}
+
+// withAnswerErrors adds the answers' own problems to a refusal for the
+// envelope (say, a bad submission_id), when the questionnaire version is
+// known, so the resident sees every problem at once.
+func (s *Server) withAnswerErrors(err error, req responseRequest) error {
+	var verr *survey.ValidationError
+	cat, ok := s.store.CatalogueVersion(req.QuestionnaireVersion)
+	if !errors.As(err, &verr) || !ok || req.Answers == nil {
+		return err
+	}
+	if _, aerr := cat.ValidateSubmission(survey.Submission{Modules: req.Modules, Answers: req.Answers, Sex: req.Sex, AgeGroup: req.AgeGroup}); aerr != nil {
+		var averr *survey.ValidationError
+		if errors.As(aerr, &averr) {
+			verr.Errors = append(verr.Errors, averr.Errors...)
+		}
+	}
+	return verr
 }
 
 func rejectReason(err error) string {
