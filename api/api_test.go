@@ -703,7 +703,7 @@ func TestPublicEndpoints(t *testing.T) {
 	var cat struct {
 		Version    string
 		Dimensions []struct {
-			ID, Name      any
+			ID, Name      string
 			Subdimensions []struct {
 				Indicators []struct {
 					ID       string
@@ -716,6 +716,9 @@ func TestPublicEndpoints(t *testing.T) {
 	}
 	if res := ts.do(t, "GET", "/api/v1/catalogue", "", "", &cat); res.StatusCode != 200 || len(cat.Dimensions) != 8 {
 		t.Fatalf("catalogue: status %d, %d dimensions", res.StatusCode, len(cat.Dimensions))
+	}
+	if cat.Dimensions[0].ID != "D1" || cat.Dimensions[0].Name != "Tham gia của người dân ở cấp cơ sở" {
+		t.Errorf("first dimension: got %q %q, want D1 with the plan's name", cat.Dimensions[0].ID, cat.Dimensions[0].Name)
 	}
 	n := 0
 	for _, d := range cat.Dimensions {

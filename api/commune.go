@@ -14,6 +14,74 @@ import (
 	"github.com/papi-hcmc/papi/survey"
 )
 
+// catalogueView is the catalogue as the API shows it: names and texts as
+// Vietnamese strings with the English beside them (name, name_en), as in
+// every other answer of the API.
+type catalogueView struct {
+	Version    string          `json:"version"`
+	Title      string          `json:"title"`
+	TitleEn    string          `json:"title_en"`
+	Source     string          `json:"source"`
+	Published  string          `json:"published"`
+	Dimensions []dimensionView `json:"dimensions"`
+	Modules    []moduleView    `json:"modules"`
+	Questions  []formQuestion  `json:"questions"`
+}
+
+type moduleView struct {
+	ID       string `json:"id"`
+	Name     string `json:"name"`
+	NameEn   string `json:"name_en"`
+	Rotating bool   `json:"rotating"`
+}
+
+type dimensionView struct {
+	ID            string             `json:"id"`
+	Name          string             `json:"name"`
+	NameEn        string             `json:"name_en"`
+	Subdimensions []subdimensionView `json:"subdimensions"`
+}
+
+type subdimensionView struct {
+	ID         string          `json:"id"`
+	Name       string          `json:"name"`
+	NameEn     string          `json:"name_en"`
+	Indicators []indicatorView `json:"indicators"`
+}
+
+type indicatorView struct {
+	ID       string          `json:"id"`
+	Name     string          `json:"name"`
+	NameEn   string          `json:"name_en"`
+	Kind     survey.Kind     `json:"kind"`
+	Rule     survey.Rule     `json:"rule"`
+	Agencies survey.Agencies `json:"agencies"`
+	Tasks    string          `json:"tasks"`
+}
+
+func viewCatalogue(cat *survey.Catalogue) catalogueView {
+	v := catalogueView{Version: cat.Version, Title: cat.Title.Vi, TitleEn: cat.Title.En, Source: cat.Source, Published: cat.Published}
+	for _, m := range cat.Modules {
+		v.Modules = append(v.Modules, moduleView{ID: m.ID, Name: m.Name.Vi, NameEn: m.Name.En, Rotating: m.Rotating})
+	}
+	for _, q := range cat.Questions {
+		v.Questions = append(v.Questions, toFormQuestion(q))
+	}
+	for _, d := range cat.Dimensions {
+		dv := dimensionView{ID: d.ID, Name: d.Name.Vi, NameEn: d.Name.En}
+		for _, sd := range d.Subdimensions {
+			sv := subdimensionView{ID: sd.ID, Name: sd.Name.Vi, NameEn: sd.Name.En}
+			for _, ind := range sd.Indicators {
+				sv.Indicators = append(sv.Indicators, indicatorView{ID: ind.ID, Name: ind.Name.Vi, NameEn: ind.Name.En,
+					Kind: ind.Kind, Rule: ind.Rule, Agencies: ind.Agencies, Tasks: ind.Tasks})
+			}
+			dv.Subdimensions = append(dv.Subdimensions, sv)
+		}
+		v.Dimensions = append(v.Dimensions, dv)
+	}
+	return v
+}
+
 func (s *Server) handleCatalogueGet(c echo.Context) error {
 	cat := s.store.Catalogue()
 	if v := c.QueryParam("version"); v != "" {
@@ -23,7 +91,7 @@ func (s *Server) handleCatalogueGet(c echo.Context) error {
 		}
 	}
 	c.Response().Header().Set(echo.HeaderCacheControl, "public, max-age=300")
-	return c.JSON(http.StatusOK, cat)
+	return c.JSON(http.StatusOK, viewCatalogue(cat))
 }
 
 type communeItem struct {
