@@ -11,6 +11,8 @@ package main
 import (
 	"bufio"
 	"context"
+	crand "crypto/rand"
+	"encoding/hex"
 	"errors"
 	"flag"
 	"fmt"
@@ -244,7 +246,7 @@ func userAdd(ctx context.Context, cfg Config, args []string, stdin io.Reader, st
 
 // demo adds synthetic responses through the same validation as the HTTP
 // intake, spread over communes and the last 180 days; the same seed gives
-// the same answers.
+// the same answers, centres and days (relative to today).
 func demo(ctx context.Context, cfg Config, args []string, stdout io.Writer) error {
 	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
 	n := fs.Int("responses", 1000, "how many responses")
@@ -289,6 +291,11 @@ func Generate(ctx context.Context, st *store.Store, n int, seed uint64, days int
 		quality[i] = 0.25 + 0.5*rng.Float64()
 		trend[i] = (rng.Float64() - 0.5) * 0.3
 	}
+	// Each run adds its n responses, even with a seed used before: the
+	// answers repeat, their submission ids do not.
+	var nonce [6]byte
+	_, _ = crand.Read(nonce[:])
+	run := hex.EncodeToString(nonce[:])
 	// Busy centres get more visits: a skewed pick. Visits fall in opening
 	// hours (Monday to Saturday, 07:30 to 17:00) and take a believable time,
 	// as real ones do, so the anomaly checks leave them alone.
@@ -336,7 +343,7 @@ func Generate(ctx context.Context, st *store.Store, n int, seed uint64, days int
 			return stored, fmt.Errorf("synthetic response failed validation (a bug): %w", err)
 		}
 		batch = append(batch, store.NewResponse{
-			SubmissionID: fmt.Sprintf("demo-%d-%d", seed, i), Centre: centres[ci], Version: cat.Version,
+			SubmissionID: fmt.Sprintf("demo-%s-%d", run, i), Centre: centres[ci], Version: cat.Version,
 			Visit: visit, Lang: "vi", DurationMS: int64(len(visit.Answers)) * int64(4000+rng.IntN(6000)), At: at,
 		})
 		if len(batch) == cap(batch) {
