@@ -330,12 +330,12 @@ func (s *Server) followupXLSX(c echo.Context, fu followup) error {
 		sh.write(a.Agency)
 		sh.write("Kỳ / Period", fu.Period.From, fu.Period.To)
 		sh.write()
-		sh.header("Xã/phường / commune", "Mã / code", "Chỉ tiêu / indicator", "Tên chỉ tiêu / name", "Vai trò / role", "Giá trị / value", "Điểm / score", "Mục tiêu / target", "Chênh lệch / gap", "Nhiệm vụ và giải pháp / tasks")
+		sh.header("Xã/phường / commune", "Mã / code", "Chỉ tiêu / indicator", "Tên chỉ tiêu / name", "Vai trò / role", "Giá trị / value", "Mục tiêu / target", "Điểm 1–10 / score", "Điểm mục tiêu / target score", "Chênh lệch điểm / gap", "Nhiệm vụ và giải pháp / tasks")
 		for _, it := range a.Items {
-			sh.write(it.CommuneName, it.Commune, it.Indicator, it.IndicatorName, roleLabels[it.Role], it.Value, it.Score, it.Target, it.Gap, it.Tasks)
+			sh.write(it.CommuneName, it.Commune, it.Indicator, it.IndicatorName, roleLabels[it.Role], it.Value, it.Target, it.Score, it.TargetScore, it.Gap, it.Tasks)
 		}
 		_ = f.SetColWidth(name, "D", "D", 60)
-		_ = f.SetColWidth(name, "J", "J", 80)
+		_ = f.SetColWidth(name, "K", "K", 80)
 	}
 	_ = f.SetColWidth(ov.name, "A", "A", 60)
 	return writeXLSX(c, f, fmt.Sprintf("papi-theo-doi-%s-%s.xlsx", fu.Period.From, fu.Period.To))

@@ -1506,7 +1506,7 @@
         { key: 'value', label: t('colValue'), cls: 'num', sort: function (r) { return r.value; },
           cell: function (r) { var ind = S.indById[r.indicator]; return esc(valueText(ind ? ind.kind : 'mean', r.value)); } },
         { key: 'score', label: t('fuScoreTarget'), cls: 'num', sort: function (r) { return r.score; },
-          cell: function (r) { return '<strong>' + esc(nf(r.score, 2)) + '</strong> / ' + esc(nf(r.target, 2)); } },
+          cell: function (r) { return '<strong>' + esc(nf(r.score, 2)) + '</strong> / ' + esc(nf(r.target_score, 2)); } },
         { key: 'gap', label: t('fuGap'), cls: 'num', firstDir: 'descending', sort: function (r) { return r.gap; },
           cell: function (r) { return esc(signed(-r.gap, 2)); } },
         { key: 'role', label: t('fuRole'), sort: function (r) { return { implementing: 1, lead: 2, coordinating: 3 }[r.role] || 9; },

@@ -100,7 +100,10 @@ type FollowupItem struct {
 	Kind          Kind    `json:"kind"`
 	Value         float64 `json:"value"`
 	Score         float64 `json:"score"`
+	// Target is in the indicator's own unit, like Value; TargetScore and
+	// Score are both on the 1-10 scale and Gap is their difference.
 	Target        float64 `json:"target"`
+	TargetScore   float64 `json:"target_score"`
 	Gap           float64 `json:"gap"`
 	Role          string  `json:"role"`
 	Tasks         string  `json:"tasks"`
@@ -155,7 +158,8 @@ func (c *Catalogue) Followup(perCommune map[string]Scores, names map[string]stri
 					}
 					ind := c.indicators[ir.ID]
 					item := FollowupItem{Commune: code, CommuneName: names[code], Indicator: ir.ID, IndicatorName: ind.Name.Vi, Kind: ind.Kind,
-						Value: *ir.Value, Score: *ir.Score, Target: target, Gap: target - *ir.Score, Tasks: ind.Tasks}
+						Value: *ir.Value, Score: *ir.Score, Target: ind.Rule.Scale.Denormalise(target), TargetScore: target,
+						Gap: target - *ir.Score, Tasks: ind.Tasks}
 					for _, r := range []struct {
 						role string
 						list []string

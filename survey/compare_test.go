@@ -239,12 +239,14 @@ func TestFollowup(t *testing.T) {
 				it = l.Items[0]
 			}
 		}
-		want := FollowupItem{Commune: "B", CommuneName: "Xã Bình", Indicator: "D1.1.1", IndicatorName: "Tỷ lệ đã liên hệ",
-			Value: 0.5, Score: 5.5, Target: 7.3, Gap: 1.8, Role: RoleLead, Tasks: "Nhiệm vụ 1"}
+		// The target score 7.3 is, back on D1.1.1's 0–1 scale, a share of
+		// (7.3 − 1) / 9 = 0.7, in the same unit as the value 0.5.
+		want := FollowupItem{Commune: "B", CommuneName: "Xã Bình", Indicator: "D1.1.1", IndicatorName: "Tỷ lệ đã liên hệ", Kind: KindRatio,
+			Value: 0.5, Score: 5.5, Target: 0.7, TargetScore: 7.3, Gap: 1.8, Role: RoleLead, Tasks: "Nhiệm vụ 1"}
 		if it.Commune != want.Commune || it.CommuneName != want.CommuneName || it.Indicator != want.Indicator ||
-			it.IndicatorName != want.IndicatorName || it.Role != want.Role || it.Tasks != want.Tasks ||
+			it.IndicatorName != want.IndicatorName || it.Role != want.Role || it.Tasks != want.Tasks || it.Kind != want.Kind ||
 			!near(it.Value, want.Value, 1e-12) || !near(it.Score, want.Score, 1e-12) ||
-			!near(it.Target, want.Target, 1e-12) || !near(it.Gap, want.Gap, 1e-12) {
+			!near(it.Target, want.Target, 1e-12) || !near(it.TargetScore, want.TargetScore, 1e-12) || !near(it.Gap, want.Gap, 1e-12) {
 			t.Errorf("got %+v, want %+v", it, want)
 		}
 	})

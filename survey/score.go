@@ -226,6 +226,15 @@ func (s Scale) Normalise(x float64) float64 {
 	return 1 + 9*f
 }
 
+// Denormalise turns a 1-10 score back into the indicator's own unit.
+func (s Scale) Denormalise(score float64) float64 {
+	f := math.Max(0, math.Min(1, (score-1)/9))
+	if !s.HigherIsBetter {
+		f = 1 - f
+	}
+	return s.Min + f*(s.Max-s.Min)
+}
+
 // Wilson returns the 95% Wilson score interval of a proportion of successes
 // out of n; it stays inside [0, 1] and behaves well near 0 and 1.
 func Wilson(successes, n float64) (lo, hi float64) {

@@ -110,3 +110,13 @@ func TestReadTargets(t *testing.T) {
 		}
 	}
 }
+
+func TestDenormaliseInvertsNormalise(t *testing.T) {
+	for _, s := range []Scale{{0, 1, true}, {1, 5, true}, {0, 100, false}, {0, 8, true}} {
+		for _, x := range []float64{s.Min, (s.Min + s.Max) / 2, s.Max, s.Min + (s.Max-s.Min)/3} {
+			if got := s.Denormalise(s.Normalise(x)); math.Abs(got-x) > 1e-9 {
+				t.Errorf("scale %+v: Denormalise(Normalise(%v)) = %v", s, x, got)
+			}
+		}
+	}
+}
