@@ -102,11 +102,11 @@ type FollowupItem struct {
 	Score         float64 `json:"score"`
 	// Target is in the indicator's own unit, like Value; TargetScore and
 	// Score are both on the 1-10 scale and Gap is their difference.
-	Target        float64 `json:"target"`
-	TargetScore   float64 `json:"target_score"`
-	Gap           float64 `json:"gap"`
-	Role          string  `json:"role"`
-	Tasks         string  `json:"tasks"`
+	Target      float64 `json:"target"`
+	TargetScore float64 `json:"target_score"`
+	Gap         float64 `json:"gap"`
+	Role        string  `json:"role"`
+	Tasks       string  `json:"tasks"`
 }
 
 // AgencyList is everything one agency is asked to follow up.
