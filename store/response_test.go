@@ -2,6 +2,9 @@ package store_test
 
 import (
 	"context"
+	"encoding/csv"
+	"io"
+	"strings"
 	"encoding/json"
 	"fmt"
 	"math"
@@ -329,4 +332,47 @@ func TestBackupWhileWriting(t *testing.T) {
 	if err != nil || rep.Mismatches != 0 {
 		t.Errorf("backup aggregates: got %+v %v, want consistent with its responses", rep, err)
 	}
+}
+
+func TestWriteResponsesCSV(t *testing.T) {
+	eachBackend(t, func(t *testing.T, st *store.Store) {
+		ctx := context.Background()
+		cat := st.Catalogue()
+		rng := rand.New(rand.NewPCG(13, 13))
+		centre := firstCentre(t, st, "26740")
+		at := time.Date(2026, 3, 2, 9, 0, 0, 0, survey.Local)
+		for i := 0; i < 25; i++ {
+			v := MustVisit(t, cat, rng, cat.AssignModules(uint64(i)))
+			if i == 0 {
+				v.Answers["c_comment"] = "rất tốt, \"nhanh\""
+			}
+			if _, _, err := st.CreateResponse(ctx, store.NewResponse{SubmissionID: fmt.Sprintf("csv-%d", i), Centre: centre, Version: cat.Version, Visit: v, At: at.Add(time.Duration(i) * time.Hour)}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		var buf strings.Builder
+		n, err := st.WriteResponsesCSV(ctx, &buf, "26740", "2026-03-01", "2026-03-31")
+		if err != nil || n != 25 {
+			t.Fatalf("got %d rows, %v; want 25", n, err)
+		}
+		records, err := csv.NewReader(strings.NewReader(strings.TrimPrefix(buf.String(), "\ufeff"))).ReadAll()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(records) != 26 || records[0][0] != "id" {
+			t.Fatalf("got %d records starting %v, want a header and 25 rows", len(records), records[0])
+		}
+		col := -1
+		for i, h := range records[0] {
+			if h == "c_comment" {
+				col = i
+			}
+		}
+		if col < 0 || records[1][col] != "rất tốt, \"nhanh\"" || records[1][1] != "2026-03-02" {
+			t.Errorf("first row: got %v", records[1])
+		}
+		if n, _ := st.WriteResponsesCSV(ctx, io.Discard, "25747", "2026-03-01", "2026-03-31"); n != 0 {
+			t.Errorf("another commune: got %d rows, want 0", n)
+		}
+	})
 }
