@@ -14,8 +14,10 @@ import (
 	"github.com/papi-hcmc/papi/survey"
 )
 
-// responseRequest is a resident's submission as it arrives.
-type responseRequest struct {
+// SubmissionRequest is the body of POST /api/v1/responses as it arrives,
+// with its validate tags (checked by a validator from NewValidator). It is
+// exported so the load tool decodes exactly what the service decodes.
+type SubmissionRequest struct {
 	Token                string                     `json:"token" validate:"required,max=64"`
 	SubmissionID         string                     `json:"submission_id" validate:"required,submission_id"`
 	QuestionnaireVersion string                     `json:"questionnaire_version" validate:"required,max=32"`
@@ -38,7 +40,7 @@ func validSubmissionID(fl validator.FieldLevel) bool {
 // before anything is written; a retried submission_id answers 200 with the
 // id stored the first time.
 func (s *Server) handleResponseCreate(c echo.Context) error {
-	var req responseRequest
+	var req SubmissionRequest
 	if err := s.decodeJSON(c, &req); err != nil {
 		s.metrics.submissions.WithLabelValues("rejected").Inc()
 		return err
@@ -66,7 +68,7 @@ func (s *Server) handleResponseCreate(c echo.Context) error {
 // withAnswerErrors adds the answers' own problems to a refusal for the
 // envelope (say, a bad submission_id), when the questionnaire version is
 // known, so the resident sees every problem at once.
-func (s *Server) withAnswerErrors(err error, req responseRequest) error {
+func (s *Server) withAnswerErrors(err error, req SubmissionRequest) error {
 	var verr *survey.ValidationError
 	cat, ok := s.store.CatalogueVersion(req.QuestionnaireVersion)
 	if !errors.As(err, &verr) || !ok || req.Answers == nil {
@@ -94,7 +96,7 @@ func rejectReason(err error) string {
 	return "failed"
 }
 
-func (s *Server) storeResponse(c echo.Context, req responseRequest) store.Result {
+func (s *Server) storeResponse(c echo.Context, req SubmissionRequest) store.Result {
 	r, err := s.checkResponse(c, req)
 	if err != nil {
 		return store.Result{Err: err}
@@ -104,7 +106,7 @@ func (s *Server) storeResponse(c echo.Context, req responseRequest) store.Result
 
 // checkResponse validates a submission against its centre and
 // questionnaire version and prepares it for the store.
-func (s *Server) checkResponse(c echo.Context, req responseRequest) (store.NewResponse, error) {
+func (s *Server) checkResponse(c echo.Context, req SubmissionRequest) (store.NewResponse, error) {
 	ctx := c.Request().Context()
 	centre, err := s.store.CentreByToken(ctx, req.Token)
 	if err != nil {

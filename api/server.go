@@ -38,6 +38,16 @@ type Config struct {
 	Now func() time.Time
 }
 
+// NewValidator returns the request validator with papi's own rules
+// (submission_id).
+func NewValidator() *validator.Validate {
+	v := validator.New(validator.WithRequiredStructEnabled())
+	if err := v.RegisterValidation("submission_id", validSubmissionID); err != nil {
+		panic(err) // a programming error: the rule is registered once, here
+	}
+	return v
+}
+
 // Server is papi's HTTP server.
 type Server struct {
 	echo     *echo.Echo
@@ -71,13 +81,12 @@ func New(st *store.Store, cfg Config, log *slog.Logger) *Server {
 		store:    st,
 		cfg:      cfg,
 		log:      log,
-		validate: validator.New(validator.WithRequiredStructEnabled()),
+		validate: NewValidator(),
 		metrics:  newMetrics(),
 		limiter:  newLimiter(cfg.RateLimit, cfg.Now),
 		now:      cfg.Now,
 		visits:   map[uint]uint64{},
 	}
-	_ = s.validate.RegisterValidation("submission_id", validSubmissionID)
 	s.echo.HideBanner = true
 	s.echo.HidePort = true
 	s.echo.HTTPErrorHandler = s.handleError

@@ -36,7 +36,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"runtime"
 	"runtime/debug"
 	"runtime/pprof"
@@ -413,24 +412,6 @@ func serveEcho(h http.Handler) (string, func() error, error) {
 	return "http://" + l.Addr().String(), stop, nil
 }
 
-// responseRequest mirrors api's (unexported) request struct field by field,
-// tags included, so bare and naive decode and validate exactly the same.
-type responseRequest struct {
-	Token                string                     `json:"token" validate:"required,max=64"`
-	SubmissionID         string                     `json:"submission_id" validate:"required,submission_id"`
-	QuestionnaireVersion string                     `json:"questionnaire_version" validate:"required,max=32"`
-	Modules              []string                   `json:"modules" validate:"max=16,dive,max=32"`
-	Answers              map[string]json.RawMessage `json:"answers" validate:"required,max=400"`
-	Sex                  string                     `json:"sex" validate:"omitempty,max=16"`
-	AgeGroup             string                     `json:"age_group" validate:"omitempty,max=16"`
-	DurationMS           int64                      `json:"duration_ms" validate:"gte=0"`
-	Lang                 string                     `json:"lang" validate:"omitempty,oneof=vi en"`
-	Receipt              string                     `json:"receipt" validate:"omitempty,max=64,alphanum"`
-}
-
-// submissionIDPattern is api's rule for submission ids.
-var submissionIDPattern = regexp.MustCompile(`^[A-Za-z0-9_-]{8,64}$`)
-
 // decoder decodes and validates a submission the way api does.
 type decoder struct {
 	validate *validator.Validate
@@ -438,19 +419,15 @@ type decoder struct {
 }
 
 func newDecoder(cats []*survey.Catalogue) *decoder {
-	v := validator.New(validator.WithRequiredStructEnabled())
-	_ = v.RegisterValidation("submission_id", func(fl validator.FieldLevel) bool {
-		return submissionIDPattern.MatchString(fl.Field().String())
-	})
-	d := &decoder{validate: v, cats: map[string]*survey.Catalogue{}}
+	d := &decoder{validate: api.NewValidator(), cats: map[string]*survey.Catalogue{}}
 	for _, c := range cats {
 		d.cats[c.Version] = c
 	}
 	return d
 }
 
-func (d *decoder) decode(c echo.Context) (*responseRequest, survey.Visit, error) {
-	var req responseRequest
+func (d *decoder) decode(c echo.Context) (*api.SubmissionRequest, survey.Visit, error) {
+	var req api.SubmissionRequest
 	dec := json.NewDecoder(c.Request().Body)
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&req); err != nil {
