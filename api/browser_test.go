@@ -166,14 +166,17 @@ func login(t *testing.T, ctx context.Context, ts *testServer, email string) {
 	)
 }
 
-// fill stores n synthetic answers for a commune at opening-hour slots from
-// January of the current year, so the staff pages have data.
+// fill stores n synthetic answers for a commune at opening-hour slots in
+// the last weeks, so the staff pages have data.
 func fill(t *testing.T, ts *testServer, code string, n int, quality float64, offset int) {
 	t.Helper()
 	cat := ts.store.Catalogue()
 	centre := mustCentre(t, ts, code)
 	rng := rand.New(rand.NewPCG(uint64(offset), 5))
-	first := time.Date(time.Now().In(survey.Local).Year(), 1, 5, 8, 0, 0, 0, survey.Local)
+	// Slots run 24 a day from 40 days ago, so up to 720 answers stay inside
+	// the pages' default period (the last 365 days) whatever today is.
+	now := time.Now().In(survey.Local)
+	first := time.Date(now.Year(), now.Month(), now.Day(), 8, 0, 0, 0, survey.Local).AddDate(0, 0, -40)
 	for first.Weekday() == time.Sunday {
 		first = first.AddDate(0, 0, 1)
 	}
