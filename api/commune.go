@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"html/template"
 	"net/http"
+	"strconv"
 
 	"github.com/labstack/echo/v4"
 	qrcode "github.com/skip2/go-qrcode"
@@ -230,15 +231,4 @@ func (s *Server) handleReceiptCreate(c echo.Context) error {
 		"qr_data_uri": "data:image/png;base64," + base64.StdEncoding.EncodeToString(png)})
 }
 
-func uitoa(v uint) string {
-	var b [20]byte
-	i := len(b)
-	for {
-		i--
-		b[i] = byte('0' + v%10)
-		v /= 10
-		if v == 0 {
-			return string(b[i:])
-		}
-	}
-}
+func uitoa(v uint) string { return strconv.FormatUint(uint64(v), 10) }

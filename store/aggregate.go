@@ -168,14 +168,6 @@ func (b *aggBuffer) flush(tx *gorm.DB) error {
 	return nil
 }
 
-// addToAggregates applies one response's change straight away, inside the
-// caller's transaction.
-func addToAggregates(tx *gorm.DB, cat *survey.Catalogue, r *responseRow, v survey.Visit, sign int64) error {
-	b := newAggBuffer()
-	b.add(cat, r, v, sign)
-	return b.flush(tx)
-}
-
 // Filter selects the responses a summary is computed from.
 type Filter struct {
 	From, To string // inclusive local days, "YYYY-MM-DD"
@@ -420,6 +412,8 @@ func (s *Store) Recompute(ctx context.Context) (RecomputeReport, error) {
 			if len(page) == 0 {
 				break
 			}
+			// One buffer per page: its changes merge and are written once.
+			buf := newAggBuffer()
 			for i := range page {
 				r := &page[i]
 				last = r.ID
@@ -435,10 +429,11 @@ func (s *Store) Recompute(ctx context.Context) (RecomputeReport, error) {
 				if err != nil {
 					return fmt.Errorf("response %d: %w", r.ID, err)
 				}
-				if err := addToAggregates(tx, cat, r, survey.Visit{Modules: splitList(r.Modules), Answers: ans}, +1); err != nil {
-					return err
-				}
+				buf.add(cat, r, survey.Visit{Modules: splitList(r.Modules), Answers: ans}, +1)
 				rep.Counted++
+			}
+			if err := buf.flush(tx); err != nil {
+				return err
 			}
 		}
 		var after []aggregateRow

@@ -370,18 +370,19 @@ func (s *Store) SetStatus(ctx context.Context, id uint64, status string) (Respon
 			if err != nil {
 				return err
 			}
+			// Out of the aggregates under the old status, in under the new
+			// one (the buffer keys each change by the status at that moment).
 			visit := survey.Visit{Modules: splitList(r.Modules), Answers: ans}
-			if err := addToAggregates(tx, cat, &r, visit, -1); err != nil {
-				return err
-			}
+			buf := newAggBuffer()
+			buf.add(cat, &r, visit, -1)
 			r.Status = status
-			if err := addToAggregates(tx, cat, &r, visit, +1); err != nil {
+			buf.add(cat, &r, visit, +1)
+			if err := buf.flush(tx); err != nil {
 				return err
 			}
 			if err := tx.Model(&responseRow{}).Where("id = ?", id).Update("status", status).Error; err != nil {
 				return err
 			}
-			r.Status = status
 		}
 		var err error
 		out, err = r.response()

@@ -36,7 +36,6 @@ type Store struct {
 	current    *survey.Catalogue
 	now        func() time.Time
 	postgres   bool
-	path       string
 
 	// queue feeds the single writer goroutine (see CreateResponse).
 	queue   chan *pending
@@ -91,7 +90,6 @@ func Open(ctx context.Context, dsn string, opt Options) (*Store, error) {
 		sqlDB.SetConnMaxIdleTime(5 * time.Minute)
 		s.read = s.db
 	} else {
-		s.path = dsn
 		// The writer runs the same few statements for every response:
 		// keeping them prepared saves their parsing each time.
 		wcfg := *cfg

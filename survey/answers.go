@@ -214,7 +214,7 @@ func answerStrings(v any) []string {
 	case []string:
 		return x
 	case float64:
-		return []string{strconv.FormatFloat(x, 'f', -1, 64)}
+		return []string{FormatNumber(x)}
 	}
 	return nil
 }
@@ -316,11 +316,15 @@ func (q *Question) decode(raw json.RawMessage) (v any, present bool, msg *Text) 
 	return nil, false, &Text{"Loại câu hỏi không được hỗ trợ.", "Unsupported question type."}
 }
 
+// FormatNumber writes a number as conditions compare it: decimal, no
+// exponent, no trailing zeros.
+func FormatNumber(x float64) string { return strconv.FormatFloat(x, 'f', -1, 64) }
+
 func fmtBound(b *float64) string {
 	if b == nil {
 		return "…"
 	}
-	return strconv.FormatFloat(*b, 'f', -1, 64)
+	return FormatNumber(*b)
 }
 
 func hasOption(opts []Option, v string) bool {

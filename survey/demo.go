@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"math"
 	"math/rand/v2"
-	"strconv"
 )
 
 // Synthesize makes a plausible resident submission for the given modules,
@@ -119,6 +118,3 @@ func pickOption(rng *rand.Rand, q *Question, good []string, quality float64) str
 }
 
 func clamp01(x float64) float64 { return math.Max(0, math.Min(1, x)) }
-
-// FormatNumber writes a number as conditions compare it.
-func FormatNumber(x float64) string { return strconv.FormatFloat(x, 'f', -1, 64) }
