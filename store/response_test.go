@@ -255,7 +255,7 @@ func rawTallies(t *testing.T, st *store.Store, p survey.Period, verifiedOnly, in
 		for _, o := range cat.Observe(survey.Visit{Modules: r.Modules, Answers: r.Answers}) {
 			ind, _ := cat.Indicator(o.Indicator)
 			tl := m[o.Indicator]
-			tl.Add(o.X, ind.Kind == survey.KindMedian)
+			tl.Add(o.X, o.W, ind.Kind == survey.KindMedian)
 			m[o.Indicator] = tl
 		}
 		return nil

@@ -65,7 +65,39 @@ type Visit struct {
 	Answers  Answers
 	Sex      string
 	AgeGroup string
+	// Channel is how the answers arrived (ChannelQR when empty).
+	Channel string
+	// Residence is where the respondent lives relative to the commune of
+	// the centre visited (ResidenceHere, ResidenceOther with
+	// ResidenceCommune, ResidenceOutside); empty when the questionnaire did
+	// not ask (2025.1).
+	Residence        string
+	ResidenceCommune string
+	// Probs are the probabilities with which the visit's rotating modules
+	// were assigned, by module id; a module not listed was certain (core,
+	// the full questionnaire).
+	Probs map[string]float64
 }
+
+// Channels through which answers arrive.
+const (
+	// ChannelQR is a resident's own phone after scanning the poster.
+	ChannelQR = "qr"
+	// ChannelKiosk is the centre's tablet at the counter.
+	ChannelKiosk = "kiosk"
+	// ChannelHousehold is a face-to-face household interview (ODK/Kobo).
+	ChannelHousehold = "household"
+)
+
+// Channels lists every channel, in the order outputs show them.
+var Channels = []string{ChannelQR, ChannelKiosk, ChannelHousehold}
+
+// Residence answers (question c_residence from catalogue 2025.2).
+const (
+	ResidenceHere    = "here"
+	ResidenceOther   = "other"
+	ResidenceOutside = "outside"
+)
 
 // ValidateSubmission checks a submission against this questionnaire: known
 // modules and questions, answer types and option values, bounds, required

@@ -91,7 +91,21 @@ type Indicator struct {
 	Rule     Rule     `json:"rule"`
 	Agencies Agencies `json:"agencies"`
 	Tasks    string   `json:"tasks"`
+	// About says whose performance the indicator measures: the service at
+	// the centre visited, or the respondent's locality (see Credits). When
+	// the file leaves it out, indicators of core-module questions are about
+	// the service and all others about the locality.
+	About About `json:"about,omitempty"`
 }
+
+// About is what an indicator describes.
+type About string
+
+// What indicators describe.
+const (
+	AboutService  About = "service"
+	AboutLocality About = "locality"
+)
 
 // Agencies are the bodies the plan assigns to an indicator: who carries out
 // the work (cơ quan thực hiện), who leads and inspects (cơ quan chủ trì; kiểm
@@ -454,6 +468,16 @@ func (c *Catalogue) Validate() error {
 					}
 				}
 				c.checkRule(ind, bad)
+				switch ind.About {
+				case AboutService, AboutLocality:
+				case "":
+					ind.About = AboutLocality
+					if q, ok := c.questions[ind.Rule.Question]; ok && q.Module == CoreModule {
+						ind.About = AboutService
+					}
+				default:
+					bad("indicator %q: about must be %q or %q", ind.ID, AboutService, AboutLocality)
+				}
 			}
 		}
 	}

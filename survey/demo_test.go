@@ -92,7 +92,7 @@ func TestSynthesizeQuality(t *testing.T) {
 			for _, o := range c.Observe(v) {
 				ind, _ := c.Indicator(o.Indicator)
 				tl := tallies[o.Indicator]
-				tl.Add(o.X, ind.Kind == KindMedian)
+				tl.Add(o.X, o.W, ind.Kind == KindMedian)
 				tallies[o.Indicator] = tl
 			}
 		}

@@ -2,10 +2,12 @@ package survey
 
 // Observation is one respondent's contribution to one indicator: they are in
 // its denominator, with value X (1 or 0 for a ratio, the coded value for a
-// mean or median).
+// mean or median) and design weight W, the inverse of the probability that
+// the visit was asked the indicator's module.
 type Observation struct {
 	Indicator string
 	X         float64
+	W         float64
 }
 
 // Observe applies every indicator's rule to one visit and returns the
@@ -18,8 +20,58 @@ func (c *Catalogue) Observe(v Visit) []Observation {
 	var out []Observation
 	for _, ind := range c.Indicators() {
 		if x, ok := c.measure(ind, modules, v.Answers); ok {
-			out = append(out, Observation{Indicator: ind.ID, X: x})
+			out = append(out, Observation{Indicator: ind.ID, X: x, W: v.weight(c.questions[ind.Rule.Question].Module)})
 		}
+	}
+	return out
+}
+
+// weight is the design weight of the visit's answers in a module: the
+// inverse of the probability the module was assigned (1 when unrecorded).
+func (v Visit) weight(module string) float64 {
+	if p, ok := v.Probs[module]; ok && p > 0 && p <= 1 {
+		return 1 / p
+	}
+	return 1
+}
+
+// Credit is the part of one visit's observations that counts for one
+// commune.
+type Credit struct {
+	Commune      string
+	Observations []Observation
+}
+
+// Credits splits a visit's observations between the communes they describe.
+// Indicators about the service (About == AboutService) count for the commune
+// of the centre visited; indicators about the respondent's locality count
+// for the commune where the respondent lives, and not at all when they live
+// outside the city. A visit without a stated residence (catalogue 2025.1)
+// credits everything to the commune visited.
+func (c *Catalogue) Credits(v Visit, visited string) []Credit {
+	obs := c.Observe(v)
+	home := visited
+	switch v.Residence {
+	case ResidenceOther:
+		home = v.ResidenceCommune
+	case ResidenceOutside:
+		home = ""
+	}
+	if home == visited {
+		return []Credit{{Commune: visited, Observations: obs}}
+	}
+	service := Credit{Commune: visited}
+	locality := Credit{Commune: home}
+	for _, o := range obs {
+		if c.indicators[o.Indicator].About == AboutService {
+			service.Observations = append(service.Observations, o)
+		} else if home != "" {
+			locality.Observations = append(locality.Observations, o)
+		}
+	}
+	out := []Credit{service}
+	if home != "" {
+		out = append(out, locality)
 	}
 	return out
 }

@@ -5,32 +5,47 @@ import (
 	"sort"
 )
 
-// Tally is the running total of one indicator over a set of responses: the
-// number of respondents in its denominator, the sum and the sum of squares of
-// their values, and, for medians, how many gave each value.
+// Tally is the running total of one indicator over a set of responses.
+//
+// N counts the respondents in its denominator (the number the disclosure
+// rules look at). Each respondent carries a design weight w, the inverse of
+// the probability that their visit was asked the indicator's module (1 for
+// the core module and for full questionnaires); W and W2 are Σw and Σw²,
+// Sum and SumSq are Σw·x and Σw·x². Hist holds Σw per value, for medians.
+// A tally with W == 0 predates weights: every respondent then weighs 1, so
+// W = N and W2 = N.
 type Tally struct {
 	N     float64
+	W     float64
+	W2    float64
 	Sum   float64
 	SumSq float64
 	Hist  map[float64]float64
 }
 
-// Add puts one observation into the tally.
-func (t *Tally) Add(x float64, median bool) {
+// Add puts one observation of weight w into the tally.
+func (t *Tally) Add(x, w float64, median bool) {
+	t.normalise()
 	t.N++
-	t.Sum += x
-	t.SumSq += x * x
+	t.W += w
+	t.W2 += w * w
+	t.Sum += w * x
+	t.SumSq += w * x * x
 	if median {
 		if t.Hist == nil {
 			t.Hist = map[float64]float64{}
 		}
-		t.Hist[x]++
+		t.Hist[x] += w
 	}
 }
 
 // Merge adds another tally of the same indicator.
 func (t *Tally) Merge(o Tally) {
+	t.normalise()
+	o.normalise()
 	t.N += o.N
+	t.W += o.W
+	t.W2 += o.W2
 	t.Sum += o.Sum
 	t.SumSq += o.SumSq
 	for v, c := range o.Hist {
@@ -39,6 +54,48 @@ func (t *Tally) Merge(o Tally) {
 		}
 		t.Hist[v] += c
 	}
+}
+
+// normalise fills W and W2 of an unweighted tally.
+func (t *Tally) normalise() {
+	if t.W == 0 && t.N != 0 {
+		t.W, t.W2 = t.N, t.N
+	}
+}
+
+// Mean is the weighted mean Σw·x / Σw.
+func (t Tally) Mean() float64 {
+	t.normalise()
+	if t.W == 0 {
+		return 0
+	}
+	return t.Sum / t.W
+}
+
+// EffectiveN is Kish's effective sample size (Σw)²/Σw²: the number of
+// equally weighted respondents that would give the same precision. It
+// equals N when every weight is the same.
+func (t Tally) EffectiveN() float64 {
+	t.normalise()
+	if t.W2 == 0 {
+		return 0
+	}
+	return t.W * t.W / t.W2
+}
+
+// Variance is the weighted variance of the respondents' values,
+// Σw·x²/Σw − mean², with the n/(n−1) correction on the effective n.
+func (t Tally) Variance() float64 {
+	t.normalise()
+	if t.W == 0 {
+		return 0
+	}
+	m := t.Sum / t.W
+	v := math.Max(0, t.SumSq/t.W-m*m)
+	if n := t.EffectiveN(); n > 1 {
+		v *= n / (n - 1)
+	}
+	return v
 }
 
 // Policy holds the disclosure rules applied to every output.
@@ -189,23 +246,40 @@ func (ind *Indicator) result(t Tally, p Policy) IndicatorResult {
 	}
 	r.N = &n
 	r.Denominator = ptr(t.N)
-	if n < p.MinN {
+	// Weights lower the precision of a cell: the threshold applies to the
+	// effective n, so a weighted value is never shown on fewer equivalent
+	// respondents than an unweighted one.
+	if n < p.MinN || t.EffectiveN() < float64(p.MinN)-1e-9 {
 		r.Suppressed = true
 		return r
 	}
-	var value, lo, hi, se float64
+	// Weighted tallies use the weighted mean and Kish's effective n in the
+	// interval formulas; with equal weights these are the plain ones.
+	neff := t.EffectiveN()
+	value := t.Mean()
+	var lo, hi, se float64
 	switch ind.Kind {
 	case KindRatio:
-		value = t.Sum / t.N
-		lo, hi = Wilson(t.Sum, t.N)
-		se = math.Sqrt(value * (1 - value) / t.N)
-		r.Numerator = ptr(t.Sum)
+		lo, hi = Wilson(value*neff, neff)
+		se = math.Sqrt(value * (1 - value) / neff)
+		r.Numerator = ptr(value * t.N)
 	case KindMean:
-		value = t.Sum / t.N
-		lo, hi, se = MeanInterval(t.N, t.Sum, t.SumSq)
-		r.Numerator = ptr(t.Sum)
+		se = math.Sqrt(t.Variance() / neff)
+		q := TQuantile975(neff - 1)
+		if neff < 2 {
+			se, q = 0, 0
+		}
+		lo, hi = value-q*se, value+q*se
+		r.Numerator = ptr(value * t.N)
 	case KindMedian:
-		value, lo, hi = MedianInterval(t.Hist)
+		hist := t.Hist
+		if t.W != 0 && t.W != neff {
+			hist = make(map[float64]float64, len(t.Hist))
+			for v, w := range t.Hist {
+				hist[v] = w * neff / t.W
+			}
+		}
+		value, lo, hi = MedianInterval(hist)
 		// The median's standard error from its interval, for composites.
 		se = (hi - lo) / (2 * 1.96)
 	}

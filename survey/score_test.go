@@ -202,15 +202,15 @@ func TestNormalise(t *testing.T) {
 func TestTally(t *testing.T) {
 	var a Tally
 	for _, x := range []float64{2, 4, 4} {
-		a.Add(x, true)
+		a.Add(x, 1, true)
 	}
 	var b Tally
-	b.Add(5, true)
-	b.Add(4, false) // not in the histogram
+	b.Add(5, 1, true)
+	b.Add(4, 1, false) // not in the histogram
 	a.Merge(b)
 	a.Merge(Tally{})
 	// N = 5, Σ = 2+4+4+5+4 = 19, Σx² = 4+16+16+25+16 = 77.
-	want := Tally{N: 5, Sum: 19, SumSq: 77, Hist: map[float64]float64{2: 1, 4: 2, 5: 1}}
+	want := Tally{N: 5, W: 5, W2: 5, Sum: 19, SumSq: 77, Hist: map[float64]float64{2: 1, 4: 2, 5: 1}}
 	if !reflect.DeepEqual(a, want) {
 		t.Errorf("got %+v, want %+v", a, want)
 	}
@@ -544,4 +544,27 @@ func TestChanges(t *testing.T) {
 			t.Errorf("got %+v, want total and D1", got)
 		}
 	})
+}
+
+func TestWeightedTally(t *testing.T) {
+	// Two respondents: x=1 with weight 3, x=0 with weight 1.
+	var a Tally
+	a.Add(1, 3, false)
+	a.Add(0, 1, false)
+	if got := a.Mean(); !near(got, 0.75, 1e-12) {
+		t.Errorf("mean: got %v, want 0.75", got)
+	}
+	// (Σw)²/Σw² = 16/10.
+	if got := a.EffectiveN(); !near(got, 1.6, 1e-12) {
+		t.Errorf("effective n: got %v, want 1.6", got)
+	}
+	// Σw·x²/Σw − m² = 0.75 − 0.5625 = 0.1875, times n/(n−1) = 1.6/0.6.
+	if got := a.Variance(); !near(got, 0.1875*1.6/0.6, 1e-12) {
+		t.Errorf("variance: got %v, want %v", got, 0.1875*1.6/0.6)
+	}
+	// An unweighted tally reads as weights of 1.
+	old := Tally{N: 4, Sum: 3, SumSq: 3}
+	if got := old.EffectiveN(); got != 4 {
+		t.Errorf("unweighted effective n: got %v, want 4", got)
+	}
 }

@@ -78,52 +78,19 @@ func PostStratify(visits []Visit, margins map[string]float64) ([]float64, error)
 	return w, nil
 }
 
-// WeightedTallies computes indicator tallies from visits and their weights.
-// Each tally carries the Kish effective sample size (Σw)²/Σw² as N and the
-// weighted mean and variance scaled to it, so that the interval formulas of
-// Score apply unchanged; medians use the weighted distribution.
+// WeightedTallies computes indicator tallies from visits and their
+// post-stratification weights, each multiplied by the observation's own
+// design weight; Score then uses the weighted mean and Kish's effective
+// sample size (Σw)²/Σw².
 func (c *Catalogue) WeightedTallies(visits []Visit, weights []float64) map[string]Tally {
-	type acc struct {
-		w, w2, wx, wxx float64
-		hist           map[float64]float64
-	}
-	accs := map[string]*acc{}
+	out := map[string]Tally{}
 	for i, v := range visits {
 		for _, o := range c.Observe(v) {
-			a := accs[o.Indicator]
-			if a == nil {
-				a = &acc{hist: map[float64]float64{}}
-				accs[o.Indicator] = a
-			}
-			w := weights[i]
-			a.w += w
-			a.w2 += w * w
-			a.wx += w * o.X
-			a.wxx += w * o.X * o.X
-			a.hist[o.X] += w
+			t := out[o.Indicator]
+			ind := c.indicators[o.Indicator]
+			t.Add(o.X, weights[i]*o.W, ind != nil && ind.Kind == KindMedian)
+			out[o.Indicator] = t
 		}
-	}
-	out := map[string]Tally{}
-	for id, a := range accs {
-		if a.w == 0 {
-			continue
-		}
-		neff := a.w * a.w / a.w2
-		mean := a.wx / a.w
-		variance := math.Max(0, a.wxx/a.w-mean*mean) // weighted population variance
-		t := Tally{N: neff, Sum: mean * neff}
-		if neff > 1 {
-			t.SumSq = variance*neff + neff*mean*mean // so (SumSq − n·m²)/(n−1) ≈ variance·n/(n−1)
-		} else {
-			t.SumSq = neff * mean * mean
-		}
-		if ind := c.indicators[id]; ind != nil && ind.Kind == KindMedian {
-			t.Hist = map[float64]float64{}
-			for v, w := range a.hist {
-				t.Hist[v] = w / a.w * neff
-			}
-		}
-		out[id] = t
 	}
 	return out
 }

@@ -53,8 +53,8 @@ func TestWeightedTallies(t *testing.T) {
 	// Σw = 3 + 3·(1/3) + 1 = 5; Σw·x = 3 + 1/3 = 10/3; p = 2/3.
 	// Σw² = 9 + 3·(1/9) + 1 = 31/3; n_eff = 25 / (31/3) = 75/31 ≈ 2.4194.
 	neff := 75.0 / 31
-	if math.Abs(tl.N-neff) > 1e-9 || math.Abs(tl.Sum/tl.N-2.0/3) > 1e-9 {
-		t.Errorf("got n_eff %v and p %v, want %v and 2/3", tl.N, tl.Sum/tl.N, neff)
+	if math.Abs(tl.EffectiveN()-neff) > 1e-9 || math.Abs(tl.Mean()-2.0/3) > 1e-9 || tl.N != 5 {
+		t.Errorf("got n %v, n_eff %v and p %v, want 5, %v and 2/3", tl.N, tl.EffectiveN(), tl.Mean(), neff)
 	}
 	// With equal weights the weighted tally is the plain one.
 	ones := []float64{1, 1, 1, 1, 1}
