@@ -96,6 +96,34 @@ type Indicator struct {
 	// the file leaves it out, indicators of core-module questions are about
 	// the service and all others about the locality.
 	About About `json:"about,omitempty"`
+	// Context indicators are computed and shown but never scored: they
+	// describe who uses the centre (e.g. the share of visitors with a land
+	// procedure), not how well the commune performs.
+	Context bool `json:"context,omitempty"`
+	// Comparable lists the earlier catalogue versions whose answers measure
+	// this indicator the same way: their observations of the same id count
+	// for it. An indicator whose question changed leaves them out.
+	Comparable []string `json:"comparable,omitempty"`
+}
+
+// Carries reports whether observations of indicator id from a response to
+// catalogue version v count for that indicator in this catalogue: always for
+// this catalogue's own version, and for an earlier one when the indicator
+// lists it as comparable.
+func (c *Catalogue) Carries(v, id string) bool {
+	ind, ok := c.indicators[id]
+	if !ok {
+		return false
+	}
+	if v == c.Version {
+		return true
+	}
+	for _, cv := range ind.Comparable {
+		if cv == v {
+			return true
+		}
+	}
+	return false
 }
 
 // About is what an indicator describes.

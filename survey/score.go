@@ -126,6 +126,8 @@ type IndicatorResult struct {
 	// Score is the value on PAPI's 1-10 scale.
 	Score      *float64 `json:"score"`
 	Suppressed bool     `json:"suppressed"`
+	// Context is set on indicators that are shown but not scored.
+	Context bool `json:"context,omitempty"`
 	// se is the standard error of Score, for composite intervals.
 	se float64
 }
@@ -194,6 +196,10 @@ func (c *Catalogue) Score(tallies map[string]Tally, p Policy) Scores {
 			for i := range sd.Indicators {
 				ind := &sd.Indicators[i]
 				ir := ind.result(tallies[ind.ID], p)
+				sr.Indicators = append(sr.Indicators, ir)
+				if ind.Context {
+					continue // shown, never scored
+				}
 				indicators++
 				if ir.Score != nil {
 					sum += *ir.Score
@@ -201,7 +207,6 @@ func (c *Catalogue) Score(tallies map[string]Tally, p Policy) Scores {
 					n++
 					dr.Scored++
 				}
-				sr.Indicators = append(sr.Indicators, ir)
 			}
 			if n > 0 {
 				sr.mean = sum / float64(n)
@@ -238,7 +243,7 @@ func (c *Catalogue) Score(tallies map[string]Tally, p Policy) Scores {
 
 // result computes one indicator from its tally.
 func (ind *Indicator) result(t Tally, p Policy) IndicatorResult {
-	r := IndicatorResult{ID: ind.ID, Name: ind.Name.Vi, NameEn: ind.Name.En, Kind: ind.Kind}
+	r := IndicatorResult{ID: ind.ID, Name: ind.Name.Vi, NameEn: ind.Name.En, Kind: ind.Kind, Context: ind.Context}
 	n := int(math.Round(t.N))
 	if n < p.HideBelow {
 		r.Suppressed = true
