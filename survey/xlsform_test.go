@@ -327,9 +327,9 @@ func TestCheckXLSFormCatchesMistakes(t *testing.T) {
 	}
 	set := func(f XLSForm, row int, col, v string) { f.Survey.Rows[row][f.Survey.Col(col)] = v }
 	for _, tc := range []struct {
-		name  string
+		name   string
 		break_ func(f *XLSForm)
-		want  string
+		want   string
 	}{
 		{"unknown type", func(f *XLSForm) { set(*f, find(*f, "c_result"), "type", "select_won yes_no") }, "unknown type"},
 		{"missing list", func(f *XLSForm) { set(*f, find(*f, "c_result"), "type", "select_one nolist") }, "existing choice list"},
