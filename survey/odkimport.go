@@ -80,17 +80,17 @@ func (e *RowError) Error() string {
 type colRole int
 
 const (
-	colUnknown colRole = iota
-	colIgnored         // the tool's own metadata papi does not keep (submitter, device, …)
-	colField           // a field of the form
-	colOption          // one option of a select_multiple, as 1 or 0
-	colKey             // ODK Central KEY: the submission's instanceID
-	colInstanceID      // meta/instanceID of the submission's latest version
-	colRootUUID        // KoboToolbox meta/rootUuid: the instanceID before any edit
-	colKoboUUID        // KoboToolbox _uuid: the instanceID without "uuid:"
-	colSubmitted       // SubmissionDate / _submission_time
-	colReview          // ReviewState / _validation_status
-	colCentralStatus   // ODK Central Status: set when an encrypted row could not be read
+	colUnknown       colRole = iota
+	colIgnored               // the tool's own metadata papi does not keep (submitter, device, …)
+	colField                 // a field of the form
+	colOption                // one option of a select_multiple, as 1 or 0
+	colKey                   // ODK Central KEY: the submission's instanceID
+	colInstanceID            // meta/instanceID of the submission's latest version
+	colRootUUID              // KoboToolbox meta/rootUuid: the instanceID before any edit
+	colKoboUUID              // KoboToolbox _uuid: the instanceID without "uuid:"
+	colSubmitted             // SubmissionDate / _submission_time
+	colReview                // ReviewState / _validation_status
+	colCentralStatus         // ODK Central Status: set when an encrypted row could not be read
 )
 
 type column struct {
