@@ -2,6 +2,8 @@ package survey
 
 import (
 	"fmt"
+	"regexp"
+	"slices"
 	"strings"
 )
 
@@ -219,6 +221,9 @@ func (b formBuilder) build() (XLSForm, error) {
 	}
 	for _, r := range b.survey {
 		f.Survey.Rows = append(f.Survey.Rows, r.cells())
+	}
+	if err := f.Validate(); err != nil {
+		return XLSForm{}, fmt.Errorf("catalogue %s: %w", c.Version, err)
 	}
 	return f, nil
 }
@@ -444,4 +449,262 @@ func (f XLSForm) Fields() []FormField {
 // Path is the field's XForm path, such as /data/core/c_procedure.
 func (ff FormField) Path() string {
 	return "/data/" + strings.Join(append(append([]string(nil), ff.Groups...), ff.Name), "/")
+}
+
+// Validate checks the sheets against the XLSForm specification
+// (xlsform.org) as far as papi's form uses it: the three sheets and their
+// required columns, known question types, choice lists that exist and are
+// used, label columns for every language, balanced groups, names that are
+// valid XML names unique across the form, ${references} to fields defined
+// earlier, and settings naming a default language that has labels. The
+// error lists every problem found.
+func (f XLSForm) Validate() error {
+	if errs := f.problems(); len(errs) > 0 {
+		if len(errs) > 20 {
+			errs = append(errs[:20], fmt.Sprintf("… and %d more", len(errs)-20))
+		}
+		return fmt.Errorf("the XLSForm is invalid:\n  %s", strings.Join(errs, "\n  "))
+	}
+	return nil
+}
+
+func (f XLSForm) problems() []string {
+	var errs []string
+	bad := func(format string, args ...any) { errs = append(errs, fmt.Sprintf(format, args...)) }
+
+	for _, s := range []struct {
+		sheet Sheet
+		name  string
+		cols  []string
+	}{
+		{f.Survey, "survey", []string{"type", "name"}},
+		{f.Choices, "choices", []string{"list_name", "name"}},
+		{f.Settings, "settings", []string{"form_title", "form_id", "version", "default_language"}},
+	} {
+		if s.sheet.Name != s.name {
+			bad("sheet %q, want %q", s.sheet.Name, s.name)
+		}
+		for _, c := range s.cols {
+			if s.sheet.Col(c) < 0 {
+				bad("sheet %s: no %q column", s.name, c)
+			}
+		}
+		seen := map[string]bool{}
+		for _, c := range s.sheet.Columns {
+			if seen[c] {
+				bad("sheet %s: column %q twice", s.name, c)
+			}
+			seen[c] = true
+		}
+		for i, r := range s.sheet.Rows {
+			if len(r) != len(s.sheet.Columns) {
+				bad("sheet %s row %d: %d cells for %d columns", s.name, i+2, len(r), len(s.sheet.Columns))
+			}
+		}
+	}
+	if len(errs) > 0 {
+		return errs
+	}
+
+	// Languages: every label column is "label::Name (code)".
+	var langs []string
+	for _, c := range f.Survey.Columns {
+		m := xlsLangColumn.FindStringSubmatch(c)
+		if m == nil && strings.Contains(c, "::") {
+			bad("survey: column %q is not name::Language (code)", c)
+		}
+		if m != nil && m[1] == "label" {
+			langs = append(langs, m[2])
+		}
+	}
+	if len(langs) < 2 {
+		bad("survey: want label columns for Vietnamese and English, got %q", langs)
+	}
+	for _, l := range langs {
+		if f.Choices.Col("label::"+l) < 0 {
+			bad("choices: no label::%s column", l)
+		}
+	}
+	if len(f.Settings.Rows) != 1 {
+		bad("settings: want one row, got %d", len(f.Settings.Rows))
+		return errs
+	}
+	if def := f.Settings.Cell(0, "default_language"); !slices.Contains(langs, def) {
+		bad("settings: default_language %q has no label column", def)
+	}
+	for _, c := range []string{"form_title", "form_id", "version"} {
+		if f.Settings.Cell(0, c) == "" {
+			bad("settings: %s is empty", c)
+		}
+	}
+
+	// Choices: lists of unique, labelled names.
+	lists := map[string]map[string]bool{}
+	for i := range f.Choices.Rows {
+		list, name := f.Choices.Cell(i, "list_name"), f.Choices.Cell(i, "name")
+		if !isXMLName(list) {
+			bad("choices row %d: list_name %q is not a valid name", i+2, list)
+		}
+		if name == "" || strings.ContainsAny(name, " \t\n'\"") {
+			bad("choices row %d: name %q cannot be a choice name", i+2, name)
+		}
+		if lists[list] == nil {
+			lists[list] = map[string]bool{}
+		}
+		if lists[list][name] {
+			bad("choices row %d: %q twice in list %q", i+2, name, list)
+		}
+		lists[list][name] = true
+		for _, l := range langs {
+			if strings.TrimSpace(f.Choices.Cell(i, "label::"+l)) == "" {
+				bad("choices row %d (%s/%s): no label in %s", i+2, list, name, l)
+			}
+		}
+	}
+
+	// Survey rows.
+	types := map[string]bool{"integer": true, "decimal": true, "text": true, "calculate": true, "today": true, "note": true}
+	labelled := map[string]bool{"select_one": true, "select_multiple": true, "integer": true, "decimal": true, "text": true, "note": true, "begin_group": true}
+	defined := map[string]string{} // name → type, of the rows so far
+	usedLists := map[string]bool{}
+	var stack []string
+	for i := range f.Survey.Rows {
+		row := i + 2
+		typ := strings.Fields(f.Survey.Cell(i, "type"))
+		name := f.Survey.Cell(i, "name")
+		if len(typ) == 0 {
+			bad("survey row %d: no type", row)
+			continue
+		}
+		switch t := typ[0]; {
+		case t == "end_group":
+			if len(stack) == 0 {
+				bad("survey row %d: end_group without begin_group", row)
+			} else if name != "" && name != stack[len(stack)-1] {
+				bad("survey row %d: end_group %q closes %q", row, name, stack[len(stack)-1])
+			}
+			if len(stack) > 0 {
+				stack = stack[:len(stack)-1]
+			}
+			continue
+		case t == "begin_group":
+			stack = append(stack, name)
+		case t == "select_one" || t == "select_multiple":
+			if len(typ) != 2 || lists[typ[1]] == nil {
+				bad("survey row %d: %q needs an existing choice list", row, f.Survey.Cell(i, "type"))
+			} else {
+				usedLists[typ[1]] = true
+			}
+		case types[t]:
+			if len(typ) != 1 {
+				bad("survey row %d: type %q takes no list", row, f.Survey.Cell(i, "type"))
+			}
+		default:
+			bad("survey row %d: unknown type %q", row, t)
+		}
+		if !isXMLName(name) {
+			bad("survey row %d: name %q is not a valid XML name", row, name)
+		}
+		if _, dup := defined[name]; dup {
+			bad("survey row %d: name %q is used twice", row, name)
+		}
+		if labelled[typ[0]] {
+			for _, l := range langs {
+				if strings.TrimSpace(f.Survey.Cell(i, "label::"+l)) == "" {
+					bad("survey row %d (%s): no label in %s", row, name, l)
+				}
+			}
+		}
+		if r := f.Survey.Cell(i, "required"); r != "" && r != "yes" {
+			bad("survey row %d: required is %q, want yes or empty", row, r)
+		}
+		for _, col := range []string{"constraint_message", "required_message", "hint"} {
+			var set []string
+			for _, l := range langs {
+				if f.Survey.Cell(i, col+"::"+l) != "" {
+					set = append(set, l)
+				}
+			}
+			if len(set) != 0 && len(set) != len(langs) {
+				bad("survey row %d (%s): %s only in %q", row, name, col, set)
+			}
+		}
+		if f.Survey.Cell(i, "constraint_message::"+langs[0]) != "" && f.Survey.Cell(i, "constraint") == "" {
+			bad("survey row %d (%s): constraint_message without constraint", row, name)
+		}
+		if f.Survey.Cell(i, "required_message::"+langs[0]) != "" && f.Survey.Cell(i, "required") != "yes" {
+			bad("survey row %d (%s): required_message on an optional question", row, name)
+		}
+		if (typ[0] == "calculate") != (f.Survey.Cell(i, "calculation") != "") {
+			bad("survey row %d (%s): a calculation belongs to a calculate row and every calculate has one", row, name)
+		}
+		for _, col := range []string{"relevant", "constraint", "calculation"} {
+			expr := f.Survey.Cell(i, col)
+			if msg := checkXPathShape(expr); msg != "" {
+				bad("survey row %d (%s): %s %q: %s", row, name, col, expr, msg)
+			}
+			for _, m := range refPattern.FindAllStringSubmatch(expr, -1) {
+				t, ok := defined[m[1]]
+				switch {
+				case !ok:
+					bad("survey row %d (%s): %s refers to ${%s}, which is not defined before it", row, name, col, m[1])
+				case t == "begin_group":
+					bad("survey row %d (%s): %s refers to the group ${%s}", row, name, col, m[1])
+				}
+			}
+		}
+		defined[name] = typ[0]
+	}
+	if len(stack) > 0 {
+		bad("survey: groups %q are not closed", stack)
+	}
+	for l := range lists {
+		if !usedLists[l] {
+			bad("choices: list %q is not used", l)
+		}
+	}
+	return errs
+}
+
+var (
+	xlsLangColumn = regexp.MustCompile(`^(label|hint|constraint_message|required_message)::(.+ \([a-z]{2,3}\))$`)
+	xpathNoLeft   = regexp.MustCompile(`(^|[(=<>]|\band|\bor)\s*(=|<|>|and\b|or\b)`)
+	xpathNoRight  = regexp.MustCompile(`(=|<|>|\band|\bor)\s*($|\))`)
+)
+
+// checkXPathShape catches the slips a string-built expression can have:
+// unbalanced parentheses or quotes, and a comparison with nothing on one
+// side. (The XForm engine test in CI parses the expressions for real.)
+func checkXPathShape(expr string) string {
+	expr = refPattern.ReplaceAllString(expr, "x")
+	depth, quote := 0, rune(0)
+	for _, r := range expr {
+		switch {
+		case quote != 0:
+			if r == quote {
+				quote = 0
+			}
+		case r == '\'' || r == '"':
+			quote = r
+		case r == '(':
+			depth++
+		case r == ')':
+			depth--
+			if depth < 0 {
+				return "a ) without its ("
+			}
+		}
+	}
+	ops := strings.NewReplacer(">=", "=", "<=", "=", "!=", "=").Replace(expr)
+	switch {
+	case quote != 0:
+		return "an unclosed string"
+	case depth != 0:
+		return "unbalanced parentheses"
+	case xpathNoLeft.MatchString(strings.TrimSpace(ops)):
+		return "an operator without its left side"
+	case xpathNoRight.MatchString(ops):
+		return "an operator without its right side"
+	}
+	return ""
 }
