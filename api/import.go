@@ -39,6 +39,8 @@ type ImportOptions struct {
 	// BatchSize is how many rows go into one write transaction (default
 	// 500): short transactions let the live intake interleave.
 	BatchSize int
+	// DryRun checks every row and reports, storing nothing.
+	DryRun bool
 }
 
 // ImportReport says what an import did.
@@ -46,6 +48,7 @@ type ImportReport struct {
 	Format  string `json:"format"`
 	Channel string `json:"channel"`
 	Partial bool   `json:"partial"`
+	DryRun  bool   `json:"dry_run"`
 	// Rows counts the data rows read; Valid + Invalid + Skipped = Rows.
 	Rows    int `json:"rows"`
 	Valid   int `json:"valid"`
@@ -114,7 +117,7 @@ func Import(ctx context.Context, st *store.Store, src io.Reader, opt ImportOptio
 	if opt.Channel == "" {
 		opt.Channel = survey.ChannelHousehold
 	}
-	rep := ImportReport{Channel: opt.Channel, Partial: opt.Partial, Errors: []ImportRowError{}}
+	rep := ImportReport{Channel: opt.Channel, Partial: opt.Partial, DryRun: opt.DryRun, Errors: []ImportRowError{}}
 	if opt.Channel != survey.ChannelHousehold {
 		return rep, survey.Invalid("channel", "Chỉ nhập được phỏng vấn hộ gia đình (channel=household) từ ODK/KoboToolbox.",
 			"Only household interviews (channel=household) are imported from ODK/KoboToolbox.")
@@ -170,6 +173,9 @@ func Import(ctx context.Context, st *store.Store, src io.Reader, opt ImportOptio
 			}
 		default:
 			rep.Valid++
+			if opt.DryRun {
+				return nil
+			}
 			answers, err := json.Marshal(imp.Visit.Answers)
 			if err != nil {
 				return err
@@ -188,6 +194,9 @@ func Import(ctx context.Context, st *store.Store, src io.Reader, opt ImportOptio
 	}
 	if rep.Invalid > 0 && !opt.Partial {
 		return rep, errImportRefused
+	}
+	if opt.DryRun {
+		return rep, nil
 	}
 	if _, err := spool.Seek(0, io.SeekStart); err != nil {
 		return rep, err
@@ -354,12 +363,18 @@ func storeSpooled(ctx context.Context, st *store.Store, r *bufio.Reader, batchSi
 // as the request body (text/csv) or as the "file" part of a form upload.
 func (s *Server) handleImportCreate(c echo.Context) error {
 	opt := ImportOptions{Channel: c.QueryParam("channel")}
-	switch c.QueryParam("partial") {
-	case "", "0", "false":
-	case "1", "true":
-		opt.Partial = true
-	default:
-		return survey.Invalid("partial", "partial phải là 1 hoặc 0.", "partial must be 1 or 0.")
+	for _, f := range []struct {
+		name string
+		dst  *bool
+	}{{"partial", &opt.Partial}, {"dry_run", &opt.DryRun}} {
+		name, dst := f.name, f.dst
+		switch c.QueryParam(name) {
+		case "", "0", "false":
+		case "1", "true":
+			*dst = true
+		default:
+			return survey.Invalid(name, name+" phải là 1 hoặc 0.", name+" must be 1 or 0.")
+		}
 	}
 	var src io.Reader = c.Request().Body
 	name := "body"
@@ -377,6 +392,10 @@ func (s *Server) handleImportCreate(c echo.Context) error {
 	}
 	rep, err := Import(c.Request().Context(), s.store, src, opt)
 	actor := currentUser(c).Email
+	if opt.DryRun && (err == nil || ImportRefused(err)) {
+		// A check stores nothing: the report is the answer either way.
+		return c.JSON(http.StatusOK, rep)
+	}
 	if ImportRefused(err) {
 		_ = s.store.Audit(c.Request().Context(), actor, "import_refused", fmt.Sprintf("%s: %d rows, %d invalid", name, rep.Rows, rep.Invalid))
 		return c.JSON(http.StatusBadRequest, struct {

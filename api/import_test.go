@@ -122,6 +122,12 @@ func TestImportEndpoint(t *testing.T) {
 		}
 	}
 
+	// A dry run checks and stores nothing.
+	res, rep, _ := ts.postImport(t, admin, "?dry_run=1", central, false)
+	if res.StatusCode != 200 || !rep.DryRun || rep.Valid != 40 || rep.Stored != 0 || ts.count(t) != 0 {
+		t.Fatalf("dry run: status %d, report %+v, %d stored; want 200, 40 valid and nothing stored", res.StatusCode, rep, ts.count(t))
+	}
+
 	// One bad row: all-or-nothing by default, row by row errors.
 	lines := bytes.Split(central, []byte("\n"))
 	lines[6] = bytes.Replace(lines[6], []byte(","+rows[5].Commune+","), []byte(",00000,"), 1) // row 7 is rows[5]

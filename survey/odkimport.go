@@ -126,9 +126,10 @@ type importField struct {
 
 // importVersion is what the reader knows of one catalogue version.
 type importVersion struct {
-	cat    *Catalogue
-	fields map[string]*importField
-	order  []*importField
+	cat     *Catalogue
+	fields  map[string]*importField
+	order   []*importField
+	modules []string // every module: the household form asks them all
 	// main and options locate each field's columns in this file.
 	main    map[string]int
 	options map[string]map[string]int
@@ -216,7 +217,7 @@ func NewImportReader(r io.Reader, cats []*Catalogue) (*ImportReader, error) {
 		if err != nil {
 			return nil, err
 		}
-		v := &importVersion{cat: c, fields: map[string]*importField{}, main: map[string]int{}, options: map[string]map[string]int{}}
+		v := &importVersion{cat: c, modules: c.AllModules(), fields: map[string]*importField{}, main: map[string]int{}, options: map[string]map[string]int{}}
 		for _, ff := range f.Fields() {
 			fld := &importField{FormField: ff}
 			fld.q, _ = c.Question(ff.Name)
@@ -455,7 +456,7 @@ func (ir *ImportReader) Check(rec *Record) (Imported, error) {
 	fail := func(field, vi, en string) { errs = append(errs, FieldError{field, Text{vi, en}}) }
 	v := rec.version
 	out.Version = v.cat.Version
-	sub := Submission{Modules: v.cat.AllModules(), Answers: make(map[string]json.RawMessage, len(v.order))}
+	sub := Submission{Modules: v.modules, Answers: make(map[string]json.RawMessage, len(v.order))}
 	for _, f := range v.order {
 		val, present := ir.value(v, f, rec.cells)
 		switch {
@@ -595,8 +596,23 @@ func answerJSON(q *Question, s string) (json.RawMessage, *Text) {
 		b, _ := json.Marshal(strings.Fields(s))
 		return b, nil
 	}
+	if plainJSON(s) {
+		// An option value: quoting it is all JSON needs.
+		return json.RawMessage(`"` + s + `"`), nil
+	}
 	b, _ := json.Marshal(s)
 	return b, nil
+}
+
+// plainJSON reports whether s can go between JSON quotes unescaped (and
+// unchanged by encoding/json, which escapes <, > and &).
+func plainJSON(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c >= 0x7f || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
+			return false
+		}
+	}
+	return true
 }
 
 // parseSubmitted reads ODK Central's SubmissionDate (RFC 3339, UTC) or

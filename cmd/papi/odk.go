@@ -118,6 +118,7 @@ func importCmd(ctx context.Context, cfg Config, args []string, stdin io.Reader, 
 	channel := fs.String("channel", survey.ChannelHousehold, "how the answers were collected (household)")
 	partial := fs.Bool("partial", false, "keep the valid rows when some rows are invalid")
 	asJSON := fs.Bool("json", false, "print the report as JSON")
+	dryRun := fs.Bool("dry-run", false, "check every row and report, storing nothing")
 	var files []string
 	for {
 		if err := fs.Parse(args); err != nil {
@@ -130,7 +131,7 @@ func importCmd(ctx context.Context, cfg Config, args []string, stdin io.Reader, 
 		args = fs.Args()[1:]
 	}
 	if len(files) != 1 {
-		return errors.New("usage: papi import [--channel household] [--partial] [--json] FILE (a CSV exported by ODK Central or KoboToolbox; - for standard input)")
+		return errors.New("usage: papi import [--channel household] [--partial] [--dry-run] [--json] FILE (a CSV exported by ODK Central or KoboToolbox; - for standard input)")
 	}
 	var src io.Reader = stdin
 	if files[0] != "-" {
@@ -146,7 +147,7 @@ func importCmd(ctx context.Context, cfg Config, args []string, stdin io.Reader, 
 		return err
 	}
 	defer st.Close()
-	rep, err := api.Import(ctx, st, src, api.ImportOptions{Channel: *channel, Partial: *partial})
+	rep, err := api.Import(ctx, st, src, api.ImportOptions{Channel: *channel, Partial: *partial, DryRun: *dryRun})
 	if err != nil && !api.ImportRefused(err) {
 		var derr *survey.Error
 		var verr *survey.ValidationError
@@ -158,8 +159,10 @@ func importCmd(ctx context.Context, cfg Config, args []string, stdin io.Reader, 
 		}
 		return err
 	}
-	_ = st.Audit(ctx, "cli", map[bool]string{true: "import_refused", false: "import"}[err != nil],
-		fmt.Sprintf("%s (%s): %d rows, %d stored, %d already stored, %d invalid, %d skipped", files[0], rep.Format, rep.Rows, rep.Stored, rep.Duplicates, rep.Invalid, rep.Skipped))
+	if !*dryRun {
+		_ = st.Audit(ctx, "cli", map[bool]string{true: "import_refused", false: "import"}[err != nil],
+			fmt.Sprintf("%s (%s): %d rows, %d stored, %d already stored, %d invalid, %d skipped", files[0], rep.Format, rep.Rows, rep.Stored, rep.Duplicates, rep.Invalid, rep.Skipped))
+	}
 	if *asJSON {
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
@@ -180,11 +183,17 @@ func importCmd(ctx context.Context, cfg Config, args []string, stdin io.Reader, 
 func printImport(w io.Writer, rep api.ImportReport) {
 	tool := map[string]string{string(survey.ODKCentral): "ODK Central", string(survey.KoboToolbox): "KoboToolbox"}[rep.Format]
 	fmt.Fprintf(w, "%s export: %d rows — %d valid, %d invalid, %d skipped\n", tool, rep.Rows, rep.Valid, rep.Invalid, rep.Skipped)
-	fmt.Fprintf(w, "stored %d new household responses; %d were stored before", rep.Stored, rep.Duplicates)
+	if rep.DryRun {
+		fmt.Fprintln(w, "checked only (--dry-run): nothing stored")
+	} else {
+		fmt.Fprintf(w, "stored %d new household responses; %d were stored before", rep.Stored, rep.Duplicates)
+	}
 	if rep.Flagged > 0 {
 		fmt.Fprintf(w, "; %d held back by the anomaly checks", rep.Flagged)
 	}
-	fmt.Fprintln(w)
+	if !rep.DryRun {
+		fmt.Fprintln(w)
+	}
 	for _, s := range rep.Skips {
 		fmt.Fprintf(w, "skipped row %d (%s): %s\n", s.Row, s.SubmissionID, s.Reason)
 	}

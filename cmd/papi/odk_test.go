@@ -103,6 +103,9 @@ func TestImportCommand(t *testing.T) {
 	dir := t.TempDir()
 	db := filepath.Join(dir, "papi.db")
 	central := exportFile(t, dir, survey.ODKCentral, 30, 1)
+	if out, err := runPapi(t, db, "import", "--dry-run", central); err != nil || !strings.Contains(out, "30 valid") || !strings.Contains(out, "nothing stored") {
+		t.Fatalf("papi import --dry-run: %v\n%s", err, out)
+	}
 	out, err := runPapi(t, db, "import", "--channel", "household", central)
 	if err != nil || !strings.Contains(out, "ODK Central export: 30 rows — 30 valid, 0 invalid, 0 skipped") || !strings.Contains(out, "stored 30 new household responses; 0 were stored before") {
 		t.Fatalf("papi import: %v\n%s", err, out)
