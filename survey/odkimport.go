@@ -425,7 +425,9 @@ func (ir *ImportReader) Read() (*Record, error) {
 		rec.Skipped = &Text{fmt.Sprintf("Trùng với dòng %d (cùng mã lượt phỏng vấn).", first), fmt.Sprintf("A repeat of row %d (same submission id).", first)}
 		return rec, nil
 	}
-	ir.seen[rec.SubmissionID] = rec.Row
+	// Clone: the CSV reader's fields share one string per row, which the
+	// map would otherwise keep alive for every row of the file.
+	ir.seen[strings.Clone(rec.SubmissionID)] = rec.Row
 
 	if version == "" {
 		return rec, rowErr(FieldVersion, "Dòng này không ghi phiên bản bảng hỏi.", "This row does not say which questionnaire version it answered.")
