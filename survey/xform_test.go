@@ -441,29 +441,60 @@ func TestXFormInODKEngine(t *testing.T) {
 		t.Fatal(err)
 	}
 	dir := t.TempDir()
+	check := func(t *testing.T, name string, form []byte, cases any) {
+		formPath := filepath.Join(dir, name+".xml")
+		casesPath := filepath.Join(dir, name+".json")
+		data, _ := json.Marshal(cases)
+		if err := os.WriteFile(formPath, form, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(casesPath, data, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		start := time.Now()
+		cmd := exec.Command("node", filepath.Join("testdata", "xformcheck", "check.mjs"), formPath, casesPath)
+		cmd.Env = append(os.Environ(), "XFORMCHECK_MODULES="+modules)
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("the ODK XForms engine refused the form: %v\n%s", err, out)
+		}
+		t.Logf("%s(%s)", out, time.Since(start).Round(time.Millisecond))
+	}
 	for _, c := range cats {
 		t.Run(c.Version, func(t *testing.T) {
 			form, err := c.XForm()
 			if err != nil {
 				t.Fatal(err)
 			}
-			formPath := filepath.Join(dir, c.Version+".xml")
-			casesPath := filepath.Join(dir, c.Version+".json")
-			cases, _ := json.Marshal(engineCases(t, c, 25))
-			if err := os.WriteFile(formPath, form, 0o600); err != nil {
-				t.Fatal(err)
-			}
-			if err := os.WriteFile(casesPath, cases, 0o600); err != nil {
-				t.Fatal(err)
-			}
-			start := time.Now()
-			cmd := exec.Command("node", filepath.Join("testdata", "xformcheck", "check.mjs"), formPath, casesPath)
-			cmd.Env = append(os.Environ(), "XFORMCHECK_MODULES="+modules)
-			out, err := cmd.CombinedOutput()
-			if err != nil {
-				t.Fatalf("the ODK XForms engine refused the form: %v\n%s", err, out)
-			}
-			t.Logf("%s(%s)", out, time.Since(start).Round(time.Millisecond))
+			check(t, c.Version, form, engineCases(t, c, 25))
 		})
 	}
+	// The mappings catalogue 2025.2 needs: a commune picker shown on one
+	// answer, and a grid as a table-list group.
+	t.Run("commune picker and grid", func(t *testing.T) {
+		grid := func(q *Question) (string, Text) {
+			if strings.HasPrefix(q.ID, "c_q_") {
+				return "c_quality", Text{"Chất lượng", "Quality"}
+			}
+			return "", Text{}
+		}
+		f, err := formBuilder{cat: testCatalogue(t), grid: grid}.build()
+		if err != nil {
+			t.Fatal(err)
+		}
+		form, err := f.XForm()
+		if err != nil {
+			t.Fatal(err)
+		}
+		p := func(name string) string { return "/data/core/" + name }
+		questions := []string{p("c_residence"), p("c_residence_commune"), p("c_quality/c_q_posted"), p("c_quality/c_q_polite"), p("c_end")}
+		always := []string{p("c_residence"), p("c_quality/c_q_posted"), p("c_quality/c_q_polite"), p("c_end")}
+		check(t, "picker", form, map[string]any{"languages": []string{LangVi, LangEn}, "version": "9.1", "questions": questions, "cases": []engineCase{
+			{Name: "lives here", Set: [][2]string{{"/data/commune", "25747"}, {p("c_residence"), "here"}, {p("c_quality/c_q_posted"), "yes"}}, Relevant: always},
+			{Name: "another commune, not said which", Set: [][2]string{{"/data/commune", "25747"}, {p("c_residence"), "other"}},
+				Relevant: append(slices.Clone(always), p("c_residence_commune")), Violations: []string{p("c_residence_commune")}},
+			{Name: "another commune", Set: [][2]string{{"/data/commune", "25747"}, {p("c_residence"), "other"}, {p("c_residence_commune"), "26740"}, {p("c_quality/c_q_polite"), "unsure"}},
+				Relevant: append(slices.Clone(always), p("c_residence_commune"))},
+		}})
+	})
 }
