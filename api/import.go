@@ -25,6 +25,10 @@ import (
 // questionnaire come to about 150 MB.
 const maxImportBody = "512M"
 
+// importDeadline is how long an import request may take to upload, check
+// and store.
+const importDeadline = 15 * time.Minute
+
 // ImportOptions control an import of field submissions.
 type ImportOptions struct {
 	// Channel is how the answers were collected; only household interviews
@@ -376,6 +380,11 @@ func (s *Server) handleImportCreate(c echo.Context) error {
 			return survey.Invalid(name, name+" phải là 1 hoặc 0.", name+" must be 1 or 0.")
 		}
 	}
+	// A large export takes longer to upload and check than the server's
+	// deadlines allow an ordinary request.
+	rc := http.NewResponseController(c.Response().Writer)
+	_ = rc.SetReadDeadline(time.Now().Add(importDeadline))
+	_ = rc.SetWriteDeadline(time.Now().Add(importDeadline))
 	var src io.Reader = c.Request().Body
 	name := "body"
 	if mt, _, _ := mime.ParseMediaType(c.Request().Header.Get(echo.HeaderContentType)); mt == echo.MIMEMultipartForm {
