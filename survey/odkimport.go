@@ -68,6 +68,7 @@ type RowError struct {
 	Errors       []FieldError
 }
 
+// Error lists the row's problems in English.
 func (e *RowError) Error() string {
 	parts := make([]string, len(e.Errors))
 	for i, fe := range e.Errors {
