@@ -6,6 +6,9 @@
 //	papi demo --responses N [--seed S] add synthetic responses through the intake validation
 //	papi recompute                     rebuild aggregates from raw responses and verify them
 //	papi backup --out FILE             consistent copy of the SQLite database while serving
+//	papi xlsform --out FILE [--version V]  the questionnaire as an XLSForm (ODK Collect / KoboToolbox)
+//	papi xform --out FILE [--version V]    the same form as an ODK XForm
+//	papi import [--channel household] [--partial] FILE  import an ODK Central or KoboToolbox CSV export
 package main
 
 import (
@@ -122,11 +125,17 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return recompute(ctx, cfg, stdout)
 	case "backup":
 		return backup(ctx, cfg, args, stdout)
+	case "xlsform":
+		return xlsformCmd(args, stdout)
+	case "xform":
+		return xformCmd(args, stdout)
+	case "import":
+		return importCmd(ctx, cfg, args, stdin, stdout)
 	case "version":
 		fmt.Fprintln(stdout, version)
 		return nil
 	case "help", "-h", "--help":
-		fmt.Fprintln(stdout, "usage: papi [serve | user add | demo | recompute | backup | version]; see README.md")
+		fmt.Fprintln(stdout, "usage: papi [serve | user add | demo | recompute | backup | xlsform | xform | import | version]; see README.md")
 		return nil
 	}
 	return fmt.Errorf("unknown command %q; try papi help", cmd)
