@@ -1,0 +1,507 @@
+package survey
+
+import (
+	"maps"
+	"math"
+	"slices"
+)
+
+// How an indicator value was obtained.
+const (
+	// EstimateDirect is the commune's own answers alone.
+	EstimateDirect = "direct"
+	// EstimateBorrowed is an empirical-Bayes (small-area) estimate that
+	// combines the commune's own answers with its area's distribution.
+	EstimateBorrowed = "borrowed"
+)
+
+// AreaCity names the whole city as the area a borrowed estimate draws on.
+const AreaCity = "city"
+
+// MinAreaCommunes is the fewest communes with answers (N ≥ HideBelow) for an
+// indicator that an area needs before its between-commune distribution is
+// fitted: below it the spread between communes is not estimable. A former
+// province that falls short hands over to the whole city; an indicator that
+// falls short city-wide gets no borrowed values.
+const MinAreaCommunes = 10
+
+// SmallArea is one commune's borrowed estimate of one indicator, in the
+// indicator's own unit.
+type SmallArea struct {
+	Value  float64
+	CILow  float64
+	CIHigh float64
+	// SE is the posterior standard deviation (root mean squared error).
+	SE float64
+	// OwnWeight is the weight of the commune's own answers (0 to 1); the
+	// rest comes from the area. It is 0 when the commune has fewer than
+	// HideBelow answers, which are then not used at all.
+	OwnWeight float64
+	// Area is the former province whose communes the estimate borrows
+	// from, or AreaCity.
+	Area string
+}
+
+// AreaModel is the fitted between-commune distribution of one indicator in
+// one area (see README, "Small-area estimates").
+type AreaModel struct {
+	Indicator string  `json:"indicator"`
+	Area      string  `json:"area"`
+	Communes  int     `json:"communes"`
+	Mean      float64 `json:"mean"`
+	MeanVar   float64 `json:"mean_var"`
+	Tau2      float64 `json:"tau2"`
+	Tau2Var   float64 `json:"tau2_var"`
+	// Sigma2 is the pooled within-commune variance: a commune with
+	// effective n respondents has sampling variance Sigma2/n.
+	Sigma2 float64 `json:"sigma2"`
+}
+
+// Estimates are the small-area estimates of every commune for one period.
+type Estimates struct {
+	// Borrowed holds, per commune and indicator, the borrowed estimate of
+	// every scored indicator whose direct value is not shown.
+	Borrowed map[string]map[string]SmallArea
+	// Set is the fixed indicator set of every composite: the non-context
+	// indicators for which every commune has a value, direct or borrowed.
+	Set map[string]bool
+	// Models are the fitted area distributions, by indicator then area.
+	Models map[string]map[string]AreaModel
+}
+
+// communeObs is what one commune's tally tells the area fit.
+type communeObs struct {
+	code string
+	y    float64 // direct value: weighted mean, or median
+	n    float64 // effective n
+	s2   float64 // within-commune variance of the values
+	iqr  float64 // for medians: the interquartile range of the values
+}
+
+// Estimate fits, for every scored indicator, the between-commune
+// distribution of each former province (or of the city when a province has
+// too few communes with answers) and gives every commune whose own value is
+// not shown (effective n below MinN) a borrowed estimate. Ratios use a
+// beta-binomial model, means and medians a normal (Fay–Herriot) model; the
+// README names the formulas. data holds each commune's tallies; communes
+// missing from it have no answers and get their area's distribution.
+func (c *Catalogue) Estimate(communes []Commune, data map[string]map[string]Tally, p Policy) *Estimates {
+	p = p.withDefaults()
+	e := &Estimates{Borrowed: map[string]map[string]SmallArea{}, Set: map[string]bool{}, Models: map[string]map[string]AreaModel{}}
+	province := map[string]string{}
+	for _, cm := range communes {
+		province[cm.Code] = cm.FormerProvince
+		e.Borrowed[cm.Code] = map[string]SmallArea{}
+	}
+	for _, ind := range c.Indicators() {
+		if ind.Context {
+			continue
+		}
+		var all []communeObs
+		byArea := map[string][]communeObs{}
+		for _, cm := range communes {
+			t := data[cm.Code][ind.ID]
+			if int(math.Round(t.N)) < p.HideBelow || t.EffectiveN() <= 0 {
+				continue // a handful of answers is never used (privacy)
+			}
+			o := observe(ind, cm.Code, t)
+			all = append(all, o)
+			byArea[cm.FormerProvince] = append(byArea[cm.FormerProvince], o)
+		}
+		models := map[string]AreaModel{}
+		if len(all) >= MinAreaCommunes {
+			models[AreaCity] = fitArea(ind, AreaCity, all)
+			for area, obs := range byArea {
+				if len(obs) >= MinAreaCommunes {
+					models[area] = fitArea(ind, area, obs)
+				}
+			}
+		}
+		if len(models) > 0 {
+			e.Models[ind.ID] = models
+		}
+		complete := true
+		for _, cm := range communes {
+			t := data[cm.Code][ind.ID]
+			if directShown(t, p) {
+				continue
+			}
+			m, ok := models[province[cm.Code]]
+			if !ok {
+				m, ok = models[AreaCity]
+			}
+			if !ok {
+				complete = false
+				continue
+			}
+			var own *communeObs
+			if int(math.Round(t.N)) >= p.HideBelow && t.EffectiveN() > 0 {
+				o := observe(ind, cm.Code, t)
+				own = &o
+			}
+			e.Borrowed[cm.Code][ind.ID] = m.posterior(ind, own)
+		}
+		if complete {
+			e.Set[ind.ID] = true
+		}
+	}
+	return e
+}
+
+// directShown reports whether a tally's own value is shown: at least MinN
+// respondents, counted and effective.
+func directShown(t Tally, p Policy) bool {
+	n := int(math.Round(t.N))
+	return n >= p.HideBelow && n >= p.MinN && t.EffectiveN() >= float64(p.MinN)-1e-9
+}
+
+func observe(ind *Indicator, code string, t Tally) communeObs {
+	o := communeObs{code: code, y: t.Mean(), n: t.EffectiveN(), s2: t.Variance()}
+	if ind.Kind == KindMedian {
+		h := scaledHist(t)
+		o.y, _, _ = MedianInterval(h)
+		o.iqr = quantileOf(h, 0.75) - quantileOf(h, 0.25)
+	}
+	return o
+}
+
+// fitArea fits the area's distribution of an indicator's true commune
+// values: mean μ and between-commune variance τ², from the communes' direct
+// values ȳⱼ with sampling variances Dⱼ = σ²/nⱼ.
+func fitArea(ind *Indicator, area string, obs []communeObs) AreaModel {
+	sigma2 := pooledVariance(ind, obs)
+	y := make([]float64, len(obs))
+	d := make([]float64, len(obs))
+	for j, o := range obs {
+		y[j], d[j] = o.y, sigma2/o.n
+	}
+	f := fitFayHerriot(y, d)
+	return AreaModel{Indicator: ind.ID, Area: area, Communes: len(obs), Mean: f.mu, MeanVar: f.muVar, Tau2: f.tau2, Tau2Var: f.tau2Var, Sigma2: sigma2}
+}
+
+// pooledVariance is σ², the within-commune variance pooled over the area:
+// Σ(nⱼ−1)sⱼ²/Σ(nⱼ−1) for ratios and means. For medians it is the
+// asymptotic variance of a median times n, 1/(4f²), with the density f at
+// the median taken as normal with the pooled interquartile range:
+// σ² = (π/2)·(IQR/1.349)². (The order-statistic interval of each commune
+// is too coarse below 30 answers: at n ≈ 8 it spans the whole sample and
+// overstated σ² fourfold in the simulation, so that nothing was borrowed.)
+func pooledVariance(ind *Indicator, obs []communeObs) float64 {
+	num, den := 0.0, 0.0
+	for _, o := range obs {
+		if o.n > 1 {
+			num += (o.n - 1) * o.s2
+			den += o.n - 1
+		}
+	}
+	within := 0.0
+	if den > 0 {
+		within = num / den
+	}
+	span := ind.Rule.Scale.Max - ind.Rule.Scale.Min
+	if ind.Kind == KindMedian {
+		// Amounts with heavy ties can have no spread between quartiles:
+		// the values' own variance then stands in.
+		if iqr2 := pooledIQR2(obs); iqr2 > 0 {
+			within = iqr2 / (1.349 * 1.349)
+		}
+		within *= math.Pi / 2
+	}
+	// Every answer the same everywhere: keep a sliver of variance so the
+	// model stays defined (it then shrinks hard, as it should).
+	return math.Max(within, 1e-6*span*span)
+}
+
+// pooledIQR2 is the n-weighted mean squared interquartile range, from the
+// communes with at least 10 answers when there are any (smaller samples
+// understate it).
+func pooledIQR2(obs []communeObs) float64 {
+	for _, minN := range []float64{10, 0} {
+		num, den := 0.0, 0.0
+		for _, o := range obs {
+			if o.n >= minN {
+				num += o.n * o.iqr * o.iqr
+				den += o.n
+			}
+		}
+		if den > 0 {
+			return num / den
+		}
+	}
+	return 0
+}
+
+// fhFit is a fitted Fay–Herriot model: yⱼ ~ N(μ, τ² + Dⱼ).
+type fhFit struct {
+	mu, muVar, tau2, tau2Var float64
+}
+
+// fitFayHerriot estimates τ² by adjusted residual maximum likelihood (Li and
+// Lahiri 2010: REML times τ², which keeps τ² strictly positive, so no
+// commune is shrunk all the way to the mean by a chance estimate of zero),
+// then μ by weighted least squares with weights 1/(τ² + Dⱼ).
+func fitFayHerriot(y, d []float64) fhFit {
+	// Search log τ² over a range wide enough for any indicator: from a
+	// millionth of the smallest sampling variance to a hundred times the
+	// raw variance of the values plus the largest sampling variance.
+	mean, maxD, minD := 0.0, 0.0, math.Inf(1)
+	for j := range y {
+		mean += y[j] / float64(len(y))
+		maxD = math.Max(maxD, d[j])
+		minD = math.Min(minD, d[j])
+	}
+	raw := 0.0
+	for _, v := range y {
+		raw += (v - mean) * (v - mean) / float64(len(y))
+	}
+	lo, hi := math.Log(minD*1e-6), math.Log(100*(raw+maxD))
+	// A grid finds the peak's neighbourhood; golden section refines it.
+	const grid = 48
+	best, bestL := lo, math.Inf(-1)
+	for i := 0; i <= grid; i++ {
+		x := lo + (hi-lo)*float64(i)/grid
+		if l := adjustedREML(y, d, math.Exp(x)); l > bestL {
+			best, bestL = x, l
+		}
+	}
+	step := (hi - lo) / grid
+	a, b := best-step, best+step
+	const phi = 0.6180339887498949
+	x1, x2 := b-phi*(b-a), a+phi*(b-a)
+	f1, f2 := adjustedREML(y, d, math.Exp(x1)), adjustedREML(y, d, math.Exp(x2))
+	for i := 0; i < 60; i++ {
+		if f1 < f2 {
+			a, x1, f1 = x1, x2, f2
+			x2 = a + phi*(b-a)
+			f2 = adjustedREML(y, d, math.Exp(x2))
+		} else {
+			b, x2, f2 = x2, x1, f1
+			x1 = b - phi*(b-a)
+			f1 = adjustedREML(y, d, math.Exp(x1))
+		}
+	}
+	tau2 := math.Exp((a + b) / 2)
+	sw, swy, sw2 := 0.0, 0.0, 0.0
+	for j := range y {
+		w := 1 / (tau2 + d[j])
+		sw += w
+		swy += w * y[j]
+		sw2 += w * w
+	}
+	// The asymptotic variance of the REML estimate of τ² is 2/Σwⱼ².
+	return fhFit{mu: swy / sw, muVar: 1 / sw, tau2: tau2, tau2Var: 2 / sw2}
+}
+
+// adjustedREML is log τ² plus the residual log-likelihood of the
+// Fay–Herriot model at τ².
+func adjustedREML(y, d []float64, tau2 float64) float64 {
+	sw, swy, logDet := 0.0, 0.0, 0.0
+	for j := range y {
+		v := tau2 + d[j]
+		sw += 1 / v
+		swy += y[j] / v
+		logDet += math.Log(v)
+	}
+	mu := swy / sw
+	q := 0.0
+	for j := range y {
+		r := y[j] - mu
+		q += r * r / (tau2 + d[j])
+	}
+	return math.Log(tau2) - 0.5*(logDet+math.Log(sw)+q)
+}
+
+// posterior is the borrowed estimate of a commune with own observation own
+// (nil when it has fewer than HideBelow answers: the area's distribution
+// alone).
+func (m AreaModel) posterior(ind *Indicator, own *communeObs) SmallArea {
+	if ind.Kind == KindRatio {
+		return m.betaPosterior(own)
+	}
+	return m.normalPosterior(own)
+}
+
+// betaPosterior: the prior Beta(α, β) has the area's mean μ and variance
+// τ² + Var(μ̂) (so the uncertainty of μ̂ widens it); with y "successes" out
+// of an effective n the posterior is Beta(α + y, β + n − y), and the
+// interval its 2.5 and 97.5 % quantiles.
+func (m AreaModel) betaPosterior(own *communeObs) SmallArea {
+	mu := math.Min(math.Max(m.Mean, 1e-6), 1-1e-6)
+	v := math.Min(m.Tau2+m.MeanVar, 0.999*mu*(1-mu))
+	strength := mu*(1-mu)/v - 1 // α + β
+	a, b := mu*strength, (1-mu)*strength
+	out := SmallArea{Area: m.Area}
+	if own != nil {
+		y := own.y * own.n
+		a, b = a+y, b+own.n-y
+		out.OwnWeight = own.n / (strength + own.n)
+	}
+	out.Value = a / (a + b)
+	out.SE = math.Sqrt(a * b / ((a + b) * (a + b) * (a + b + 1)))
+	out.CILow, out.CIHigh = BetaQuantile(0.025, a, b), BetaQuantile(0.975, a, b)
+	return out
+}
+
+// normalPosterior: shrinkage B = τ²/(τ² + σ²/n), estimate B·ȳ + (1−B)·μ̂,
+// and mean squared error g₁ + g₂ + 2g₃ (Prasad and Rao; Datta and Lahiri for
+// REML): g₁ = B·σ²/n, g₂ = (1−B)²·Var(μ̂) for the uncertainty of μ̂, g₃ =
+// (σ²/n)²/(τ² + σ²/n)³·Var(τ̂²) for that of τ̂². The interval is ±1.96 root
+// MSE.
+func (m AreaModel) normalPosterior(own *communeObs) SmallArea {
+	out := SmallArea{Area: m.Area, Value: m.Mean}
+	mse := m.Tau2 + m.MeanVar
+	if own != nil {
+		d := m.Sigma2 / own.n
+		b := m.Tau2 / (m.Tau2 + d)
+		out.OwnWeight = b
+		out.Value = b*own.y + (1-b)*m.Mean
+		g3 := d * d / math.Pow(m.Tau2+d, 3) * m.Tau2Var
+		mse = b*d + (1-b)*(1-b)*m.MeanVar + 2*g3
+	}
+	out.SE = math.Sqrt(mse)
+	out.CILow, out.CIHigh = out.Value-1.959963984540054*out.SE, out.Value+1.959963984540054*out.SE
+	return out
+}
+
+// scaledHist is a tally's histogram with weights rescaled to sum to the
+// effective n, so order-statistic intervals reflect the weighted precision.
+func scaledHist(t Tally) map[float64]float64 {
+	t.normalise()
+	neff := t.EffectiveN()
+	if t.W == 0 || t.W == neff {
+		return t.Hist
+	}
+	hist := make(map[float64]float64, len(t.Hist))
+	for v, w := range t.Hist {
+		hist[v] = w * neff / t.W
+	}
+	return hist
+}
+
+// quantileOf is the value of rank q·n in a histogram of total weight n (the
+// smallest value whose cumulative weight reaches it).
+func quantileOf(hist map[float64]float64, q float64) float64 {
+	values := slices.Sorted(maps.Keys(hist))
+	n := 0.0
+	for _, c := range hist {
+		n += c
+	}
+	cum := 0.0
+	for _, v := range values {
+		cum += hist[v]
+		if cum >= q*n {
+			return v
+		}
+	}
+	if len(values) == 0 {
+		return 0
+	}
+	return values[len(values)-1]
+}
+
+// BetaInc is the regularised incomplete beta function Iₓ(a, b), the
+// cumulative distribution of Beta(a, b) at x, by the continued fraction of
+// Numerical Recipes §6.4 (evaluated with the modified Lentz method).
+func BetaInc(x, a, b float64) float64 {
+	switch {
+	case x <= 0:
+		return 0
+	case x >= 1:
+		return 1
+	}
+	la, _ := math.Lgamma(a)
+	lb, _ := math.Lgamma(b)
+	lab, _ := math.Lgamma(a + b)
+	front := math.Exp(a*math.Log(x) + b*math.Log1p(-x) + lab - la - lb)
+	// The fraction converges fast only left of the mean; use the symmetry
+	// Iₓ(a, b) = 1 − I₁₋ₓ(b, a) on the right.
+	if x < (a+1)/(a+b+2) {
+		return front * betaFraction(x, a, b) / a
+	}
+	return 1 - front*betaFraction(1-x, b, a)/b
+}
+
+func betaFraction(x, a, b float64) float64 {
+	const tiny = 1e-300
+	const eps = 1e-15
+	qab, qap, qam := a+b, a+1, a-1
+	c, d := 1.0, 1-qab*x/qap
+	if math.Abs(d) < tiny {
+		d = tiny
+	}
+	d = 1 / d
+	h := d
+	for m := 1; m <= 10000; m++ {
+		fm := float64(m)
+		m2 := 2 * fm
+		aa := fm * (b - fm) * x / ((qam + m2) * (a + m2))
+		d = 1 + aa*d
+		if math.Abs(d) < tiny {
+			d = tiny
+		}
+		c = 1 + aa/c
+		if math.Abs(c) < tiny {
+			c = tiny
+		}
+		d = 1 / d
+		h *= d * c
+		aa = -(a + fm) * (qab + fm) * x / ((a + m2) * (qap + m2))
+		d = 1 + aa*d
+		if math.Abs(d) < tiny {
+			d = tiny
+		}
+		c = 1 + aa/c
+		if math.Abs(c) < tiny {
+			c = tiny
+		}
+		d = 1 / d
+		del := d * c
+		h *= del
+		if math.Abs(del-1) < eps {
+			break
+		}
+	}
+	return h
+}
+
+// BetaQuantile returns the x with Iₓ(a, b) = p: Newton steps on the
+// distribution function, kept inside a shrinking bracket by bisection so it
+// converges for every a, b > 0.
+func BetaQuantile(p, a, b float64) float64 {
+	switch {
+	case p <= 0:
+		return 0
+	case p >= 1:
+		return 1
+	}
+	la, _ := math.Lgamma(a)
+	lb, _ := math.Lgamma(b)
+	lab, _ := math.Lgamma(a + b)
+	logB := la + lb - lab
+	lo, hi := 0.0, 1.0
+	// Start from the normal approximation of the mean and spread.
+	mean := a / (a + b)
+	sd := math.Sqrt(a * b / ((a + b) * (a + b) * (a + b + 1)))
+	x := mean + sd*math.Sqrt2*math.Erfinv(2*p-1)
+	if x <= 0 || x >= 1 {
+		x = mean
+	}
+	for i := 0; i < 200; i++ {
+		f := BetaInc(x, a, b) - p
+		if f < 0 {
+			lo = x
+		} else {
+			hi = x
+		}
+		if math.Abs(f) < 1e-14 || hi-lo < 1e-15 {
+			break
+		}
+		pdf := math.Exp((a-1)*math.Log(x) + (b-1)*math.Log1p(-x) - logB)
+		next := x - f/pdf
+		if pdf == 0 || math.IsNaN(next) || next <= lo || next >= hi {
+			next = (lo + hi) / 2
+		}
+		x = next
+	}
+	return x
+}
