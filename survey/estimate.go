@@ -40,6 +40,11 @@ type SmallArea struct {
 	// Area is the former province whose communes the estimate borrows
 	// from, or AreaCity.
 	Area string
+	// Spread is (1 − OwnWeight)·τ: the standard deviation of the part of
+	// the error that comes from the commune's unknown deviation from its
+	// area. Deviations of one commune's indicators are correlated, so
+	// composites add covariance terms built from it (see Estimates.Rho…).
+	Spread float64
 }
 
 // AreaModel is the fitted between-commune distribution of one indicator in
@@ -67,6 +72,13 @@ type Estimates struct {
 	Set map[string]bool
 	// Models are the fitted area distributions, by indicator then area.
 	Models map[string]map[string]AreaModel
+	// RhoWithin and RhoBetween are the correlations between a commune's
+	// deviations from its area on two indicators (on the 1-10 scale) of
+	// the same dimension and of different dimensions, estimated from the
+	// communes' standardised residuals; composites use them for the
+	// covariance of borrowed values.
+	RhoWithin  float64
+	RhoBetween float64
 }
 
 // communeObs is what one commune's tally tells the area fit.
@@ -88,35 +100,14 @@ type communeObs struct {
 func (c *Catalogue) Estimate(communes []Commune, data map[string]map[string]Tally, p Policy) *Estimates {
 	p = p.withDefaults()
 	e := &Estimates{Borrowed: map[string]map[string]SmallArea{}, Set: map[string]bool{}, Models: map[string]map[string]AreaModel{}}
-	province := map[string]string{}
 	for _, cm := range communes {
-		province[cm.Code] = cm.FormerProvince
 		e.Borrowed[cm.Code] = map[string]SmallArea{}
 	}
 	for _, ind := range c.Indicators() {
 		if ind.Context {
 			continue
 		}
-		var all []communeObs
-		byArea := map[string][]communeObs{}
-		for _, cm := range communes {
-			t := data[cm.Code][ind.ID]
-			if int(math.Round(t.N)) < p.HideBelow || t.EffectiveN() <= 0 {
-				continue // a handful of answers is never used (privacy)
-			}
-			o := observe(ind, cm.Code, t)
-			all = append(all, o)
-			byArea[cm.FormerProvince] = append(byArea[cm.FormerProvince], o)
-		}
-		models := map[string]AreaModel{}
-		if len(all) >= MinAreaCommunes {
-			models[AreaCity] = fitArea(ind, AreaCity, all)
-			for area, obs := range byArea {
-				if len(obs) >= MinAreaCommunes {
-					models[area] = fitArea(ind, area, obs)
-				}
-			}
-		}
+		models := fitModels(ind, communes, data, p)
 		if len(models) > 0 {
 			e.Models[ind.ID] = models
 		}
@@ -126,16 +117,13 @@ func (c *Catalogue) Estimate(communes []Commune, data map[string]map[string]Tall
 			if directShown(t, p) {
 				continue
 			}
-			m, ok := models[province[cm.Code]]
-			if !ok {
-				m, ok = models[AreaCity]
-			}
+			m, ok := modelFor(models, cm)
 			if !ok {
 				complete = false
 				continue
 			}
 			var own *communeObs
-			if int(math.Round(t.N)) >= p.HideBelow && t.EffectiveN() > 0 {
+			if used(t, p) {
 				o := observe(ind, cm.Code, t)
 				own = &o
 			}
@@ -145,7 +133,97 @@ func (c *Catalogue) Estimate(communes []Commune, data map[string]map[string]Tall
 			e.Set[ind.ID] = true
 		}
 	}
+	e.RhoWithin, e.RhoBetween = c.correlations(communes, data, e, p)
 	return e
+}
+
+// fitModels fits the indicator's distribution in each former province with
+// enough communes with answers, and in the city.
+func fitModels(ind *Indicator, communes []Commune, data map[string]map[string]Tally, p Policy) map[string]AreaModel {
+	var all []communeObs
+	byArea := map[string][]communeObs{}
+	for _, cm := range communes {
+		t := data[cm.Code][ind.ID]
+		if !used(t, p) {
+			continue // a handful of answers is never used (privacy)
+		}
+		o := observe(ind, cm.Code, t)
+		all = append(all, o)
+		byArea[cm.FormerProvince] = append(byArea[cm.FormerProvince], o)
+	}
+	models := map[string]AreaModel{}
+	if len(all) < MinAreaCommunes {
+		return models
+	}
+	models[AreaCity] = fitArea(ind, AreaCity, all)
+	for area, obs := range byArea {
+		if len(obs) >= MinAreaCommunes {
+			models[area] = fitArea(ind, area, obs)
+		}
+	}
+	return models
+}
+
+// modelFor is the distribution a commune borrows from: its former
+// province's, else the city's.
+func modelFor(models map[string]AreaModel, cm Commune) (AreaModel, bool) {
+	if m, ok := models[cm.FormerProvince]; ok {
+		return m, true
+	}
+	m, ok := models[AreaCity]
+	return m, ok
+}
+
+// used reports whether a tally's answers may inform estimates: at least
+// HideBelow of them.
+func used(t Tally, p Policy) bool {
+	return int(math.Round(t.N)) >= p.HideBelow && t.EffectiveN() > 0
+}
+
+// correlations estimates the correlation of one commune's deviations from
+// its area on two indicators, for pairs in the same dimension and in
+// different ones. Each commune's answers give standardised residuals
+// rᵢ = ±(ȳᵢ − μᵢ)/√(τᵢ² + Dᵢ) (signed so that higher is better), whose
+// products have expectation ρ·sᵢ·sₖ with sᵢ = τᵢ/√(τᵢ² + Dᵢ) when sampling
+// errors are independent across indicators; ρ̂ = Σ rᵢrₖ / Σ sᵢsₖ over the
+// pairs, kept within [0, 0.99] (a negative estimate is taken as none).
+func (c *Catalogue) correlations(communes []Commune, data map[string]map[string]Tally, e *Estimates, p Policy) (within, between float64) {
+	var numW, denW, numB, denB float64
+	for _, cm := range communes {
+		var rAll, sAll, rSq, sSq float64 // sums over dimensions of per-dimension sums
+		for _, d := range c.Dimensions {
+			var r, s, rr, ss float64
+			for _, sd := range d.Subdimensions {
+				for i := range sd.Indicators {
+					ind := &sd.Indicators[i]
+					t := data[cm.Code][ind.ID]
+					m, ok := modelFor(e.Models[ind.ID], cm)
+					if ind.Context || !ok || !used(t, p) {
+						continue
+					}
+					o := observe(ind, cm.Code, t)
+					v := m.Tau2 + m.Sigma2/o.n
+					ri, si := (o.y-m.Mean)/math.Sqrt(v), math.Sqrt(m.Tau2/v)
+					if !ind.Rule.Scale.HigherIsBetter {
+						ri = -ri
+					}
+					r, s, rr, ss = r+ri, s+si, rr+ri*ri, ss+si*si
+				}
+			}
+			numW += (r*r - rr) / 2
+			denW += (s*s - ss) / 2
+			rAll, sAll, rSq, sSq = rAll+r, sAll+s, rSq+r*r, sSq+s*s
+		}
+		numB += (rAll*rAll - rSq) / 2
+		denB += (sAll*sAll - sSq) / 2
+	}
+	clamp := func(num, den float64) float64 {
+		if den <= 0 {
+			return 0
+		}
+		return math.Min(0.99, math.Max(0, num/den))
+	}
+	return clamp(numW, denW), clamp(numB, denB)
 }
 
 // directShown reports whether a tally's own value is shown: at least MinN
@@ -337,6 +415,7 @@ func (m AreaModel) betaPosterior(own *communeObs) SmallArea {
 		out.OwnWeight = own.n / (strength + own.n)
 	}
 	out.Value = a / (a + b)
+	out.Spread = (1 - out.OwnWeight) * math.Sqrt(m.Tau2)
 	out.SE = math.Sqrt(a * b / ((a + b) * (a + b) * (a + b + 1)))
 	out.CILow, out.CIHigh = BetaQuantile(0.025, a, b), BetaQuantile(0.975, a, b)
 	return out
@@ -358,6 +437,7 @@ func (m AreaModel) normalPosterior(own *communeObs) SmallArea {
 		g3 := d * d / math.Pow(m.Tau2+d, 3) * m.Tau2Var
 		mse = b*d + (1-b)*(1-b)*m.MeanVar + 2*g3
 	}
+	out.Spread = (1 - out.OwnWeight) * math.Sqrt(m.Tau2)
 	out.SE = math.Sqrt(mse)
 	out.CILow, out.CIHigh = out.Value-1.959963984540054*out.SE, out.Value+1.959963984540054*out.SE
 	return out

@@ -258,3 +258,55 @@ func TestEstimate(t *testing.T) {
 		}
 	})
 }
+
+func TestCorrelations(t *testing.T) {
+	// 40 communes of 200 answers each (sampling noise small beside the
+	// spread): D1.1.1 and D1.2.1 (same dimension) move together, D2.1.2
+	// (another dimension) the other way.
+	c := MustMini(t)
+	var communes []Commune
+	data := map[string]map[string]Tally{}
+	for i := range 40 {
+		code := fmt.Sprintf("K%02d", i)
+		communes = append(communes, Commune{Code: code, FormerProvince: "Hồ Chí Minh"})
+		share := 0.2 + 0.015*float64(i)
+		y := math.Round(200 * share)
+		m := 3 - 2*share // D2.1.2 on 1–3, falling as the shares rise
+		data[code] = map[string]Tally{
+			"D1.1.1": {N: 200, Sum: y, SumSq: y}, "D1.2.1": {N: 200, Sum: y, SumSq: y},
+			"D2.1.2": {N: 200, Sum: 200 * m, SumSq: 200*m*m + 199*0.01},
+		}
+	}
+	e := c.Estimate(communes, data, DefaultPolicy)
+	if e.RhoWithin < 0.9 || e.RhoBetween != 0 {
+		t.Errorf("got ρ within %v, between %v, want within near 1 and between 0 (negative estimates are taken as none)", e.RhoWithin, e.RhoBetween)
+	}
+}
+
+func TestScoreEstimatedCovariance(t *testing.T) {
+	// D2 (k = 1) from two borrowed values: D2.1.1 median 20 of 0–100,
+	// lower better, se 10, spread 8 → score 8.2, se .9, g .72; D2.1.2 mean
+	// 2.5 of 1–3, se .2, spread .1 → score 7.75, se .9, g .45. With ρ = .5
+	// Var(D2) = (.81 + .81 + .5·((.72 + .45)² − .72² − .45²))/4 =
+	// (1.62 + .324)/4 = .486, se .697137; without correlation .405, se
+	// .636396.
+	c := MustMini(t)
+	e := &Estimates{
+		Borrowed: map[string]map[string]SmallArea{"X": {
+			"D2.1.1": {Value: 20, CILow: 5, CIHigh: 40, SE: 10, Spread: 8, OwnWeight: 0.3, Area: AreaCity},
+			"D2.1.2": {Value: 2.5, CILow: 2.1, CIHigh: 2.9, SE: 0.2, Spread: 0.1, OwnWeight: 0.5, Area: AreaCity},
+		}},
+		Set: map[string]bool{"D2.1.1": true, "D2.1.2": true},
+	}
+	for _, tc := range []struct {
+		rho, se float64
+	}{{0.5, 0.697137}, {0, 0.636396}} {
+		e.RhoWithin = tc.rho
+		d2 := c.ScoreEstimated("X", nil, DefaultPolicy, e).Dimensions[1]
+		MustNear(t, fmt.Sprintf("D2 at ρ %v", tc.rho), d2.Score, 7.975, 1e-12)
+		MustNear(t, fmt.Sprintf("D2 ci_low at ρ %v", tc.rho), d2.CILow, 7.975-1.96*tc.se, 1e-6)
+		if d2.Borrowed != 2 || d2.Scored != 2 {
+			t.Errorf("D2: got %d of %d borrowed, want 2 of 2", d2.Borrowed, d2.Scored)
+		}
+	}
+}

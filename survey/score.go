@@ -211,7 +211,7 @@ type Scores struct {
 // then k times the mean of its scored sub-dimensions (their sum when all are
 // scored), so it spans 1 to 10.
 func (c *Catalogue) Score(tallies map[string]Tally, p Policy) Scores {
-	return c.score(tallies, p, nil, nil)
+	return c.score(tallies, p, nil)
 }
 
 // ScoreEstimated scores one commune with small-area estimates: indicators
@@ -223,38 +223,71 @@ func (c *Catalogue) ScoreEstimated(code string, tallies map[string]Tally, p Poli
 	if e == nil {
 		return c.Score(tallies, p)
 	}
-	return c.score(tallies, p, e.Borrowed[code], e.Set)
+	return c.score(tallies, p, &borrowing{values: e.Borrowed[code], set: e.Set, rhoWithin: e.RhoWithin, rhoBetween: e.RhoBetween})
 }
 
-// score is Score when set is nil; with a set, composites use exactly its
-// indicators.
-func (c *Catalogue) score(tallies map[string]Tally, p Policy, borrowed map[string]SmallArea, set map[string]bool) Scores {
+// borrowing is what small-area estimates add to scoring: the borrowed
+// values, the fixed indicator set and the correlations of deviations.
+type borrowing struct {
+	values                map[string]SmallArea
+	set                   map[string]bool
+	rhoWithin, rhoBetween float64
+}
+
+// composite accumulates the variance of a mean of scores. Direct values'
+// errors are independent (different respondents, or the same ones answering
+// different questions: an approximation); a borrowed value's error has a
+// part gᵢ from the commune's own unknown deviation, correlated across its
+// indicators with ρ, so Var(Σxᵢ) = Σseᵢ² + ρ·((Σgᵢ)² − Σgᵢ²).
+type composite struct {
+	n, sum, v, g, gg float64
+}
+
+func (a *composite) add(score, se, g float64) {
+	a.n++
+	a.sum += score
+	a.v += se * se
+	a.g += g
+	a.gg += g * g
+}
+
+// variance of the mean of what was added, and its g (the mean gᵢ).
+func (a *composite) variance(rho float64) (v, g float64) {
+	return (a.v + rho*(a.g*a.g-a.gg)) / (a.n * a.n), a.g / a.n
+}
+
+// score is Score when b is nil; otherwise it adds borrowed values and
+// composites use exactly b's set.
+func (c *Catalogue) score(tallies map[string]Tally, p Policy, b *borrowing) Scores {
 	p = p.withDefaults()
+	if b == nil {
+		b = &borrowing{}
+	}
 	var out Scores
-	total, totalVar, allScored := 0.0, 0.0, true
+	var total composite
+	allScored := true
 	for _, d := range c.Dimensions {
 		dr := DimensionResult{ID: d.ID, Name: d.Name.Vi, NameEn: d.Name.En}
 		k := float64(len(d.Subdimensions))
-		indicators, sumMeans, varMeans, subScored := 0, 0.0, 0.0, 0
+		var dim composite
+		indicators := 0
 		for _, sd := range d.Subdimensions {
 			sr := SubdimensionResult{ID: sd.ID, Name: sd.Name.Vi, NameEn: sd.Name.En}
-			sum, varSum, n := 0.0, 0.0, 0
+			var sub composite
 			for i := range sd.Indicators {
 				ind := &sd.Indicators[i]
 				ir := ind.result(tallies[ind.ID], p)
-				if b, ok := borrowed[ind.ID]; ok && ir.Value == nil {
-					ind.borrow(&ir, b)
+				g := 0.0
+				if bv, ok := b.values[ind.ID]; ok && ir.Value == nil {
+					ind.borrow(&ir, bv)
+					g = bv.Spread * 9 / (ind.Rule.Scale.Max - ind.Rule.Scale.Min)
 				}
-				if ind.Context {
-					sr.Indicators = append(sr.Indicators, ir)
-					continue // shown, never scored
+				if !ind.Context {
+					indicators++
+					ir.InScore = ir.Score != nil && (b.set == nil || b.set[ind.ID])
 				}
-				indicators++
-				ir.InScore = ir.Score != nil && (set == nil || set[ind.ID])
 				if ir.InScore {
-					sum += *ir.Score
-					varSum += ir.se * ir.se
-					n++
+					sub.add(*ir.Score, ir.se, g)
 					dr.Scored++
 					if ir.Estimate == EstimateBorrowed {
 						sr.Borrowed++
@@ -262,26 +295,24 @@ func (c *Catalogue) score(tallies map[string]Tally, p Policy, borrowed map[strin
 				}
 				sr.Indicators = append(sr.Indicators, ir)
 			}
-			if n > 0 {
-				sr.mean = sum / float64(n)
-				sr.se = math.Sqrt(varSum) / float64(n)
+			if sub.n > 0 {
+				v, g := sub.variance(b.rhoWithin)
+				sr.mean = sub.sum / sub.n
+				sr.se = math.Sqrt(v)
 				sr.Score = ptr(sr.mean / k)
-				sumMeans += sr.mean
-				varMeans += sr.se * sr.se
-				subScored++
+				dim.add(sr.mean, sr.se, g)
 				dr.Borrowed += sr.Borrowed
 			}
 			dr.Subdimensions = append(dr.Subdimensions, sr)
 		}
-		if subScored > 0 && 2*dr.Scored >= indicators {
-			score := sumMeans / float64(subScored)
-			se := math.Sqrt(varMeans) / float64(subScored)
+		if dim.n > 0 && 2*dr.Scored >= indicators {
+			v, g := dim.variance(b.rhoWithin)
+			score := dim.sum / dim.n
+			dr.se = math.Sqrt(v)
 			dr.Score = ptr(score)
-			dr.CILow = ptr(math.Max(1, score-1.96*se))
-			dr.CIHigh = ptr(math.Min(10, score+1.96*se))
-			dr.se = se
-			total += score
-			totalVar += se * se
+			dr.CILow = ptr(math.Max(1, score-1.96*dr.se))
+			dr.CIHigh = ptr(math.Min(10, score+1.96*dr.se))
+			total.add(score, dr.se, g)
 			out.Scored += dr.Scored
 			out.Borrowed += dr.Borrowed
 		} else {
@@ -290,10 +321,12 @@ func (c *Catalogue) score(tallies map[string]Tally, p Policy, borrowed map[strin
 		out.Dimensions = append(out.Dimensions, dr)
 	}
 	if allScored && len(out.Dimensions) > 0 {
-		out.Total = ptr(total)
-		out.totalSE = math.Sqrt(totalVar)
-		out.TotalCILow = ptr(total - 1.96*out.totalSE)
-		out.TotalCIHigh = ptr(total + 1.96*out.totalSE)
+		// The total is the dimensions' sum: n times their mean.
+		v, _ := total.variance(b.rhoBetween)
+		out.totalSE = math.Sqrt(v) * total.n
+		out.Total = ptr(total.sum)
+		out.TotalCILow = ptr(total.sum - 1.96*out.totalSE)
+		out.TotalCIHigh = ptr(total.sum + 1.96*out.totalSE)
 	} else {
 		out.Scored, out.Borrowed = 0, 0
 	}
