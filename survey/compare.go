@@ -123,16 +123,21 @@ func Compare(cat *Catalogue, communes []Commune, data map[string]CommuneData, op
 	p := opts.Policy.withDefaults()
 	out := Comparison{By: opts.By, ID: opts.ID, Province: opts.Province, Type: opts.Type, Policy: p, Estimates: EstimatesDirect,
 		Note: Disclaimer, Bands: Bands, Reference: Reference2024}
+	var kept []Commune
+	only := map[string]bool{}
+	for _, cm := range communes {
+		if (opts.Province == "" || cm.FormerProvince == opts.Province) && (opts.Type == "" || cm.Type == opts.Type) {
+			kept = append(kept, cm)
+			only[cm.Code] = true
+		}
+	}
 	var e *Estimates
 	if opts.Estimates {
 		out.Estimates = EstimatesSmallArea
-		e = cat.Estimate(communes, tallies(data), p)
+		e = cat.estimate(communes, tallies(data), p, only)
 	}
 	var inputs []RankInput
-	for _, cm := range communes {
-		if (opts.Province != "" && cm.FormerProvince != opts.Province) || (opts.Type != "" && cm.Type != opts.Type) {
-			continue
-		}
+	for _, cm := range kept {
 		d := data[cm.Code]
 		sc := cat.ScoreEstimated(cm.Code, d.Tallies, p, e)
 		row := newRow(cm, d.Counts, sc)

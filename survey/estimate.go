@@ -98,23 +98,41 @@ type communeObs struct {
 // README names the formulas. data holds each commune's tallies; communes
 // missing from it have no answers and get their area's distribution.
 func (c *Catalogue) Estimate(communes []Commune, data map[string]map[string]Tally, p Policy) *Estimates {
+	return c.estimate(communes, data, p, nil)
+}
+
+// estimate is Estimate computing borrowed values only for the communes in
+// only (all when nil); the fits and the indicator set still use every
+// commune.
+func (c *Catalogue) estimate(communes []Commune, data map[string]map[string]Tally, p Policy, only map[string]bool) *Estimates {
 	p = p.withDefaults()
 	e := &Estimates{Borrowed: map[string]map[string]SmallArea{}, Set: map[string]bool{}, Models: map[string]map[string]AreaModel{}}
 	for _, cm := range communes {
 		e.Borrowed[cm.Code] = map[string]SmallArea{}
 	}
+	// obs[id][j] is commune j's observation of indicator id; nil when its
+	// answers may not be used.
+	obs := map[string][]*communeObs{}
 	for _, ind := range c.Indicators() {
 		if ind.Context {
 			continue
 		}
-		models := fitModels(ind, communes, data, p)
+		own := make([]*communeObs, len(communes))
+		for j, cm := range communes {
+			if t := data[cm.Code][ind.ID]; used(t, p) {
+				o := observe(ind, cm.Code, t)
+				own[j] = &o
+			}
+		}
+		obs[ind.ID] = own
+		models := fitModels(ind, communes, own)
 		if len(models) > 0 {
 			e.Models[ind.ID] = models
 		}
 		complete := true
-		for _, cm := range communes {
-			t := data[cm.Code][ind.ID]
-			if directShown(t, p) {
+		prior := map[string]SmallArea{} // by area: the same for every commune without usable answers
+		for j, cm := range communes {
+			if directShown(data[cm.Code][ind.ID], p) {
 				continue
 			}
 			m, ok := modelFor(models, cm)
@@ -122,43 +140,45 @@ func (c *Catalogue) Estimate(communes []Commune, data map[string]map[string]Tall
 				complete = false
 				continue
 			}
-			var own *communeObs
-			if used(t, p) {
-				o := observe(ind, cm.Code, t)
-				own = &o
+			if only != nil && !only[cm.Code] {
+				continue
 			}
-			e.Borrowed[cm.Code][ind.ID] = m.posterior(ind, own)
+			if own[j] != nil {
+				e.Borrowed[cm.Code][ind.ID] = m.posterior(ind, own[j])
+				continue
+			}
+			if _, done := prior[m.Area]; !done {
+				prior[m.Area] = m.posterior(ind, nil)
+			}
+			e.Borrowed[cm.Code][ind.ID] = prior[m.Area]
 		}
 		if complete {
 			e.Set[ind.ID] = true
 		}
 	}
-	e.RhoWithin, e.RhoBetween = c.correlations(communes, data, e, p)
+	e.RhoWithin, e.RhoBetween = c.correlations(communes, obs, e)
 	return e
 }
 
 // fitModels fits the indicator's distribution in each former province with
 // enough communes with answers, and in the city.
-func fitModels(ind *Indicator, communes []Commune, data map[string]map[string]Tally, p Policy) map[string]AreaModel {
+func fitModels(ind *Indicator, communes []Commune, own []*communeObs) map[string]AreaModel {
 	var all []communeObs
 	byArea := map[string][]communeObs{}
-	for _, cm := range communes {
-		t := data[cm.Code][ind.ID]
-		if !used(t, p) {
-			continue // a handful of answers is never used (privacy)
+	for j, cm := range communes {
+		if o := own[j]; o != nil {
+			all = append(all, *o)
+			byArea[cm.FormerProvince] = append(byArea[cm.FormerProvince], *o)
 		}
-		o := observe(ind, cm.Code, t)
-		all = append(all, o)
-		byArea[cm.FormerProvince] = append(byArea[cm.FormerProvince], o)
 	}
 	models := map[string]AreaModel{}
 	if len(all) < MinAreaCommunes {
 		return models
 	}
 	models[AreaCity] = fitArea(ind, AreaCity, all)
-	for area, obs := range byArea {
-		if len(obs) >= MinAreaCommunes {
-			models[area] = fitArea(ind, area, obs)
+	for area, o := range byArea {
+		if len(o) >= MinAreaCommunes {
+			models[area] = fitArea(ind, area, o)
 		}
 	}
 	return models
@@ -175,7 +195,7 @@ func modelFor(models map[string]AreaModel, cm Commune) (AreaModel, bool) {
 }
 
 // used reports whether a tally's answers may inform estimates: at least
-// HideBelow of them.
+// HideBelow of them (fewer are never used, for privacy).
 func used(t Tally, p Policy) bool {
 	return int(math.Round(t.N)) >= p.HideBelow && t.EffectiveN() > 0
 }
@@ -187,21 +207,23 @@ func used(t Tally, p Policy) bool {
 // products have expectation ρ·sᵢ·sₖ with sᵢ = τᵢ/√(τᵢ² + Dᵢ) when sampling
 // errors are independent across indicators; ρ̂ = Σ rᵢrₖ / Σ sᵢsₖ over the
 // pairs, kept within [0, 0.99] (a negative estimate is taken as none).
-func (c *Catalogue) correlations(communes []Commune, data map[string]map[string]Tally, e *Estimates, p Policy) (within, between float64) {
+func (c *Catalogue) correlations(communes []Commune, obs map[string][]*communeObs, e *Estimates) (within, between float64) {
 	var numW, denW, numB, denB float64
-	for _, cm := range communes {
-		var rAll, sAll, rSq, sSq float64 // sums over dimensions of per-dimension sums
+	for j, cm := range communes {
+		var rAll, sAll, rSq, sSq float64 // over dimensions, of per-dimension sums
 		for _, d := range c.Dimensions {
 			var r, s, rr, ss float64
 			for _, sd := range d.Subdimensions {
 				for i := range sd.Indicators {
 					ind := &sd.Indicators[i]
-					t := data[cm.Code][ind.ID]
-					m, ok := modelFor(e.Models[ind.ID], cm)
-					if ind.Context || !ok || !used(t, p) {
+					if ind.Context || obs[ind.ID][j] == nil {
 						continue
 					}
-					o := observe(ind, cm.Code, t)
+					m, ok := modelFor(e.Models[ind.ID], cm)
+					if !ok {
+						continue
+					}
+					o := obs[ind.ID][j]
 					v := m.Tau2 + m.Sigma2/o.n
 					ri, si := (o.y-m.Mean)/math.Sqrt(v), math.Sqrt(m.Tau2/v)
 					if !ind.Rule.Scale.HigherIsBetter {
@@ -314,16 +336,31 @@ type fhFit struct {
 	mu, muVar, tau2, tau2Var float64
 }
 
+// fhGroup holds the sufficient statistics of the areas sharing one
+// sampling variance d: their number, Σy and Σy². Many communes share an
+// effective n, so the likelihood runs over the groups, not the communes.
+type fhGroup struct {
+	d, n, sy, syy float64
+}
+
 // fitFayHerriot estimates τ² by adjusted residual maximum likelihood (Li and
 // Lahiri 2010: REML times τ², which keeps τ² strictly positive, so no
 // commune is shrunk all the way to the mean by a chance estimate of zero),
 // then μ by weighted least squares with weights 1/(τ² + Dⱼ).
 func fitFayHerriot(y, d []float64) fhFit {
-	// Search log τ² over a range wide enough for any indicator: from a
-	// millionth of the smallest sampling variance to a hundred times the
-	// raw variance of the values plus the largest sampling variance.
+	byD := map[float64]*fhGroup{}
+	var groups []*fhGroup
 	mean, maxD, minD := 0.0, 0.0, math.Inf(1)
 	for j := range y {
+		g := byD[d[j]]
+		if g == nil {
+			g = &fhGroup{d: d[j]}
+			byD[d[j]] = g
+			groups = append(groups, g)
+		}
+		g.n++
+		g.sy += y[j]
+		g.syy += y[j] * y[j]
 		mean += y[j] / float64(len(y))
 		maxD = math.Max(maxD, d[j])
 		minD = math.Min(minD, d[j])
@@ -332,13 +369,17 @@ func fitFayHerriot(y, d []float64) fhFit {
 	for _, v := range y {
 		raw += (v - mean) * (v - mean) / float64(len(y))
 	}
+	// Search log τ² over a range wide enough for any indicator: from a
+	// millionth of the smallest sampling variance to a hundred times the
+	// raw variance of the values plus the largest sampling variance.
 	lo, hi := math.Log(minD*1e-6), math.Log(100*(raw+maxD))
-	// A grid finds the peak's neighbourhood; golden section refines it.
-	const grid = 48
+	// A grid finds the peak's neighbourhood; golden section refines it to
+	// about 1e-5 in log τ², far finer than the data can tell.
+	const grid = 24
 	best, bestL := lo, math.Inf(-1)
 	for i := 0; i <= grid; i++ {
 		x := lo + (hi-lo)*float64(i)/grid
-		if l := adjustedREML(y, d, math.Exp(x)); l > bestL {
+		if l := adjustedREML(groups, math.Exp(x)); l > bestL {
 			best, bestL = x, l
 		}
 	}
@@ -346,46 +387,45 @@ func fitFayHerriot(y, d []float64) fhFit {
 	a, b := best-step, best+step
 	const phi = 0.6180339887498949
 	x1, x2 := b-phi*(b-a), a+phi*(b-a)
-	f1, f2 := adjustedREML(y, d, math.Exp(x1)), adjustedREML(y, d, math.Exp(x2))
-	for i := 0; i < 60; i++ {
+	f1, f2 := adjustedREML(groups, math.Exp(x1)), adjustedREML(groups, math.Exp(x2))
+	for i := 0; i < 28; i++ {
 		if f1 < f2 {
 			a, x1, f1 = x1, x2, f2
 			x2 = a + phi*(b-a)
-			f2 = adjustedREML(y, d, math.Exp(x2))
+			f2 = adjustedREML(groups, math.Exp(x2))
 		} else {
 			b, x2, f2 = x2, x1, f1
 			x1 = b - phi*(b-a)
-			f1 = adjustedREML(y, d, math.Exp(x1))
+			f1 = adjustedREML(groups, math.Exp(x1))
 		}
 	}
 	tau2 := math.Exp((a + b) / 2)
 	sw, swy, sw2 := 0.0, 0.0, 0.0
-	for j := range y {
-		w := 1 / (tau2 + d[j])
-		sw += w
-		swy += w * y[j]
-		sw2 += w * w
+	for _, g := range groups {
+		w := 1 / (tau2 + g.d)
+		sw += g.n * w
+		swy += w * g.sy
+		sw2 += g.n * w * w
 	}
 	// The asymptotic variance of the REML estimate of τ² is 2/Σwⱼ².
 	return fhFit{mu: swy / sw, muVar: 1 / sw, tau2: tau2, tau2Var: 2 / sw2}
 }
 
 // adjustedREML is log τ² plus the residual log-likelihood of the
-// Fay–Herriot model at τ².
-func adjustedREML(y, d []float64, tau2 float64) float64 {
-	sw, swy, logDet := 0.0, 0.0, 0.0
-	for j := range y {
-		v := tau2 + d[j]
-		sw += 1 / v
-		swy += y[j] / v
-		logDet += math.Log(v)
+// Fay–Herriot model at τ²: −½(Σ log vⱼ + log Σwⱼ + Σwⱼ(yⱼ − μ̂)²), with
+// vⱼ = τ² + Dⱼ and wⱼ = 1/vⱼ.
+func adjustedREML(groups []*fhGroup, tau2 float64) float64 {
+	sw, swy, swyy, logDet := 0.0, 0.0, 0.0, 0.0
+	for _, g := range groups {
+		v := tau2 + g.d
+		sw += g.n / v
+		swy += g.sy / v
+		swyy += g.syy / v
+		logDet += g.n * math.Log(v)
 	}
 	mu := swy / sw
-	q := 0.0
-	for j := range y {
-		r := y[j] - mu
-		q += r * r / (tau2 + d[j])
-	}
+	// Σwⱼ(yⱼ − μ)² = Σwⱼyⱼ² − 2μΣwⱼyⱼ + μ²Σwⱼ = Σwⱼyⱼ² − μ·Σwⱼyⱼ.
+	q := math.Max(0, swyy-mu*swy)
 	return math.Log(tau2) - 0.5*(logDet+math.Log(sw)+q)
 }
 
@@ -482,17 +522,24 @@ func quantileOf(hist map[float64]float64, q float64) float64 {
 // BetaInc is the regularised incomplete beta function Iₓ(a, b), the
 // cumulative distribution of Beta(a, b) at x, by the continued fraction of
 // Numerical Recipes §6.4 (evaluated with the modified Lentz method).
-func BetaInc(x, a, b float64) float64 {
+func BetaInc(x, a, b float64) float64 { return betaInc(x, a, b, logBeta(a, b)) }
+
+// logBeta is log B(a, b).
+func logBeta(a, b float64) float64 {
+	la, _ := math.Lgamma(a)
+	lb, _ := math.Lgamma(b)
+	lab, _ := math.Lgamma(a + b)
+	return la + lb - lab
+}
+
+func betaInc(x, a, b, logB float64) float64 {
 	switch {
 	case x <= 0:
 		return 0
 	case x >= 1:
 		return 1
 	}
-	la, _ := math.Lgamma(a)
-	lb, _ := math.Lgamma(b)
-	lab, _ := math.Lgamma(a + b)
-	front := math.Exp(a*math.Log(x) + b*math.Log1p(-x) + lab - la - lb)
+	front := math.Exp(a*math.Log(x) + b*math.Log1p(-x) - logB)
 	// The fraction converges fast only left of the mean; use the symmetry
 	// Iₓ(a, b) = 1 − I₁₋ₓ(b, a) on the right.
 	if x < (a+1)/(a+b+2) {
@@ -544,9 +591,10 @@ func betaFraction(x, a, b float64) float64 {
 	return h
 }
 
-// BetaQuantile returns the x with Iₓ(a, b) = p: Newton steps on the
-// distribution function, kept inside a shrinking bracket by bisection so it
-// converges for every a, b > 0.
+// BetaQuantile returns the x with Iₓ(a, b) = p: Halley steps on the
+// distribution function from the initial guess of Numerical Recipes §6.14,
+// kept inside a shrinking bracket by bisection so it converges for every
+// a, b > 0.
 func BetaQuantile(p, a, b float64) float64 {
 	switch {
 	case p <= 0:
@@ -554,34 +602,63 @@ func BetaQuantile(p, a, b float64) float64 {
 	case p >= 1:
 		return 1
 	}
-	la, _ := math.Lgamma(a)
-	lb, _ := math.Lgamma(b)
-	lab, _ := math.Lgamma(a + b)
-	logB := la + lb - lab
+	logB := logBeta(a, b)
 	lo, hi := 0.0, 1.0
-	// Start from the normal approximation of the mean and spread.
-	mean := a / (a + b)
-	sd := math.Sqrt(a * b / ((a + b) * (a + b) * (a + b + 1)))
-	x := mean + sd*math.Sqrt2*math.Erfinv(2*p-1)
-	if x <= 0 || x >= 1 {
-		x = mean
-	}
+	x := betaGuess(p, a, b)
 	for i := 0; i < 200; i++ {
-		f := BetaInc(x, a, b) - p
+		f := betaInc(x, a, b, logB) - p
+		if f == 0 {
+			return x
+		}
 		if f < 0 {
 			lo = x
 		} else {
 			hi = x
 		}
-		if math.Abs(f) < 1e-14 || hi-lo < 1e-15 {
-			break
-		}
 		pdf := math.Exp((a-1)*math.Log(x) + (b-1)*math.Log1p(-x) - logB)
-		next := x - f/pdf
-		if pdf == 0 || math.IsNaN(next) || next <= lo || next >= hi {
+		// Newton's step u, with Halley's curvature correction kept
+		// within a factor of two of it.
+		u := f / pdf
+		step := u / (1 - 0.5*math.Max(-1, math.Min(1, u*((a-1)/x-(b-1)/(1-x)))))
+		next := x - step
+		switch {
+		case pdf == 0 || math.IsNaN(next) || next <= lo || next >= hi:
 			next = (lo + hi) / 2
+		case math.Abs(u) <= 1e-9*math.Min(x, 1-x):
+			// Converged: the error left is of the order of the square of
+			// a Newton step this small.
+			return next
 		}
 		x = next
 	}
 	return x
+}
+
+// betaGuess is a first approximation of the p quantile of Beta(a, b):
+// Abramowitz and Stegun 26.5.22 when a, b ≥ 1, otherwise from the
+// distribution's behaviour near 0 and 1 (Numerical Recipes §6.14).
+func betaGuess(p, a, b float64) float64 {
+	if a >= 1 && b >= 1 {
+		pp := p
+		if p >= 0.5 {
+			pp = 1 - p
+		}
+		t := math.Sqrt(-2 * math.Log(pp))
+		x := (2.30753+t*0.27061)/(1+t*(0.99229+t*0.04481)) - t
+		if p < 0.5 {
+			x = -x
+		}
+		al := (x*x - 3) / 6
+		h := 2 / (1/(2*a-1) + 1/(2*b-1))
+		w := x*math.Sqrt(al+h)/h - (1/(2*b-1)-1/(2*a-1))*(al+5.0/6-2/(3*h))
+		return a / (a + b*math.Exp(2*w))
+	}
+	lna, lnb := math.Log(a/(a+b)), math.Log(b/(a+b))
+	t := math.Exp(a*lna) / a
+	u := math.Exp(b*lnb) / b
+	w := t + u
+	if p < t/w {
+		return math.Pow(a*w*p, 1/a)
+	}
+	return 1 - math.Pow(b*w*(1-p), 1/b)
 }

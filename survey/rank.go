@@ -130,7 +130,9 @@ func bandOf(rank, n int) string { return Bands[(rank-1)*4/n].ID }
 // rankIntervals fills RankLow and RankHigh of the scored units idx: the
 // 5th and 95th percentiles of each unit's rank over the draws, widened to
 // include the point rank (which uses the point scores and can differ
-// by a place when scores are close).
+// by a place when scores are close). In a draw a unit's rank is one plus
+// the number of draws above it, so equal draws share a rank, as equal
+// scores do.
 func rankIntervals(units []RankInput, idx []int, out []Standing) {
 	n := len(idx)
 	rng := rand.New(rand.NewPCG(rankSeed1, rankSeed2))
@@ -139,15 +141,20 @@ func rankIntervals(units []RankInput, idx []int, out []Standing) {
 		ranks[k] = make([]int32, RankDraws)
 	}
 	draw := make([]float64, n)
-	order := make([]int, n)
+	sorted := make([]float64, n)
 	for r := 0; r < RankDraws; r++ {
 		for k, i := range idx {
 			draw[k] = *units[i].Score + units[i].SE*rng.NormFloat64()
-			order[k] = k
 		}
-		slices.SortFunc(order, func(a, b int) int { return cmp.Compare(draw[b], draw[a]) })
-		for pos, k := range order {
-			ranks[k][r] = int32(pos + 1)
+		copy(sorted, draw)
+		slices.Sort(sorted)
+		for k, v := range draw {
+			// sorted[at:] are the draws above v.
+			at, found := slices.BinarySearch(sorted, v)
+			for found && at < n && sorted[at] == v {
+				at++
+			}
+			ranks[k][r] = int32(n - at + 1)
 		}
 	}
 	lo, hi := RankDraws/20, RankDraws-RankDraws/20-1

@@ -2,6 +2,7 @@ package survey
 
 import (
 	"cmp"
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"os"
@@ -329,6 +330,38 @@ func TestSimulation(t *testing.T) {
 		}
 		if responses == 300 && spearman < 0.9 {
 			t.Errorf("300 responses, Spearman: got %.3f, want at least 0.9", spearman)
+		}
+	}
+}
+
+// BenchmarkCompare times a 168-commune comparison of simulated data, with
+// small-area estimates (fits, posteriors, rank draws) and without.
+func BenchmarkCompare(b *testing.B) {
+	for _, responses := range []int{50, 300} {
+		rng := rand.New(rand.NewPCG(1, 1))
+		w := newSimWorld(b, rng)
+		data := w.data(rng, responses)
+		for _, estimates := range []bool{false, true} {
+			b.Run(fmt.Sprintf("responses=%d/estimates=%v", responses, estimates), func(b *testing.B) {
+				for b.Loop() {
+					if _, err := Compare(w.cat, w.communes, data, CompareOptions{Estimates: estimates}); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
+		}
+	}
+}
+
+// BenchmarkSummarize times one commune's summary with small-area estimates
+// (every commune's data fitted, one commune's posteriors).
+func BenchmarkSummarize(b *testing.B) {
+	rng := rand.New(rand.NewPCG(1, 1))
+	w := newSimWorld(b, rng)
+	data := w.data(rng, 50)
+	for b.Loop() {
+		if _, err := Summarize(w.cat, w.communes, data, "26740", SummaryOptions{Estimates: true}); err != nil {
+			b.Fatal(err)
 		}
 	}
 }

@@ -137,7 +137,7 @@ func Summarize(cat *Catalogue, communes []Commune, data map[string]CommuneData, 
 		return out, nil
 	}
 	out.Estimates = EstimatesSmallArea
-	e := cat.Estimate(communes, tallies(data), out.Policy)
+	e := cat.estimate(communes, tallies(data), out.Policy, map[string]bool{code: true})
 	out.Scores = cat.ScoreEstimated(code, data[code].Tallies, out.Policy, e)
 	return out, nil
 }
