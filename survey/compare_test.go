@@ -112,7 +112,8 @@ func TestRankInputLowerIsBetter(t *testing.T) {
 // C00 and C01 with 40 answers each (direct), the others with 15 (borrowed).
 // Shares and means rise with the commune's number. D1.2.2 has answers in
 // C00–C06 only (7 communes): no area distribution, so it is outside the
-// fixed indicator set. Provinces: C00–C13 Hồ Chí Minh, C14–C19 Bình Dương
+// set every commune has a value for and counts only where shown (C00,
+// C01). Provinces: C00–C13 Hồ Chí Minh, C14–C19 Bình Dương
 // and C20–C23 Bà Rịa - Vũng Tàu (both too small: they borrow from the city).
 func smallAreaFixture() ([]Commune, map[string]CommuneData) {
 	var communes []Commune
@@ -142,7 +143,7 @@ func smallAreaFixture() ([]Commune, map[string]CommuneData) {
 		if i < 7 {
 			ts["D1.2.2"] = mean(1 + share)
 		}
-		data[code] = CommuneData{Counts: Counts{Responses: int64(n), Counted: int64(n)}, Tallies: ts}
+		data[code] = CommuneData{Counts: Counts{Responses: int64(n), CountedResponses: int64(n)}, Tallies: ts}
 	}
 	return communes, data
 }
@@ -171,15 +172,15 @@ func TestCompareSmallArea(t *testing.T) {
 		t.Errorf("direct: got %d communes ranked, want the 2 with 40 answers", ranked)
 	}
 	// With estimates every commune has a total on the same six indicators
-	// (D1.2.2 is outside the set): the 22 small communes borrow all six.
+	// (plus D1.2.2 where shown): the 22 small communes borrow all six.
 	for i, r := range est.Rows {
-		wantBorrowed := 6
+		wantBorrowed, wantScored := 6, 6
 		if r.Commune.Code == "C00" || r.Commune.Code == "C01" {
-			wantBorrowed = 0
+			wantBorrowed, wantScored = 0, 7
 		}
-		if r.TotalScore == nil || r.Rank != i+1 || r.Borrowed != wantBorrowed || r.Scores.Scored != 6 {
-			t.Errorf("%s: got total %v, rank %d (row %d), %d of %d indicators borrowed, want a total, rank %d, %d of 6 borrowed",
-				r.Commune.Code, r.TotalScore, r.Rank, i, r.Borrowed, r.Scores.Scored, i+1, wantBorrowed)
+		if r.TotalScore == nil || r.Rank != i+1 || r.Borrowed != wantBorrowed || r.Scores.Scored != wantScored {
+			t.Errorf("%s: got total %v, rank %d (row %d), %d of %d indicators borrowed, want a total, rank %d, %d of %d borrowed",
+				r.Commune.Code, r.TotalScore, r.Rank, i, r.Borrowed, r.Scores.Scored, i+1, wantBorrowed, wantScored)
 		}
 		if r.RankLow > r.Rank || r.RankHigh < r.Rank || r.VersusAverage == "" || r.Band == "" {
 			t.Errorf("%s: got rank %d in [%d, %d], band %q, versus %q, want an interval around the rank, a band and a test", r.Commune.Code, r.Rank, r.RankLow, r.RankHigh, r.Band, r.VersusAverage)
@@ -188,8 +189,11 @@ func TestCompareSmallArea(t *testing.T) {
 	if est.City.Communes != 24 {
 		t.Errorf("city: got %d communes averaged, want 24", est.City.Communes)
 	}
-	// No composition drift: C00 has a direct D1.2.2, which counts in its
-	// direct D1 but not in its small-area D1, as for every other commune.
+	// The six estimable indicators have a value everywhere; D1.2.2, which
+	// cannot be estimated, counts where shown, as without estimates.
+	if len(est.Rows) != 24 || len(direct.Rows) != 24 {
+		t.Fatalf("got %d and %d rows, want 24", len(est.Rows), len(direct.Rows))
+	}
 	find := func(cmp Comparison, code string) CompareRow {
 		for _, r := range cmp.Rows {
 			if r.Commune.Code == code {
@@ -200,8 +204,8 @@ func TestCompareSmallArea(t *testing.T) {
 		return CompareRow{}
 	}
 	d122 := func(r CompareRow) IndicatorResult { return r.Scores.indicator("D1.2.2") }
-	if e, d := d122(find(est, "C00")), d122(find(direct, "C00")); e.InScore || !d.InScore || e.Estimate != EstimateDirect || e.Value == nil {
-		t.Errorf("C00 D1.2.2: got in score %v (estimates) and %v (direct), want its direct value shown, counted only without estimates", e.InScore, d.InScore)
+	if e, d := d122(find(est, "C00")), d122(find(direct, "C00")); !e.InScore || !d.InScore || e.Estimate != EstimateDirect || e.Value == nil {
+		t.Errorf("C00 D1.2.2: got in score %v (estimates) and %v (direct), want its direct value counted in both", e.InScore, d.InScore)
 	}
 	if b := d122(find(est, "C10")); b.Value != nil || b.InScore {
 		t.Errorf("C10 D1.2.2: got %+v, want nothing (no distribution to borrow from)", b)

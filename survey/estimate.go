@@ -67,8 +67,9 @@ type Estimates struct {
 	// Borrowed holds, per commune and indicator, the borrowed estimate of
 	// every scored indicator whose direct value is not shown.
 	Borrowed map[string]map[string]SmallArea
-	// Set is the fixed indicator set of every composite: the non-context
-	// indicators for which every commune has a value, direct or borrowed.
+	// Set holds the non-context indicators for which every commune has a
+	// value, direct or borrowed: the indicators every commune's composites
+	// share (see ScoreEstimated).
 	Set map[string]bool
 	// Models are the fitted area distributions, by indicator then area.
 	Models map[string]map[string]AreaModel

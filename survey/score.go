@@ -215,22 +215,24 @@ func (c *Catalogue) Score(tallies map[string]Tally, p Policy) Scores {
 }
 
 // ScoreEstimated scores one commune with small-area estimates: indicators
-// whose own value is not shown take the commune's borrowed estimate, and
-// every composite is built from the same indicator set (e.Set) for every
-// commune, direct or borrowed, so communes and periods are compared on the
-// same indicators. A nil e gives Score.
+// whose own value is not shown take the commune's borrowed estimate. Every
+// indicator of e.Set then has a value in every commune, so composites are
+// built from the same indicators everywhere; an indicator outside the set
+// (answered in too few communes to estimate) counts only where its own
+// value is shown, as in Score. Composites are then scored as in Score, with
+// the correlation of borrowed values in their intervals. A nil e gives
+// Score.
 func (c *Catalogue) ScoreEstimated(code string, tallies map[string]Tally, p Policy, e *Estimates) Scores {
 	if e == nil {
 		return c.Score(tallies, p)
 	}
-	return c.score(tallies, p, &borrowing{values: e.Borrowed[code], set: e.Set, rhoWithin: e.RhoWithin, rhoBetween: e.RhoBetween})
+	return c.score(tallies, p, &borrowing{values: e.Borrowed[code], rhoWithin: e.RhoWithin, rhoBetween: e.RhoBetween})
 }
 
 // borrowing is what small-area estimates add to scoring: the borrowed
-// values, the fixed indicator set and the correlations of deviations.
+// values and the correlations of deviations.
 type borrowing struct {
 	values                map[string]SmallArea
-	set                   map[string]bool
 	rhoWithin, rhoBetween float64
 }
 
@@ -256,8 +258,7 @@ func (a *composite) variance(rho float64) (v, g float64) {
 	return (a.v + rho*(a.g*a.g-a.gg)) / (a.n * a.n), a.g / a.n
 }
 
-// score is Score when b is nil; otherwise it adds borrowed values and
-// composites use exactly b's set.
+// score is Score when b is nil; otherwise it adds borrowed values.
 func (c *Catalogue) score(tallies map[string]Tally, p Policy, b *borrowing) Scores {
 	p = p.withDefaults()
 	if b == nil {
@@ -284,7 +285,7 @@ func (c *Catalogue) score(tallies map[string]Tally, p Policy, b *borrowing) Scor
 				}
 				if !ind.Context {
 					indicators++
-					ir.InScore = ir.Score != nil && (b.set == nil || b.set[ind.ID])
+					ir.InScore = ir.Score != nil
 				}
 				if ir.InScore {
 					sub.add(*ir.Score, ir.se, g)

@@ -124,12 +124,13 @@ func (w *simWorld) data(rng *rand.Rand, responses int) map[string]CommuneData {
 				ts[ind.ID] = t
 			}
 		}
-		out[cm.Code] = CommuneData{Counts: Counts{Responses: int64(responses), Counted: int64(responses)}, Tallies: ts}
+		out[cm.Code] = CommuneData{Counts: Counts{Responses: int64(responses), CountedResponses: int64(responses)}, Tallies: ts}
 	}
 	return out
 }
 
-// trueScores scores the true values over the indicator set used.
+// trueScores scores the true values of the indicators a commune's
+// estimated scores used.
 func (w *simWorld) trueScores(code string, set map[string]bool) (total float64, dims map[string]float64, ok bool) {
 	tallies := map[string]Tally{}
 	for id, v := range w.truth[code] {
@@ -166,7 +167,6 @@ func (w *simWorld) run(t testing.TB, rng *rand.Rand, responses int) simResult {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := w.cat.Estimate(w.communes, tallies(data), DefaultPolicy)
 	var r simResult
 	r.communes = len(cmp.Rows)
 	var est, truth []float64
@@ -186,7 +186,9 @@ func (w *simWorld) run(t testing.TB, rng *rand.Rand, responses int) simResult {
 				r.indCover[k]++
 			}
 		})
-		tt, dims, ok := w.trueScores(row.Commune.Code, e.Set)
+		inScore := map[string]bool{}
+		eachIndicator(row.Scores, func(ir IndicatorResult) { inScore[ir.ID] = ir.InScore })
+		tt, dims, ok := w.trueScores(row.Commune.Code, inScore)
 		for _, d := range row.Dimensions {
 			if d.Score != nil {
 				r.dimN++

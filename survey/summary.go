@@ -3,13 +3,13 @@ package survey
 // Counts are the responses behind one unit's figures over a period.
 type Counts struct {
 	// Responses counts every answer stored (quarantined ones aside);
-	// Counted those the scores are built from, which leaves out Flagged
-	// unless flagged answers were included; Verified the counted answers
-	// that carried a receipt code.
-	Responses int64 `json:"responses"`
-	Counted   int64 `json:"counted_responses"`
-	Verified  int64 `json:"verified_responses"`
-	Flagged   int64 `json:"flagged_responses"`
+	// CountedResponses those the scores are built from, which leaves out
+	// FlaggedResponses unless flagged answers were included;
+	// VerifiedResponses the counted answers that carried a receipt code.
+	Responses         int64 `json:"responses"`
+	CountedResponses  int64 `json:"counted_responses"`
+	VerifiedResponses int64 `json:"verified_responses"`
+	FlaggedResponses  int64 `json:"flagged_responses"`
 	// Channels counts the counted responses per channel (ChannelQR, …).
 	Channels map[string]int64 `json:"channels"`
 	// Residence splits the visits at the unit's centres by where the
@@ -40,18 +40,18 @@ func (r ResidenceCounts) ResidentShare() *float64 {
 // VerifiedShare is the share of counted responses that carried a receipt
 // code; nil when nothing was counted.
 func (c Counts) VerifiedShare() *float64 {
-	if c.Counted == 0 {
+	if c.CountedResponses == 0 {
 		return nil
 	}
-	return ptr(float64(c.Verified) / float64(c.Counted))
+	return ptr(float64(c.VerifiedResponses) / float64(c.CountedResponses))
 }
 
 // Add adds another unit's counts.
 func (c *Counts) Add(o Counts) {
 	c.Responses += o.Responses
-	c.Counted += o.Counted
-	c.Verified += o.Verified
-	c.Flagged += o.Flagged
+	c.CountedResponses += o.CountedResponses
+	c.VerifiedResponses += o.VerifiedResponses
+	c.FlaggedResponses += o.FlaggedResponses
 	for ch, n := range o.Channels {
 		if c.Channels == nil {
 			c.Channels = map[string]int64{}

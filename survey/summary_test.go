@@ -6,7 +6,7 @@ func TestSummarize(t *testing.T) {
 	c := MustMini(t)
 	communes, data := smallAreaFixture()
 	d := data["C05"]
-	d.Verified = 5
+	d.VerifiedResponses = 5
 	d.Channels = map[string]int64{ChannelQR: 10, ChannelKiosk: 5}
 	d.Residence = ResidenceCounts{Here: 9, Other: 2, Outside: 1, Unknown: 3}
 	data["C05"] = d
@@ -48,8 +48,8 @@ func TestSummarize(t *testing.T) {
 	t.Run("pooled", func(t *testing.T) {
 		pooled := SummarizePooled(c, Commune{Name: "Hai phường"}, Merge(data["C00"], data["C05"]), DefaultPolicy)
 		// 40 + 15 answers; D1.1.1: round(40·.3) + round(15·.4) = 12 + 6 of 55.
-		if pooled.Counted != 55 || pooled.Estimates != EstimatesDirect {
-			t.Errorf("got %d counted (%s), want 55, direct", pooled.Counted, pooled.Estimates)
+		if pooled.CountedResponses != 55 || pooled.Estimates != EstimatesDirect {
+			t.Errorf("got %d counted (%s), want 55, direct", pooled.CountedResponses, pooled.Estimates)
 		}
 		MustNear(t, "D1.1.1", pooled.indicator("D1.1.1").Value, 18.0/55, 1e-12)
 	})
