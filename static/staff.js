@@ -886,7 +886,7 @@
     var c = sum.commune || S.byCode[code] || { code: code, name: code };
     setTitle(c.name);
     main().removeAttribute('aria-busy');
-    var policy = sum.policy || { MinN: 30, HideBelow: 5 };
+    var policy = sum.policy ? { MinN: sum.policy.min_n, HideBelow: sum.policy.hide_below } : { MinN: 30, HideBelow: 5 };
     var ch = {};
     ((sum.previous && sum.previous.changes) || []).forEach(function (x) { ch[x.id] = x; });
     var inds = flatIndicators(sum);
