@@ -109,7 +109,54 @@ type Comparison struct {
 	// City is the headline over the compared communes; Reference (PAPI's
 	// own figures) stays apart from it.
 	City CityHeadline `json:"city"`
-	Rows []CompareRow `json:"rows"`
+	// Rankable lists what a comparison can rank by, grouped for a picker.
+	Rankable []RankGroup `json:"rankable"`
+	Rows     []CompareRow `json:"rows"`
+}
+
+// RankGroup is a dimension with its sub-dimensions and the indicators a
+// comparison can rank by (context indicators left out).
+type RankGroup struct {
+	ID            string         `json:"id"`
+	Name          string         `json:"name"`
+	NameEn        string         `json:"name_en"`
+	Subdimensions []RankSubgroup `json:"subdimensions"`
+}
+
+// RankSubgroup is a sub-dimension's rankable indicators.
+type RankSubgroup struct {
+	ID         string     `json:"id"`
+	Name       string     `json:"name"`
+	NameEn     string     `json:"name_en"`
+	Indicators []RankItem `json:"indicators"`
+}
+
+// RankItem is one indicator a comparison can rank by.
+type RankItem struct {
+	ID     string `json:"id"`
+	Name   string `json:"name"`
+	NameEn string `json:"name_en"`
+	Kind   Kind   `json:"kind"`
+}
+
+// Rankable lists the dimensions, and under them the indicators, that a
+// comparison can rank by, in catalogue order.
+func (c *Catalogue) Rankable() []RankGroup {
+	out := make([]RankGroup, 0, len(c.Dimensions))
+	for _, d := range c.Dimensions {
+		g := RankGroup{ID: d.ID, Name: d.Name.Vi, NameEn: d.Name.En}
+		for _, sd := range d.Subdimensions {
+			sg := RankSubgroup{ID: sd.ID, Name: sd.Name.Vi, NameEn: sd.Name.En, Indicators: []RankItem{}}
+			for _, ind := range sd.Indicators {
+				if !ind.Context {
+					sg.Indicators = append(sg.Indicators, RankItem{ID: ind.ID, Name: ind.Name.Vi, NameEn: ind.Name.En, Kind: ind.Kind})
+				}
+			}
+			g.Subdimensions = append(g.Subdimensions, sg)
+		}
+		out = append(out, g)
+	}
+	return out
 }
 
 // Compare scores every commune of communes (those matching the filters),
@@ -122,7 +169,7 @@ func Compare(cat *Catalogue, communes []Commune, data map[string]CommuneData, op
 	}
 	p := opts.Policy.withDefaults()
 	out := Comparison{By: opts.By, ID: opts.ID, Province: opts.Province, Type: opts.Type, Policy: p, Estimates: EstimatesDirect,
-		Note: Disclaimer, Bands: Bands, Reference: Reference2024}
+		Note: Disclaimer, Bands: Bands, Reference: Reference2024, Rankable: cat.Rankable()}
 	var kept []Commune
 	only := map[string]bool{}
 	for _, cm := range communes {

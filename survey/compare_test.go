@@ -72,6 +72,23 @@ func TestCompareDirect(t *testing.T) {
 	})
 }
 
+func TestRankable(t *testing.T) {
+	c := MustMiniWith(t, func(c *Catalogue) { indicator(c, "D1.2.2").Context = true })
+	got := c.Rankable()
+	var ids []string
+	for _, g := range got {
+		for _, sg := range g.Subdimensions {
+			for _, it := range sg.Indicators {
+				ids = append(ids, g.ID+"/"+sg.ID+"/"+it.ID)
+			}
+		}
+	}
+	want := "[D1/D1.1/D1.1.1 D1/D1.1/D1.1.2 D1/D1.2/D1.2.1 D1/D1.2/D1.2.3 D2/D2.1/D2.1.1 D2/D2.1/D2.1.2]"
+	if fmt.Sprint(ids) != want || got[0].Name == "" || got[0].Subdimensions[0].Indicators[0].Kind != KindRatio {
+		t.Errorf("got %v, want %s grouped by dimension and sub-dimension, without the context D1.2.2", ids, want)
+	}
+}
+
 func TestCompareOptionErrors(t *testing.T) {
 	c := MustMiniWith(t, func(c *Catalogue) { indicator(c, "D1.2.2").Context = true })
 	for _, tc := range []struct {
