@@ -110,7 +110,7 @@ type Comparison struct {
 	// own figures) stays apart from it.
 	City CityHeadline `json:"city"`
 	// Rankable lists what a comparison can rank by, grouped for a picker.
-	Rankable []RankGroup `json:"rankable"`
+	Rankable []RankGroup  `json:"rankable"`
 	Rows     []CompareRow `json:"rows"`
 }
 
