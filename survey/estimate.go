@@ -373,34 +373,8 @@ func fitFayHerriot(y, d []float64) fhFit {
 	// Search log τ² over a range wide enough for any indicator: from a
 	// millionth of the smallest sampling variance to a hundred times the
 	// raw variance of the values plus the largest sampling variance.
-	lo, hi := math.Log(minD*1e-6), math.Log(100*(raw+maxD))
-	// A grid finds the peak's neighbourhood; golden section refines it to
-	// about 1e-5 in log τ², far finer than the data can tell.
-	const grid = 24
-	best, bestL := lo, math.Inf(-1)
-	for i := 0; i <= grid; i++ {
-		x := lo + (hi-lo)*float64(i)/grid
-		if l := adjustedREML(groups, math.Exp(x)); l > bestL {
-			best, bestL = x, l
-		}
-	}
-	step := (hi - lo) / grid
-	a, b := best-step, best+step
-	const phi = 0.6180339887498949
-	x1, x2 := b-phi*(b-a), a+phi*(b-a)
-	f1, f2 := adjustedREML(groups, math.Exp(x1)), adjustedREML(groups, math.Exp(x2))
-	for i := 0; i < 28; i++ {
-		if f1 < f2 {
-			a, x1, f1 = x1, x2, f2
-			x2 = a + phi*(b-a)
-			f2 = adjustedREML(groups, math.Exp(x2))
-		} else {
-			b, x2, f2 = x2, x1, f1
-			x1 = b - phi*(b-a)
-			f1 = adjustedREML(groups, math.Exp(x1))
-		}
-	}
-	tau2 := math.Exp((a + b) / 2)
+	logTau2 := argmax(func(x float64) float64 { return adjustedREML(groups, math.Exp(x)) }, math.Log(minD*1e-6), math.Log(100*(raw+maxD)))
+	tau2 := math.Exp(logTau2)
 	sw, swy, sw2 := 0.0, 0.0, 0.0
 	for _, g := range groups {
 		w := 1 / (tau2 + g.d)
@@ -410,6 +384,37 @@ func fitFayHerriot(y, d []float64) fhFit {
 	}
 	// The asymptotic variance of the REML estimate of τ² is 2/Σwⱼ².
 	return fhFit{mu: swy / sw, muVar: 1 / sw, tau2: tau2, tau2Var: 2 / sw2}
+}
+
+// argmax finds the maximum of f on [lo, hi]: a grid of 24 steps finds the
+// peak's neighbourhood, golden-section search refines it to about 1e-5 of
+// the range, far finer than the data can tell.
+func argmax(f func(float64) float64, lo, hi float64) float64 {
+	const grid = 24
+	best, bestF := lo, math.Inf(-1)
+	for i := 0; i <= grid; i++ {
+		x := lo + (hi-lo)*float64(i)/grid
+		if v := f(x); v > bestF {
+			best, bestF = x, v
+		}
+	}
+	step := (hi - lo) / grid
+	a, b := best-step, best+step
+	const phi = 0.6180339887498949
+	x1, x2 := b-phi*(b-a), a+phi*(b-a)
+	f1, f2 := f(x1), f(x2)
+	for i := 0; i < 28; i++ {
+		if f1 < f2 {
+			a, x1, f1 = x1, x2, f2
+			x2 = a + phi*(b-a)
+			f2 = f(x2)
+		} else {
+			b, x2, f2 = x2, x1, f1
+			x1 = b - phi*(b-a)
+			f1 = f(x1)
+		}
+	}
+	return (a + b) / 2
 }
 
 // adjustedREML is log τ² plus the residual log-likelihood of the
