@@ -84,11 +84,10 @@ type Estimates struct {
 
 // communeObs is what one commune's tally tells the area fit.
 type communeObs struct {
-	code string
-	y    float64 // direct value: weighted mean, or median
-	n    float64 // effective n
-	s2   float64 // within-commune variance of the values
-	iqr  float64 // for medians: the interquartile range of the values
+	y   float64 // direct value: weighted mean, or median
+	n   float64 // effective n
+	s2  float64 // within-commune variance of the values
+	iqr float64 // for medians: the interquartile range of the values
 }
 
 // Estimate fits, for every scored indicator, the between-commune
@@ -121,7 +120,7 @@ func (c *Catalogue) estimate(communes []Commune, data map[string]map[string]Tall
 		own := make([]*communeObs, len(communes))
 		for j, cm := range communes {
 			if t := data[cm.Code][ind.ID]; used(t, p) {
-				o := observe(ind, cm.Code, t)
+				o := observe(ind, t)
 				own[j] = &o
 			}
 		}
@@ -256,8 +255,9 @@ func directShown(t Tally, p Policy) bool {
 	return n >= p.HideBelow && n >= p.MinN && t.EffectiveN() >= float64(p.MinN)-1e-9
 }
 
-func observe(ind *Indicator, code string, t Tally) communeObs {
-	o := communeObs{code: code, y: t.Mean(), n: t.EffectiveN(), s2: t.Variance()}
+// observe is what a commune's tally of an indicator tells the fit.
+func observe(ind *Indicator, t Tally) communeObs {
+	o := communeObs{y: t.Mean(), n: t.EffectiveN(), s2: t.Variance()}
 	if ind.Kind == KindMedian {
 		h := scaledHist(t)
 		o.y, _, _ = MedianInterval(h)
