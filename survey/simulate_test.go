@@ -8,7 +8,9 @@ import (
 	"os"
 	"slices"
 	"strconv"
+	"syscall"
 	"testing"
+	"time"
 )
 
 // simWorld is a city of communes with known true indicator values. A
@@ -345,6 +347,7 @@ func BenchmarkCompare(b *testing.B) {
 		data := w.data(rng, responses)
 		for _, estimates := range []bool{false, true} {
 			b.Run(fmt.Sprintf("responses=%d/estimates=%v", responses, estimates), func(b *testing.B) {
+				defer reportCPU(b)()
 				for b.Loop() {
 					if _, err := Compare(w.cat, w.communes, data, CompareOptions{Estimates: estimates}); err != nil {
 						b.Fatal(err)
@@ -361,9 +364,25 @@ func BenchmarkSummarize(b *testing.B) {
 	rng := rand.New(rand.NewPCG(1, 1))
 	w := newSimWorld(b, rng)
 	data := w.data(rng, 50)
+	defer reportCPU(b)()
 	for b.Loop() {
 		if _, err := Summarize(w.cat, w.communes, data, "26740", SummaryOptions{Estimates: true}); err != nil {
 			b.Fatal(err)
 		}
 	}
+}
+
+// reportCPU reports the process's CPU time (user and system, all threads)
+// per operation from its call to the call of the function it returns: on a
+// shared machine wall time per operation grows with the other load, CPU
+// time much less.
+func reportCPU(b *testing.B) func() {
+	start := cpuTime()
+	return func() { b.ReportMetric(float64(cpuTime()-start)/float64(b.N)/1e6, "cpu-ms/op") }
+}
+
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
