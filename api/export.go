@@ -55,16 +55,25 @@ func policyLine(p survey.Policy) string {
 }
 
 // summaryHeader is the block of lines that opens every summary download.
-func summaryHeader(sum communeSummary) [][]string {
+func summaryHeader(sum summaryJSON) [][]string {
 	verified := "tất cả phiếu / all responses"
 	if sum.VerifiedOnly {
 		verified = "chỉ phiếu có biên nhận / verified responses only"
+	}
+	weighted := "không gia quyền / unweighted"
+	if sum.Weighted {
+		weighted = "gia quyền theo giới tính × nhóm tuổi / weighted by sex × age group"
+	}
+	estimates := "chỉ số liệu của chính đơn vị (direct) / own answers only (direct)"
+	if sum.Estimates == survey.EstimatesSmallArea {
+		estimates = "ước lượng vùng nhỏ: giá trị “borrowed” vay mượn từ tỉnh cũ hoặc thành phố khi dưới ngưỡng / small-area: values marked “borrowed” draw on the former province or the city below the threshold"
 	}
 	return [][]string{
 		{"Xã/phường / Commune", sum.Commune.Name, sum.Commune.Code},
 		{"Kỳ / Period", sum.Period.From, sum.Period.To},
 		{"Số phiếu / Responses", strconv.FormatInt(sum.Responses, 10), fmt.Sprintf("tính điểm / counted: %d; bị gắn cờ bất thường / flagged: %d; có biên nhận / verified: %d", sum.CountedResponses, sum.FlaggedResponses, sum.VerifiedResponses)},
-		{"Phạm vi / Scope", verified, "không gia quyền / unweighted"},
+		{"Phạm vi / Scope", verified, weighted},
+		{"Ước lượng / Estimates", estimates},
 		{"Quy tắc ẩn số liệu / Suppression", policyLine(sum.Policy)},
 		{"Bảng hỏi / Questionnaire", sum.QuestionnaireVersion},
 		{"Lưu ý / Note", sum.Note.Vi, sum.Note.En},
@@ -72,16 +81,16 @@ func summaryHeader(sum communeSummary) [][]string {
 	}
 }
 
-var summaryColumns = []string{"cấp / level", "mã / id", "tên / name", "loại / kind", "giá trị / value", "tử số / numerator", "mẫu số / denominator", "n", "KTC 95% dưới / ci_low", "KTC 95% trên / ci_high", "điểm 1–10 / score", "ẩn / suppressed"}
+var summaryColumns = []string{"cấp / level", "mã / id", "tên / name", "loại / kind", "giá trị / value", "tử số / numerator", "mẫu số / denominator", "n", "KTC 95% dưới / ci_low", "KTC 95% trên / ci_high", "điểm 1–10 / score", "ẩn / suppressed", "ước lượng / estimate", "trọng số dữ liệu riêng / own_weight"}
 
-func summaryRows(sum communeSummary) [][]string {
+func summaryRows(sum summaryJSON) [][]string {
 	var rows [][]string
 	for _, d := range sum.Dimensions {
-		rows = append(rows, []string{"dimension", d.ID, d.Name, "", "", "", "", "", num(d.CILow), num(d.CIHigh), num(d.Score), ""})
+		rows = append(rows, []string{"dimension", d.ID, d.Name, "", "", "", "", "", num(d.CILow), num(d.CIHigh), num(d.Score), "", "", ""})
 		for _, sd := range d.Subdimensions {
-			rows = append(rows, []string{"subdimension", sd.ID, sd.Name, "", "", "", "", "", "", "", num(sd.Score), ""})
+			rows = append(rows, []string{"subdimension", sd.ID, sd.Name, "", "", "", "", "", "", "", num(sd.Score), "", "", ""})
 			for _, ir := range sd.Indicators {
-				rows = append(rows, []string{"indicator", ir.ID, ir.Name, kindLabel(ir.Kind), num(ir.Value), num(ir.Numerator), num(ir.Denominator), intStr(ir.N), num(ir.CILow), num(ir.CIHigh), num(ir.Score), strconv.FormatBool(ir.Suppressed)})
+				rows = append(rows, []string{"indicator", ir.ID, ir.Name, kindLabel(ir.Kind), num(ir.Value), num(ir.Numerator), num(ir.Denominator), intStr(ir.N), num(ir.CILow), num(ir.CIHigh), num(ir.Score), strconv.FormatBool(ir.Suppressed), ir.Estimate, num(ir.OwnWeight)})
 			}
 		}
 	}
@@ -89,14 +98,14 @@ func summaryRows(sum communeSummary) [][]string {
 }
 
 // fileStem names a summary download after its commune, or its level.
-func fileStem(sum communeSummary) string {
+func fileStem(sum summaryJSON) string {
 	if sum.Level == "commune" || sum.Level == "centre" {
 		return "papi-" + sum.Commune.Code
 	}
 	return "papi-" + sum.Level
 }
 
-func (s *Server) summaryCSV(c echo.Context, sum communeSummary) error {
+func (s *Server) summaryCSV(c echo.Context, sum summaryJSON) error {
 	attachment(c, fmt.Sprintf("%s-%s-%s.csv", fileStem(sum), sum.Period.From, sum.Period.To), "text/csv; charset=utf-8")
 	c.Response().WriteHeader(http.StatusOK)
 	w := csv.NewWriter(c.Response())
@@ -178,7 +187,7 @@ func writeXLSX(c echo.Context, f *excelize.File, name string) error {
 	return f.Write(c.Response())
 }
 
-func (s *Server) summaryXLSX(c echo.Context, sum communeSummary) error {
+func (s *Server) summaryXLSX(c echo.Context, sum summaryJSON) error {
 	f, bold := newWorkbook()
 	defer f.Close()
 	ov := &sheet{f: f, name: "Tổng quan", bold: bold}
@@ -204,11 +213,11 @@ func (s *Server) summaryXLSX(c echo.Context, sum communeSummary) error {
 		sh.write("Kỳ / Period", sum.Period.From, sum.Period.To)
 		sh.write("Quy tắc ẩn số liệu / Suppression", policyLine(sum.Policy))
 		sh.write()
-		sh.header("Mã / id", "Tên / name", "Loại / kind", "Giá trị / value", "Tử số / numerator", "Mẫu số / denominator", "n", "KTC dưới / ci_low", "KTC trên / ci_high", "Điểm 1–10 / score", "Ẩn / suppressed")
+		sh.header("Mã / id", "Tên / name", "Loại / kind", "Giá trị / value", "Tử số / numerator", "Mẫu số / denominator", "n", "KTC dưới / ci_low", "KTC trên / ci_high", "Điểm 1–10 / score", "Ẩn / suppressed", "Ước lượng / estimate", "Trọng số dữ liệu riêng / own_weight")
 		for _, sd := range d.Subdimensions {
-			sh.write(sd.ID, sd.Name, "", "", "", "", "", "", "", cellNum(sd.Score), "")
+			sh.write(sd.ID, sd.Name, "", "", "", "", "", "", "", cellNum(sd.Score), "", "", "")
 			for _, ir := range sd.Indicators {
-				sh.write(ir.ID, ir.Name, kindLabel(ir.Kind), cellNum(ir.Value), cellNum(ir.Numerator), cellNum(ir.Denominator), cellInt(ir.N), cellNum(ir.CILow), cellNum(ir.CIHigh), cellNum(ir.Score), ir.Suppressed)
+				sh.write(ir.ID, ir.Name, kindLabel(ir.Kind), cellNum(ir.Value), cellNum(ir.Numerator), cellNum(ir.Denominator), cellInt(ir.N), cellNum(ir.CILow), cellNum(ir.CIHigh), cellNum(ir.Score), ir.Suppressed, ir.Estimate, cellNum(ir.OwnWeight))
 			}
 		}
 		_ = f.SetColWidth(sh.name, "B", "B", 70)
@@ -240,7 +249,7 @@ var reportTemplate = template.Must(template.New("report.html").Funcs(template.Fu
 	},
 }).ParseFS(static.FS, "report.html"))
 
-func (s *Server) summaryHTML(c echo.Context, sum communeSummary) error {
+func (s *Server) summaryHTML(c echo.Context, sum summaryJSON) error {
 	var buf bytes.Buffer
 	if err := reportTemplate.Execute(&buf, sum); err != nil {
 		return err
@@ -248,7 +257,15 @@ func (s *Server) summaryHTML(c echo.Context, sum communeSummary) error {
 	return c.HTMLBlob(http.StatusOK, buf.Bytes())
 }
 
-func (s *Server) compareCSV(c echo.Context, cmp comparison) error {
+// rankInt writes a rank, empty when not ranked (0).
+func rankInt(r int) string {
+	if r == 0 {
+		return ""
+	}
+	return strconv.Itoa(r)
+}
+
+func (s *Server) compareCSV(c echo.Context, cmp comparisonJSON) error {
 	attachment(c, fmt.Sprintf("papi-so-sanh-%s-%s.csv", cmp.Period.From, cmp.Period.To), "text/csv; charset=utf-8")
 	c.Response().WriteHeader(http.StatusOK)
 	_, _ = c.Response().Write([]byte(utf8BOM))
@@ -257,7 +274,7 @@ func (s *Server) compareCSV(c echo.Context, cmp comparison) error {
 	_ = w.Write([]string{"Lưu ý / Note", cmp.Note.Vi, cmp.Note.En})
 	_ = w.Write([]string{"Quy tắc ẩn số liệu / Suppression", policyLine(cmp.Policy)})
 	_ = w.Write(nil)
-	head := []string{"mã / code", "xã/phường / commune", "loại / type", "tỉnh cũ / former province", "số phiếu / responses", "tổng điểm / total_score", "hạng / rank", "nhóm / band", "so với trung bình / vs average"}
+	head := []string{"mã / code", "xã/phường / commune", "loại / type", "tỉnh cũ / former province", "số phiếu / responses", "tổng điểm / total_score", "hạng / rank", "hạng cao nhất (KTC 90%) / rank_low", "hạng thấp nhất (KTC 90%) / rank_high", "nhóm / band", "so với trung bình / vs average", "chỉ tiêu vay mượn / indicators_borrowed"}
 	for i := 1; i <= 8; i++ {
 		head = append(head, fmt.Sprintf("D%d", i))
 	}
@@ -267,7 +284,7 @@ func (s *Server) compareCSV(c echo.Context, cmp comparison) error {
 		if r.Rank > 0 {
 			rank = strconv.Itoa(r.Rank)
 		}
-		line := []string{r.Commune.Code, r.Commune.Name, r.Commune.Type, r.Commune.FormerProvince, strconv.FormatInt(r.Responses, 10), num(r.TotalScore), rank, r.Band, r.VersusAverage}
+		line := []string{r.Commune.Code, r.Commune.Name, r.Commune.Type, r.Commune.FormerProvince, strconv.FormatInt(r.Responses, 10), num(r.TotalScore), rank, rankInt(r.RankLow), rankInt(r.RankHigh), r.Band, r.VersusAverage, strconv.Itoa(r.Borrowed)}
 		for _, d := range r.Dimensions {
 			line = append(line, num(d.Score))
 		}
@@ -277,7 +294,7 @@ func (s *Server) compareCSV(c echo.Context, cmp comparison) error {
 	return w.Error()
 }
 
-func (s *Server) compareXLSX(c echo.Context, cmp comparison) error {
+func (s *Server) compareXLSX(c echo.Context, cmp comparisonJSON) error {
 	f, bold := newWorkbook()
 	defer f.Close()
 	sh := &sheet{f: f, name: "So sánh", bold: bold}
@@ -286,7 +303,7 @@ func (s *Server) compareXLSX(c echo.Context, cmp comparison) error {
 	sh.write("Lưu ý / Note", cmp.Note.Vi)
 	sh.write("Quy tắc ẩn số liệu / Suppression", policyLine(cmp.Policy))
 	sh.write()
-	head := []any{"Mã / code", "Xã/phường / commune", "Loại / type", "Tỉnh cũ / former province", "Số phiếu / responses", "Tổng điểm / total", "Hạng / rank", "Nhóm / band", "So với TB / vs average"}
+	head := []any{"Mã / code", "Xã/phường / commune", "Loại / type", "Tỉnh cũ / former province", "Số phiếu / responses", "Tổng điểm / total", "Hạng / rank", "Hạng cao nhất (KTC 90%) / rank_low", "Hạng thấp nhất (KTC 90%) / rank_high", "Nhóm / band", "So với TB / vs average", "Chỉ tiêu vay mượn / indicators borrowed"}
 	for i := 1; i <= 8; i++ {
 		head = append(head, fmt.Sprintf("D%d", i))
 	}
@@ -296,7 +313,11 @@ func (s *Server) compareXLSX(c echo.Context, cmp comparison) error {
 		if r.Rank > 0 {
 			rank = r.Rank
 		}
-		line := []any{r.Commune.Code, r.Commune.Name, r.Commune.Type, r.Commune.FormerProvince, r.Responses, cellNum(r.TotalScore), rank, r.Band, r.VersusAverage}
+		var low, high any = "", ""
+		if r.Rank > 0 {
+			low, high = r.RankLow, r.RankHigh
+		}
+		line := []any{r.Commune.Code, r.Commune.Name, r.Commune.Type, r.Commune.FormerProvince, r.Responses, cellNum(r.TotalScore), rank, low, high, r.Band, r.VersusAverage, r.Borrowed}
 		for _, d := range r.Dimensions {
 			line = append(line, cellNum(d.Score))
 		}
@@ -312,13 +333,14 @@ var roleLabels = map[string]string{
 	survey.RoleCoordinating: "phối hợp / coordinating",
 }
 
-func (s *Server) followupXLSX(c echo.Context, fu followup) error {
+func (s *Server) followupXLSX(c echo.Context, fu followupJSON) error {
 	f, bold := newWorkbook()
 	defer f.Close()
 	ov := &sheet{f: f, name: "Tổng hợp", bold: bold}
 	_ = f.SetSheetName("Sheet1", ov.name)
 	ov.write("Kỳ / Period", fu.Period.From, fu.Period.To)
-	ov.write("Mục tiêu / Target", "điểm trung bình của thành phố cho từng chỉ tiêu / city average per indicator")
+	ov.write("Mục tiêu / Target", "điểm trung bình của các xã/phường cho từng chỉ tiêu / average of the communes per indicator")
+	ov.write("Quy tắc / Rule", fu.Rule.Vi, fu.Rule.En)
 	ov.write("Lưu ý / Note", fu.Note.Vi)
 	ov.write()
 	ov.header("Cơ quan / agency", "Số mục / items", "Trang tính / sheet")
@@ -330,12 +352,12 @@ func (s *Server) followupXLSX(c echo.Context, fu followup) error {
 		sh.write(a.Agency)
 		sh.write("Kỳ / Period", fu.Period.From, fu.Period.To)
 		sh.write()
-		sh.header("Xã/phường / commune", "Mã / code", "Chỉ tiêu / indicator", "Tên chỉ tiêu / name", "Vai trò / role", "Giá trị / value", "Mục tiêu / target", "Điểm 1–10 / score", "Điểm mục tiêu / target score", "Chênh lệch điểm / gap", "Nhiệm vụ và giải pháp / tasks")
+		sh.header("Xã/phường / commune", "Mã / code", "Chỉ tiêu / indicator", "Tên chỉ tiêu / name", "Vai trò / role", "Giá trị / value", "KTC dưới / ci_low", "KTC trên / ci_high", "Mục tiêu / target", "Điểm 1–10 / score", "Điểm mục tiêu / target score", "Chênh lệch điểm / gap", "Khoảng cách từ KTC / distance", "Ước lượng / estimate", "Nhiệm vụ và giải pháp / tasks")
 		for _, it := range a.Items {
-			sh.write(it.CommuneName, it.Commune, it.Indicator, it.IndicatorName, roleLabels[it.Role], it.Value, it.Target, it.Score, it.TargetScore, it.Gap, it.Tasks)
+			sh.write(it.CommuneName, it.Commune, it.Indicator, it.IndicatorName, roleLabels[it.Role], it.Value, it.CILow, it.CIHigh, it.Target, it.Score, it.TargetScore, it.Gap, it.Distance, it.Estimate, it.Tasks)
 		}
 		_ = f.SetColWidth(name, "D", "D", 60)
-		_ = f.SetColWidth(name, "K", "K", 80)
+		_ = f.SetColWidth(name, "O", "O", 80)
 	}
 	_ = f.SetColWidth(ov.name, "A", "A", 60)
 	return writeXLSX(c, f, fmt.Sprintf("papi-theo-doi-%s-%s.xlsx", fu.Period.From, fu.Period.To))

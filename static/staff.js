@@ -886,7 +886,7 @@
     var c = sum.commune || S.byCode[code] || { code: code, name: code };
     setTitle(c.name);
     main().removeAttribute('aria-busy');
-    var policy = sum.policy || { MinN: 30, HideBelow: 5 };
+    var policy = sum.policy ? { MinN: sum.policy.min_n, HideBelow: sum.policy.hide_below } : { MinN: 30, HideBelow: 5 };
     var ch = {};
     ((sum.previous && sum.previous.changes) || []).forEach(function (x) { ch[x.id] = x; });
     var inds = flatIndicators(sum);
@@ -987,7 +987,7 @@
       { key: 'name', label: t('colIndicator'), rowHeader: true, sort: function (r) { return nameOf(r.ind); },
         cell: function (r) { return '<span class="ind-name">' + esc(nameOf(r.ind)) + '</span><span class="ind-sub">' + esc(r.dim.id + ' · ' + nameOf(r.dim)) + ' · ' + esc(t('kind_' + r.ind.kind)) + '</span>'; } },
       { key: 'value', label: t('colValue'), cls: 'num', sort: function (r) { return r.ind.value; },
-        cell: function (r) { return isNum(r.ind.value) ? esc(valueText(r.ind.kind, r.ind.value)) : dash(supTip); } },
+        cell: function (r) { return isNum(r.ind.value) ? esc(valueText(r.ind.kind, r.ind.value)) + (r.ind.estimate === 'borrowed' ? ' <abbr title="' + esc(lang === 'en' ? 'borrowed small-area estimate' : 'ước lượng vay mượn (dưới ngưỡng)') + '">' + esc(lang === 'en' ? '(est.)' : '(ƯL)') + '</abbr>' : '') : dash(supTip); } },
       { key: 'n', label: t('colN'), cls: 'num', sort: function (r) { return r.ind.n; },
         cell: function (r) { return isNum(r.ind.n) ? esc(int(r.ind.n)) : dash(t('hiddenNTip', { n: policy.HideBelow })); } },
       { key: 'ci', label: t('colCI'), cls: 'num',

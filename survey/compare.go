@@ -1,219 +1,369 @@
 package survey
 
 import (
-	"encoding/csv"
-	"fmt"
-	"io"
+	"cmp"
 	"math"
-	"sort"
-	"strconv"
+	"slices"
 	"strings"
 )
 
-// Bands are PAPI's four performance groups, by quartile of the communes with
-// enough data, best first.
-var Bands = []Text{
-	{Vi: "Nhóm đạt điểm cao nhất", En: "Best performers"},
-	{Vi: "Nhóm trung bình cao", En: "High average"},
-	{Vi: "Nhóm trung bình thấp", En: "Low average"},
-	{Vi: "Nhóm đạt điểm thấp nhất", En: "Poor performers"},
+// RankBy is what a comparison ranks communes by.
+type RankBy string
+
+// What a comparison can rank by.
+const (
+	RankTotal     RankBy = "total"
+	RankDimension RankBy = "dimension"
+	RankIndicator RankBy = "indicator"
+)
+
+// CompareOptions choose what a comparison covers and ranks by.
+type CompareOptions struct {
+	// By is what rows are ranked by (RankTotal when empty); ID names the
+	// dimension or indicator.
+	By RankBy
+	ID string
+	// Province (a former province) and Type (Phuong, Xa, DacKhu) keep
+	// only the communes that match; empty keeps all.
+	Province string
+	Type     string
+	Policy   Policy
+	// Estimates turns on small-area estimates (see Estimate). They are
+	// always fitted on every commune given, whatever the filters, so a
+	// commune's values do not depend on which others are shown.
+	Estimates bool
 }
 
-// BandIDs name the bands in machine-readable form, best first.
-var BandIDs = []string{"best", "high_average", "low_average", "poor"}
-
-// MinBanded is the fewest scored communes for which bands mean anything.
-const MinBanded = 8
-
-// Standing is one unit's place among others. Rank 0 and an empty band
-// mean not ranked: not scored, or too few scored units for bands.
-type Standing struct {
-	Rank int    `json:"rank"`
-	Band string `json:"band"`
-	// VersusAverage is "above" or "below" when the unit's 95% interval
-	// excludes the average of all scored units, "not_different" otherwise,
-	// and empty when the unit is not scored.
-	VersusAverage string `json:"versus_average"`
+// CompareDimension is one dimension of a comparison row, with its own point
+// rank and band among the rows (for heat maps).
+type CompareDimension struct {
+	ID       string   `json:"id"`
+	Score    *float64 `json:"score"`
+	CILow    *float64 `json:"ci_low"`
+	CIHigh   *float64 `json:"ci_high"`
+	Borrowed int      `json:"indicators_borrowed"`
+	Rank     int      `json:"rank"`
+	Band     string   `json:"band"`
 }
 
-// Rank orders scores (nil = not scored) from best to worst: ranks follow
-// scores (ties share a rank), bands are quartiles of the scored units, and
-// each scored unit is tested against the average of all scored units.
-func Rank(scores []*float64, ciLow, ciHigh []*float64) []Standing {
-	out := make([]Standing, len(scores))
+// CompareRow is one commune in a comparison.
+type CompareRow struct {
+	Commune Commune `json:"commune"`
+	Counts
+	ResidentShare *float64           `json:"resident_share"`
+	TotalScore    *float64           `json:"total_score"`
+	TotalCILow    *float64           `json:"total_ci_low"`
+	TotalCIHigh   *float64           `json:"total_ci_high"`
+	Borrowed      int                `json:"indicators_borrowed"`
+	Dimensions    []CompareDimension `json:"dimensions"`
+	// Indicator is the indicator ranked by, when ranking by one.
+	Indicator *IndicatorResult `json:"indicator,omitempty"`
+	Standing
+	// Scores is the commune's full result (for the follow-up).
+	Scores Scores `json:"-"`
+}
+
+// CityDimension is the average of the scored communes' scores on one
+// dimension.
+type CityDimension struct {
+	ID       string   `json:"id"`
+	Score    *float64 `json:"score"`
+	Communes int      `json:"communes_scored"`
+}
+
+// CityHeadline sums up the communes compared. Its scores are averages of
+// the communes' own scores, each commune counting once, not a total pooled
+// over responses, in which the busiest communes would weigh most.
+type CityHeadline struct {
+	Basis     string `json:"basis"`
+	Label     Text   `json:"label"`
+	Responses int64  `json:"responses"`
+	// Communes counts the communes with a total score, the ones averaged.
+	Communes    int             `json:"communes_scored"`
+	TotalScore  *float64        `json:"total_score"`
+	TotalCILow  *float64        `json:"total_ci_low"`
+	TotalCIHigh *float64        `json:"total_ci_high"`
+	Dimensions  []CityDimension `json:"dimensions"`
+}
+
+// CityBasis names how the city headline is computed.
+const CityBasis = "average_of_communes"
+
+// CityLabel labels the city headline wherever it is shown.
+var CityLabel = Text{
+	Vi: "Trung bình điểm của các xã/phường có điểm (mỗi xã/phường tính một lần)",
+	En: "Average of the scored communes' scores (each commune counts once)",
+}
+
+// Comparison is every commune (of the filters) side by side, ranked.
+type Comparison struct {
+	By        RankBy    `json:"by"`
+	ID        string    `json:"id,omitempty"`
+	Province  string    `json:"former_province,omitempty"`
+	Type      string    `json:"type,omitempty"`
+	Policy    Policy    `json:"policy"`
+	Estimates string    `json:"estimates"`
+	Note      Text      `json:"note"`
+	Bands     []Band    `json:"bands"`
+	Reference Reference `json:"reference_papi_2024"`
+	// City is the headline over the compared communes; Reference (PAPI's
+	// own figures) stays apart from it.
+	City CityHeadline `json:"city"`
+	// Rankable lists what a comparison can rank by, grouped for a picker.
+	Rankable []RankGroup  `json:"rankable"`
+	Rows     []CompareRow `json:"rows"`
+}
+
+// RankGroup is a dimension with its sub-dimensions and the indicators a
+// comparison can rank by (context indicators left out).
+type RankGroup struct {
+	ID            string         `json:"id"`
+	Name          string         `json:"name"`
+	NameEn        string         `json:"name_en"`
+	Subdimensions []RankSubgroup `json:"subdimensions"`
+}
+
+// RankSubgroup is a sub-dimension's rankable indicators.
+type RankSubgroup struct {
+	ID         string     `json:"id"`
+	Name       string     `json:"name"`
+	NameEn     string     `json:"name_en"`
+	Indicators []RankItem `json:"indicators"`
+}
+
+// RankItem is one indicator a comparison can rank by.
+type RankItem struct {
+	ID     string `json:"id"`
+	Name   string `json:"name"`
+	NameEn string `json:"name_en"`
+	Kind   Kind   `json:"kind"`
+}
+
+// Rankable lists the dimensions, and under them the indicators, that a
+// comparison can rank by, in catalogue order.
+func (c *Catalogue) Rankable() []RankGroup {
+	out := make([]RankGroup, 0, len(c.Dimensions))
+	for _, d := range c.Dimensions {
+		g := RankGroup{ID: d.ID, Name: d.Name.Vi, NameEn: d.Name.En}
+		for _, sd := range d.Subdimensions {
+			sg := RankSubgroup{ID: sd.ID, Name: sd.Name.Vi, NameEn: sd.Name.En, Indicators: []RankItem{}}
+			for _, ind := range sd.Indicators {
+				if !ind.Context {
+					sg.Indicators = append(sg.Indicators, RankItem{ID: ind.ID, Name: ind.Name.Vi, NameEn: ind.Name.En, Kind: ind.Kind})
+				}
+			}
+			g.Subdimensions = append(g.Subdimensions, sg)
+		}
+		out = append(out, g)
+	}
+	return out
+}
+
+// Compare scores every commune of communes (those matching the filters),
+// ranks them by what opts asks for, with 90% rank intervals, bands and a
+// test against the average, and sums them up in a city headline. Rows come
+// ranked first, best first, then the unranked by code.
+func Compare(cat *Catalogue, communes []Commune, data map[string]CommuneData, opts CompareOptions) (Comparison, error) {
+	if err := opts.validate(cat); err != nil {
+		return Comparison{}, err
+	}
+	p := opts.Policy.withDefaults()
+	out := Comparison{By: opts.By, ID: opts.ID, Province: opts.Province, Type: opts.Type, Policy: p, Estimates: EstimatesDirect,
+		Note: Disclaimer, Bands: Bands, Reference: Reference2024, Rankable: cat.Rankable()}
+	var kept []Commune
+	only := map[string]bool{}
+	for _, cm := range communes {
+		if (opts.Province == "" || cm.FormerProvince == opts.Province) && (opts.Type == "" || cm.Type == opts.Type) {
+			kept = append(kept, cm)
+			only[cm.Code] = true
+		}
+	}
+	var e *Estimates
+	if opts.Estimates {
+		out.Estimates = EstimatesSmallArea
+		e = cat.estimate(communes, tallies(data), p, only)
+	}
+	var inputs []RankInput
+	for _, cm := range kept {
+		d := data[cm.Code]
+		sc := cat.ScoreEstimated(cm.Code, d.Tallies, p, e)
+		row := newRow(cm, d.Counts, sc)
+		in := RankInput{Score: sc.Total, SE: sc.totalSE, CILow: sc.TotalCILow, CIHigh: sc.TotalCIHigh}
+		switch opts.By {
+		case RankDimension:
+			dr := sc.dimension(opts.ID)
+			in = RankInput{Score: dr.Score, SE: dr.se, CILow: dr.CILow, CIHigh: dr.CIHigh}
+		case RankIndicator:
+			ir := sc.indicator(opts.ID)
+			row.Indicator = &ir
+			in = ir.rankInput(cat.indicators[opts.ID].Rule.Scale)
+		}
+		out.Rows = append(out.Rows, row)
+		inputs = append(inputs, in)
+	}
+	for i, st := range Rank(inputs) {
+		out.Rows[i].Standing = st
+	}
+	rankDimensions(out.Rows)
+	out.City = cityHeadline(out.Rows)
+	slices.SortStableFunc(out.Rows, func(a, b CompareRow) int {
+		if (a.Rank == 0) != (b.Rank == 0) {
+			return cmp.Compare(b.Rank, a.Rank) // ranked (non-zero) first
+		}
+		return cmp.Or(cmp.Compare(a.Rank, b.Rank), strings.Compare(a.Commune.Code, b.Commune.Code))
+	})
+	return out, nil
+}
+
+// validate checks the options against the catalogue and commune list.
+func (o *CompareOptions) validate(cat *Catalogue) error {
+	switch o.By {
+	case "", RankTotal:
+		o.By, o.ID = RankTotal, ""
+	case RankDimension:
+		if !slices.ContainsFunc(cat.Dimensions, func(d Dimension) bool { return d.ID == o.ID }) {
+			return Invalid("dimension", "Không có chỉ số nội dung "+o.ID+".", "No dimension "+o.ID+".")
+		}
+	case RankIndicator:
+		ind, ok := cat.indicators[o.ID]
+		if !ok {
+			return Invalid("indicator", "Không có chỉ tiêu "+o.ID+".", "No indicator "+o.ID+".")
+		}
+		if ind.Context {
+			return Invalid("indicator", "Chỉ tiêu "+o.ID+" chỉ để tham khảo (mô tả người sử dụng dịch vụ), không tính điểm nên không xếp hạng.", "Indicator "+o.ID+" is context (it describes who uses the service): shown, not scored, so not ranked.")
+		}
+	default:
+		return Invalid("by", "Chỉ xếp hạng theo total, dimension hoặc indicator.", "Rank by total, dimension or indicator.")
+	}
+	if o.Province != "" && !slices.Contains(FormerProvinces, o.Province) {
+		return Invalid("former_province", "former_province phải là Hồ Chí Minh, Bình Dương hoặc Bà Rịa - Vũng Tàu.", "former_province must be Hồ Chí Minh, Bình Dương or Bà Rịa - Vũng Tàu.")
+	}
+	if o.Type != "" && o.Type != Phuong && o.Type != Xa && o.Type != DacKhu {
+		return Invalid("type", "type phải là phuong, xa hoặc dac_khu.", "type must be phuong, xa or dac_khu.")
+	}
+	return nil
+}
+
+func newRow(cm Commune, c Counts, sc Scores) CompareRow {
+	if c.Channels == nil {
+		c.Channels = map[string]int64{}
+	}
+	row := CompareRow{Commune: cm, Counts: c, ResidentShare: c.Residence.ResidentShare(), TotalScore: sc.Total,
+		TotalCILow: sc.TotalCILow, TotalCIHigh: sc.TotalCIHigh, Borrowed: sc.Borrowed, Scores: sc}
+	for _, d := range sc.Dimensions {
+		row.Dimensions = append(row.Dimensions, CompareDimension{ID: d.ID, Score: d.Score, CILow: d.CILow, CIHigh: d.CIHigh, Borrowed: d.Borrowed})
+	}
+	return row
+}
+
+// rankDimensions gives each row's dimensions their point rank and band
+// among the rows, so a heat map can colour each cell.
+func rankDimensions(rows []CompareRow) {
+	if len(rows) == 0 {
+		return
+	}
+	for d := range rows[0].Dimensions {
+		scores := make([]*float64, len(rows))
+		for i, r := range rows {
+			scores[i] = r.Dimensions[d].Score
+		}
+		for i, st := range pointRanks(scores) {
+			rows[i].Dimensions[d].Rank, rows[i].Dimensions[d].Band = st.Rank, st.Band
+		}
+	}
+}
+
+// pointRanks ranks scores without intervals or the average test.
+func pointRanks(scores []*float64) []Standing {
 	var idx []int
-	sum := 0.0
 	for i, s := range scores {
 		if s != nil && !math.IsNaN(*s) {
 			idx = append(idx, i)
-			sum += *s
 		}
 	}
-	sort.SliceStable(idx, func(a, b int) bool { return *scores[idx[a]] > *scores[idx[b]] })
-	n := len(idx)
-	if n == 0 {
-		return out
-	}
-	avg := sum / float64(n)
+	slices.SortStableFunc(idx, func(a, b int) int { return cmp.Compare(*scores[b], *scores[a]) })
+	out := make([]Standing, len(scores))
 	for pos, i := range idx {
-		rank := pos + 1
+		out[i].Rank = pos + 1
 		if pos > 0 && *scores[idx[pos-1]] == *scores[i] {
-			rank = out[idx[pos-1]].Rank
+			out[i].Rank = out[idx[pos-1]].Rank
 		}
-		out[i].Rank = rank
-		if n >= MinBanded {
-			out[i].Band = BandIDs[(rank-1)*4/n]
-		}
-		out[i].VersusAverage = "not_different"
-		if ciLow != nil && ciLow[i] != nil && *ciLow[i] > avg {
-			out[i].VersusAverage = "above"
-		}
-		if ciHigh != nil && ciHigh[i] != nil && *ciHigh[i] < avg {
-			out[i].VersusAverage = "below"
+		if len(idx) >= MinBanded {
+			out[i].Band = bandOf(out[i].Rank, len(idx))
 		}
 	}
 	return out
 }
 
-// Role is the part an agency plays for an indicator in the plan.
-const (
-	RoleImplementing = "implementing"
-	RoleLead         = "lead"
-	RoleCoordinating = "coordinating"
-)
-
-// Weakness is an indicator below target in one commune.
-type Weakness struct {
-	Commune   string
-	Indicator *Indicator
-	Value     float64
-	Score     float64
-	Target    float64
-}
-
-// FollowupItem is one weak indicator on one agency's list.
-type FollowupItem struct {
-	Commune       string  `json:"commune"`
-	CommuneName   string  `json:"commune_name"`
-	Indicator     string  `json:"indicator"`
-	IndicatorName string  `json:"indicator_name"`
-	Kind          Kind    `json:"kind"`
-	Value         float64 `json:"value"`
-	Score         float64 `json:"score"`
-	// Target is in the indicator's own unit, like Value; TargetScore and
-	// Score are both on the 1-10 scale and Gap is their difference.
-	Target      float64 `json:"target"`
-	TargetScore float64 `json:"target_score"`
-	Gap         float64 `json:"gap"`
-	Role        string  `json:"role"`
-	Tasks       string  `json:"tasks"`
-}
-
-// AgencyList is everything one agency is asked to follow up.
-type AgencyList struct {
-	Agency string         `json:"agency"`
-	Items  []FollowupItem `json:"items"`
-}
-
-// Targets returns, per indicator, the average PAPI-scale score over the
-// communes where it is shown: the default target of the follow-up.
-func Targets(perCommune map[string]Scores) map[string]float64 {
-	sum, n := map[string]float64{}, map[string]float64{}
-	for _, sc := range perCommune {
-		for _, d := range sc.Dimensions {
-			for _, sd := range d.Subdimensions {
-				for _, ir := range sd.Indicators {
-					if ir.Score != nil {
-						sum[ir.ID] += *ir.Score
-						n[ir.ID]++
-					}
-				}
+// cityHeadline averages the rows' totals and dimension scores over the
+// communes that have them; the total's interval assumes the communes'
+// errors independent: se = √Σseⱼ² / m.
+func cityHeadline(rows []CompareRow) CityHeadline {
+	out := CityHeadline{Basis: CityBasis, Label: CityLabel}
+	sum, v := 0.0, 0.0
+	dims := map[string]*CityDimension{}
+	dimSum := map[string]float64{}
+	for _, r := range rows {
+		out.Responses += r.Responses
+		if r.TotalScore != nil {
+			out.Communes++
+			sum += *r.TotalScore
+			v += r.Scores.totalSE * r.Scores.totalSE
+		}
+		for _, d := range r.Dimensions {
+			cd := dims[d.ID]
+			if cd == nil {
+				cd = &CityDimension{ID: d.ID}
+				dims[d.ID] = cd
+				out.Dimensions = append(out.Dimensions, CityDimension{ID: d.ID})
+			}
+			if d.Score != nil {
+				cd.Communes++
+				dimSum[d.ID] += *d.Score
 			}
 		}
 	}
-	out := map[string]float64{}
-	for id, s := range sum {
-		out[id] = s / n[id]
+	for i, d := range out.Dimensions {
+		if cd := dims[d.ID]; cd.Communes > 0 {
+			out.Dimensions[i] = CityDimension{ID: d.ID, Score: ptr(dimSum[d.ID] / float64(cd.Communes)), Communes: cd.Communes}
+		}
+	}
+	if m := float64(out.Communes); m > 0 {
+		se := math.Sqrt(v) / m
+		out.TotalScore, out.TotalCILow, out.TotalCIHigh = ptr(sum/m), ptr(sum/m-1.96*se), ptr(sum/m+1.96*se)
 	}
 	return out
 }
 
-// Followup lists, per agency the plan makes responsible, the indicators
-// whose shown score is below target in each commune; agencies sorted by
-// name, items by largest gap first. overrides replace the default target of
-// an indicator (on the 1-10 scale).
-func (c *Catalogue) Followup(perCommune map[string]Scores, names map[string]string, overrides map[string]float64) []AgencyList {
-	targets := Targets(perCommune)
-	for id, t := range overrides {
-		targets[id] = t
-	}
-	lists := map[string][]FollowupItem{}
-	for code, sc := range perCommune {
-		for _, d := range sc.Dimensions {
-			for _, sd := range d.Subdimensions {
-				for _, ir := range sd.Indicators {
-					target, ok := targets[ir.ID]
-					if ir.Score == nil || !ok || *ir.Score >= target {
-						continue
-					}
-					ind := c.indicators[ir.ID]
-					item := FollowupItem{Commune: code, CommuneName: names[code], Indicator: ir.ID, IndicatorName: ind.Name.Vi, Kind: ind.Kind,
-						Value: *ir.Value, Score: *ir.Score, Target: ind.Rule.Scale.Denormalise(target), TargetScore: target,
-						Gap: target - *ir.Score, Tasks: ind.Tasks}
-					for _, r := range []struct {
-						role string
-						list []string
-					}{{RoleImplementing, ind.Agencies.Implementing}, {RoleLead, ind.Agencies.Lead}, {RoleCoordinating, ind.Agencies.Coordinating}} {
-						for _, a := range r.list {
-							it := item
-							it.Role = r.role
-							lists[a] = append(lists[a], it)
-						}
-					}
-				}
-			}
+// dimension returns the result of dimension id (zero when absent).
+func (s Scores) dimension(id string) DimensionResult {
+	for _, d := range s.Dimensions {
+		if d.ID == id {
+			return d
 		}
 	}
-	out := make([]AgencyList, 0, len(lists))
-	for a, items := range lists {
-		sort.Slice(items, func(i, j int) bool {
-			if items[i].Gap != items[j].Gap {
-				return items[i].Gap > items[j].Gap
-			}
-			if items[i].Commune != items[j].Commune {
-				return items[i].Commune < items[j].Commune
-			}
-			return items[i].Indicator < items[j].Indicator
-		})
-		out = append(out, AgencyList{Agency: a, Items: items})
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Agency < out[j].Agency })
+	return DimensionResult{ID: id}
+}
+
+// indicator returns the result of indicator id (zero when absent).
+func (s Scores) indicator(id string) IndicatorResult {
+	var out IndicatorResult
+	eachIndicator(s, func(ir IndicatorResult) {
+		if ir.ID == id {
+			out = ir
+		}
+	})
 	return out
 }
 
-// ReadTargets reads per-indicator targets from a CSV with the header
-// indicator,target, each target in the indicator's own unit (a share 0–1
-// for a ratio, points for a mean, the amount for a median), and returns
-// them on the 1-10 scale the follow-up compares.
-func (c *Catalogue) ReadTargets(r io.Reader) (map[string]float64, error) {
-	rows, err := csv.NewReader(r).ReadAll()
-	if err != nil {
-		return nil, fmt.Errorf("read targets CSV: %w", err)
+// rankInput puts an indicator's score and interval on the 1-10 scale,
+// where higher is better, for ranking: the interval's ends swap when lower
+// values are better.
+func (r IndicatorResult) rankInput(s Scale) RankInput {
+	in := RankInput{Score: r.Score, SE: r.se}
+	if r.Score != nil && r.CILow != nil && r.CIHigh != nil {
+		a, b := s.Normalise(*r.CILow), s.Normalise(*r.CIHigh)
+		in.CILow, in.CIHigh = ptr(math.Min(a, b)), ptr(math.Max(a, b))
 	}
-	if len(rows) == 0 || strings.Join(rows[0], ",") != "indicator,target" {
-		return nil, fmt.Errorf("targets CSV: the header must be indicator,target")
-	}
-	out := map[string]float64{}
-	for i, row := range rows[1:] {
-		ind, ok := c.indicators[strings.TrimSpace(row[0])]
-		if !ok {
-			return nil, fmt.Errorf("targets CSV line %d: no indicator %q", i+2, row[0])
-		}
-		v, err := strconv.ParseFloat(strings.TrimSpace(row[1]), 64)
-		if err != nil || v < ind.Rule.Scale.Min || v > ind.Rule.Scale.Max {
-			return nil, fmt.Errorf("targets CSV line %d: target %q for %s must be a number from %g to %g", i+2, row[1], ind.ID, ind.Rule.Scale.Min, ind.Rule.Scale.Max)
-		}
-		out[ind.ID] = ind.Rule.Scale.Normalise(v)
-	}
-	return out, nil
+	return in
 }

@@ -1,323 +1,244 @@
 package survey
 
 import (
+	"errors"
 	"fmt"
 	"math"
-	"reflect"
 	"testing"
 )
 
-// scores turns numbers into score pointers; NaN stands for nil.
-func scores(xs ...float64) []*float64 {
-	out := make([]*float64, len(xs))
-	for i, x := range xs {
-		if !math.IsNaN(x) {
-			out[i] = fp(x)
-		}
-	}
-	return out
+// standing is the part of a comparison row a table case checks.
+type standing struct {
+	code   string
+	rank   int
+	versus string
 }
 
-var none = math.NaN()
-
-func TestRankOrder(t *testing.T) {
+func TestCompareDirect(t *testing.T) {
+	c := MustMini(t)
+	// From communeTallies (direct values, see there): A has D1 = (7.3 +
+	// 3.7)/2 = 5.5 and D2 = 5.5, total 11; B has D1.1.2 withheld, so only
+	// 2 of D1's 5 indicators and no D1 or total, D2 = 10; C has neither.
+	// D1.1.1's intervals on the 1-10 scale: A [7.93, 9.64], B [4.17, 6.83];
+	// their average 7.3 lies between, so A is above and B below it. D2:
+	// B's 30 answers are all 3 (interval [10, 10]), A's [4.51, 6.49]: both
+	// exclude the average 7.75. D1.1.2: A [4.03, 6.98] holds the average
+	// 4.15, C [1.95, 4.13] lies below it.
 	for _, tc := range []struct {
-		name     string
-		scores   []*float64
-		wantRank []int
-		wantBand []string
+		name string
+		opts CompareOptions
+		want []standing // in row order
 	}{
-		{
-			// Sorted: 7 (i1), 7 (i3), 5 (i0), 3 (i4); the tie shares rank 1
-			// and the next rank is 3. Fewer than 8 scored: no bands.
-			name:     "ties and nil",
-			scores:   scores(5, 7, none, 7, 3),
-			wantRank: []int{3, 1, 0, 1, 4},
-			wantBand: []string{"", "", "", "", ""},
-		},
-		{
-			name:     "nothing scored",
-			scores:   scores(none, none),
-			wantRank: []int{0, 0},
-			wantBand: []string{"", ""},
-		},
-		{
-			name:     "NaN is not scored",
-			scores:   []*float64{fp(math.NaN()), fp(2)},
-			wantRank: []int{0, 1},
-			wantBand: []string{"", ""},
-		},
-		{
-			// 7 scored and a nil: still too few for bands.
-			name:     "seven scored",
-			scores:   scores(1, 2, 3, 4, 5, 6, 7, none),
-			wantRank: []int{7, 6, 5, 4, 3, 2, 1, 0},
-			wantBand: []string{"", "", "", "", "", "", "", ""},
-		},
-		{
-			// band = (rank−1)·4/8: ranks 1-2 → 0, 3-4 → 1, 5-6 → 2, 7-8 → 3.
-			name:     "eight scored",
-			scores:   scores(1, 8, 2, 7, 3, 6, 4, 5),
-			wantRank: []int{8, 1, 7, 2, 6, 3, 5, 4},
-			wantBand: []string{"poor", "best", "poor", "best", "low_average", "high_average", "low_average", "high_average"},
-		},
-		{
-			// band = (rank−1)·4/9: 0,4,8 → 0; 12,16 → 1; 20,24 → 2;
-			// 28,32 → 3 (integer division by 9): 3 best, then 2, 2, 2.
-			name:     "nine scored",
-			scores:   scores(9, 8, 7, 6, 5, 4, 3, 2, 1, none),
-			wantRank: []int{1, 2, 3, 4, 5, 6, 7, 8, 9, 0},
-			wantBand: []string{"best", "best", "best", "high_average", "high_average", "low_average", "low_average", "poor", "poor", ""},
-		},
-		{
-			// Ranks 1 2 2 4 5 6 7 8: the tie at ranks 2-3 shares rank 2,
-			// so both are best ((2−1)·4/8 = 0).
-			name:     "tie across a band boundary",
-			scores:   scores(9, 8, 8, 6, 5, 4, 3, 2),
-			wantRank: []int{1, 2, 2, 4, 5, 6, 7, 8},
-			wantBand: []string{"best", "best", "best", "high_average", "low_average", "low_average", "poor", "poor"},
-		},
+		{"total", CompareOptions{}, []standing{{"A", 1, NotDifferent}, {"B", 0, ""}, {"C", 0, ""}}},
+		{"dimension", CompareOptions{By: RankDimension, ID: "D2"}, []standing{{"B", 1, Above}, {"A", 2, Below}, {"C", 0, ""}}},
+		{"indicator", CompareOptions{By: RankIndicator, ID: "D1.1.1"}, []standing{{"A", 1, Above}, {"B", 2, Below}, {"C", 0, ""}}},
+		{"indicator shown in one commune", CompareOptions{By: RankIndicator, ID: "D1.1.2"}, []standing{{"A", 1, NotDifferent}, {"C", 2, Below}, {"B", 0, ""}}},
+		{"former province", CompareOptions{Province: "Bình Dương", By: RankDimension, ID: "D2"}, []standing{{"B", 1, NotDifferent}}},
+		{"type", CompareOptions{Type: DacKhu}, []standing{{"C", 0, ""}}},
+		{"province and type match nothing", CompareOptions{Province: "Bình Dương", Type: Phuong}, nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			got := Rank(tc.scores, nil, nil)
-			var ranks []int
-			var bands []string
-			for _, s := range got {
-				ranks = append(ranks, s.Rank)
-				bands = append(bands, s.Band)
+			got, err := Compare(c, abc, abcData(), tc.opts)
+			if err != nil {
+				t.Fatal(err)
 			}
-			if !reflect.DeepEqual(ranks, tc.wantRank) {
-				t.Errorf("ranks: got %v, want %v", ranks, tc.wantRank)
+			var rows []standing
+			for _, r := range got.Rows {
+				rows = append(rows, standing{r.Commune.Code, r.Rank, r.VersusAverage})
 			}
-			if !reflect.DeepEqual(bands, tc.wantBand) {
-				t.Errorf("bands: got %q, want %q", bands, tc.wantBand)
+			if fmt.Sprint(rows) != fmt.Sprint(tc.want) {
+				t.Errorf("rows: got %v, want %v", rows, tc.want)
 			}
-			for i, s := range got {
-				if tc.scores[i] == nil && s.VersusAverage != "" {
-					t.Errorf("unit %d: got versus_average %q, want none for an unscored unit", i, s.VersusAverage)
-				}
+			if got.Estimates != EstimatesDirect || got.Reference.Year != 2024 || len(got.Bands) != 4 || got.Note != Disclaimer {
+				t.Errorf("header: got estimates %q, reference %d, %d bands, want direct, 2024, 4 and the disclaimer", got.Estimates, got.Reference.Year, len(got.Bands))
+			}
+		})
+	}
+	t.Run("row contents", func(t *testing.T) {
+		got, _ := Compare(c, abc, abcData(), CompareOptions{By: RankIndicator, ID: "D1.1.1"})
+		a := got.Rows[0]
+		MustNear(t, "A total", a.TotalScore, 11, 1e-12)
+		MustNear(t, "A D1", a.Dimensions[0].Score, 5.5, 1e-12)
+		MustNear(t, "A D1.1.1 score", a.Indicator.Score, 9.1, 1e-12)
+		if a.Indicator.ID != "D1.1.1" || a.RankLow != 1 || a.RankHigh != 1 || a.Dimensions[1].Rank != 2 {
+			t.Errorf("A: got indicator %s, rank [%d, %d], D2 rank %d, want D1.1.1, [1, 1] (intervals far apart), D2 rank 2",
+				a.Indicator.ID, a.RankLow, a.RankHigh, a.Dimensions[1].Rank)
+		}
+		// City headline: the average of the communes' totals: A's alone.
+		if got.City.Basis != CityBasis || got.City.Communes != 1 || got.City.TotalScore == nil || *got.City.TotalScore != 11 {
+			t.Errorf("city: got %+v, want the average of the one total, 11", got.City)
+		}
+		MustNear(t, "city D2", got.City.Dimensions[1].Score, 7.75, 1e-12) // (5.5 + 10)/2
+	})
+}
+
+func TestRankable(t *testing.T) {
+	c := MustMiniWith(t, func(c *Catalogue) { indicator(c, "D1.2.2").Context = true })
+	got := c.Rankable()
+	var ids []string
+	for _, g := range got {
+		for _, sg := range g.Subdimensions {
+			for _, it := range sg.Indicators {
+				ids = append(ids, g.ID+"/"+sg.ID+"/"+it.ID)
+			}
+		}
+	}
+	want := "[D1/D1.1/D1.1.1 D1/D1.1/D1.1.2 D1/D1.2/D1.2.1 D1/D1.2/D1.2.3 D2/D2.1/D2.1.1 D2/D2.1/D2.1.2]"
+	if fmt.Sprint(ids) != want || got[0].Name == "" || got[0].Subdimensions[0].Indicators[0].Kind != KindRatio {
+		t.Errorf("got %v, want %s grouped by dimension and sub-dimension, without the context D1.2.2", ids, want)
+	}
+}
+
+func TestCompareOptionErrors(t *testing.T) {
+	c := MustMiniWith(t, func(c *Catalogue) { indicator(c, "D1.2.2").Context = true })
+	for _, tc := range []struct {
+		name  string
+		opts  CompareOptions
+		field string
+	}{
+		{"unknown ranking", CompareOptions{By: "score"}, "by"},
+		{"unknown dimension", CompareOptions{By: RankDimension, ID: "D9"}, "dimension"},
+		{"unknown indicator", CompareOptions{By: RankIndicator, ID: "D9.9.9"}, "indicator"},
+		{"context indicator", CompareOptions{By: RankIndicator, ID: "D1.2.2"}, "indicator"},
+		{"unknown province", CompareOptions{Province: "Hà Nội"}, "former_province"},
+		{"unknown type", CompareOptions{Type: "quan"}, "type"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := Compare(c, abc, abcData(), tc.opts)
+			var v *ValidationError
+			if !errors.As(err, &v) || len(v.Errors) != 1 || v.Errors[0].Field != tc.field || v.Errors[0].Message.Vi == "" || v.Errors[0].Message.En == "" {
+				t.Errorf("got %v, want a bilingual error on field %q", err, tc.field)
 			}
 		})
 	}
 }
 
-func TestRankVersusAverage(t *testing.T) {
-	// Average of the scored units: (8 + 5 + 2 + 5)/4 = 5.
-	s := scores(8, 5, 2, 5, none)
-	lo := scores(6, 4, 1, none, none)
-	hi := scores(10, 6, 4, none, none)
-	want := []string{
-		"above",         // 6 > 5
-		"not_different", // 4 ≤ 5 ≤ 6
-		"below",         // 4 < 5
-		"not_different", // no interval
-		"",              // not scored
+func TestRankInputLowerIsBetter(t *testing.T) {
+	// D2.1.1 (0–100, lower is better): a median of 20 in [20, 50] scores
+	// 8.2 with the interval [5.5, 8.2] on the 1-10 scale.
+	ir := IndicatorResult{Score: fp(8.2), CILow: fp(20), CIHigh: fp(50), se: 0.5}
+	in := ir.rankInput(Scale{Min: 0, Max: 100})
+	MustNear(t, "low", in.CILow, 5.5, 1e-12)
+	MustNear(t, "high", in.CIHigh, 8.2, 1e-12)
+	if in.SE != 0.5 || *in.Score != 8.2 {
+		t.Errorf("got score %v se %v, want 8.2 and .5", *in.Score, in.SE)
 	}
-	got := Rank(s, lo, hi)
-	for i, w := range want {
-		if got[i].VersusAverage != w {
-			t.Errorf("unit %d: got %q, want %q", i, got[i].VersusAverage, w)
+}
+
+// smallAreaFixture has 24 communes answering every indicator of mini.json:
+// C00 and C01 with 40 answers each (direct), the others with 15 (borrowed).
+// Shares and means rise with the commune's number. D1.2.2 has answers in
+// C00–C06 only (7 communes): no area distribution, so it is outside the
+// set every commune has a value for and counts only where shown (C00,
+// C01). Provinces: C00–C13 Hồ Chí Minh, C14–C19 Bình Dương
+// and C20–C23 Bà Rịa - Vũng Tàu (both too small: they borrow from the city).
+func smallAreaFixture() ([]Commune, map[string]CommuneData) {
+	var communes []Commune
+	data := map[string]CommuneData{}
+	for i := range 24 {
+		code := fmt.Sprintf("C%02d", i)
+		province := "Hồ Chí Minh"
+		if i >= 14 {
+			province = "Bình Dương"
 		}
-	}
-	t.Run("interval touching the average", func(t *testing.T) {
-		// Average (6 + 4)/2 = 5; [5, 7] and [3, 5] do not exclude it.
-		got := Rank(scores(6, 4), scores(5, 3), scores(7, 5))
-		for i, s := range got {
-			if s.VersusAverage != "not_different" {
-				t.Errorf("unit %d: got %q, want not_different", i, s.VersusAverage)
-			}
+		if i >= 20 {
+			province = "Bà Rịa - Vũng Tàu"
 		}
-	})
-	t.Run("no intervals", func(t *testing.T) {
-		for i, s := range Rank(scores(1, 9), nil, nil) {
-			if s.VersusAverage != "not_different" {
-				t.Errorf("unit %d: got %q, want not_different", i, s.VersusAverage)
-			}
+		communes = append(communes, Commune{Code: code, Name: "Phường " + code, Type: Phuong, FormerProvince: province})
+		n := 15.0
+		if i < 2 {
+			n = 40
 		}
-	})
-}
-
-// communeTallies are hand tallies of mini.json for three communes. Only
-// D1.1.1, D1.1.2, D1.2.1 and D2.1.2 are shown anywhere (N ≥ 30).
-//
-//	          A                 B                 C
-//	D1.1.1    36/40 = .9 → 9.1  20/40 = .5 → 5.5  -
-//	D1.1.2    16/32 = .5 → 5.5  (n 10)            8/40 = .2 → 2.8
-//	D1.2.1    12/40 = .3 → 3.7  30/40 = .75 → 7.75 -
-//	D2.1.2    60/30 = 2 → 5.5   90/30 = 3 → 10    -
-//
-// Targets (means over the communes where shown): D1.1.1 (9.1 + 5.5)/2 =
-// 7.3, D1.1.2 (5.5 + 2.8)/2 = 4.15, D1.2.1 (3.7 + 7.75)/2 = 5.725, D2.1.2
-// (5.5 + 10)/2 = 7.75. Below target: B D1.1.1 (gap 1.8), C D1.1.2 (1.35),
-// A D1.2.1 (2.025), A D2.1.2 (2.25).
-func communeTallies() map[string]map[string]Tally {
-	return map[string]map[string]Tally{
-		"A": {
-			"D1.1.1": {N: 40, Sum: 36, SumSq: 36}, "D1.1.2": {N: 32, Sum: 16, SumSq: 16},
-			"D1.2.1": {N: 40, Sum: 12, SumSq: 12}, "D2.1.2": {N: 30, Sum: 60, SumSq: 130},
-		},
-		"B": {
-			"D1.1.1": {N: 40, Sum: 20, SumSq: 20}, "D1.1.2": {N: 10, Sum: 1, SumSq: 1},
-			"D1.2.1": {N: 40, Sum: 30, SumSq: 30}, "D2.1.2": {N: 30, Sum: 90, SumSq: 270},
-		},
-		"C": {"D1.1.2": {N: 40, Sum: 8, SumSq: 8}},
-	}
-}
-
-func perCommune(c *Catalogue) map[string]Scores {
-	out := map[string]Scores{}
-	for code, tallies := range communeTallies() {
-		out[code] = c.Score(tallies, DefaultPolicy)
-	}
-	return out
-}
-
-func TestTargets(t *testing.T) {
-	got := Targets(perCommune(MustMini(t)))
-	want := map[string]float64{"D1.1.1": 7.3, "D1.1.2": 4.15, "D1.2.1": 5.725, "D2.1.2": 7.75}
-	if len(got) != len(want) {
-		t.Errorf("got %v, want %v", got, want)
-	}
-	for id, w := range want {
-		if g, ok := got[id]; !ok || !near(g, w, 1e-12) {
-			t.Errorf("%s: got %v, want %v", id, g, w)
+		share := 0.3 + 0.02*float64(i)
+		ratio := Tally{N: n, Sum: math.Round(n * share), SumSq: math.Round(n * share)}
+		mean := func(m float64) Tally { return Tally{N: n, Sum: n * m, SumSq: n*m*m + (n - 1)} }
+		ts := map[string]Tally{
+			"D1.1.1": ratio, "D1.1.2": ratio, "D1.2.1": ratio,
+			"D1.2.3": mean(2 + 2*share), "D2.1.2": mean(1.5 + share),
+			"D2.1.1": {N: n, Sum: n * 30, SumSq: n * 1200, Hist: map[float64]float64{10: n / 3, float64(20 + i): n / 3, 60: n / 3}},
 		}
+		if i < 7 {
+			ts["D1.2.2"] = mean(1 + share)
+		}
+		data[code] = CommuneData{Counts: Counts{Responses: int64(n), CountedResponses: int64(n)}, Tallies: ts}
 	}
+	return communes, data
 }
 
-// item is the part of a follow-up item a test checks.
-type item struct {
-	commune, indicator, role string
-	gap                      float64
-}
-
-func items(l AgencyList) []item {
-	var out []item
-	for _, it := range l.Items {
-		out = append(out, item{it.Commune, it.Indicator, it.Role, math.Round(it.Gap*1e9) / 1e9})
-	}
-	return out
-}
-
-func TestFollowup(t *testing.T) {
+func TestCompareSmallArea(t *testing.T) {
 	c := MustMini(t)
-	names := map[string]string{"A": "Phường An", "B": "Xã Bình", "C": "Đặc khu Côn"}
-	got := c.Followup(perCommune(c), names, nil)
-
-	// Agencies of the four weak cells (see communeTallies):
-	//   D1.1.1: UBND cấp xã (implementing), Sở Nội vụ (lead)
-	//   D1.1.2: UBND cấp xã, Sở Nội vụ, UBMTTQVN (coordinating)
-	//   D1.2.1: UBND cấp xã, Thanh tra Thành phố
-	//   D2.1.2: UBND cấp xã, Sở Xây dựng
-	// Agencies sort by name (byte order: "UBM" < "UBN"); items by gap.
-	want := map[string][]item{
-		"Sở Nội vụ":           {{"B", "D1.1.1", RoleLead, 1.8}, {"C", "D1.1.2", RoleLead, 1.35}},
-		"Sở Xây dựng":         {{"A", "D2.1.2", RoleLead, 2.25}},
-		"Thanh tra Thành phố": {{"A", "D1.2.1", RoleLead, 2.025}},
-		"UBMTTQVN":            {{"C", "D1.1.2", RoleCoordinating, 1.35}},
-		"UBND cấp xã": {
-			{"A", "D2.1.2", RoleImplementing, 2.25}, {"A", "D1.2.1", RoleImplementing, 2.025},
-			{"B", "D1.1.1", RoleImplementing, 1.8}, {"C", "D1.1.2", RoleImplementing, 1.35},
-		},
+	communes, data := smallAreaFixture()
+	est, err := Compare(c, communes, data, CompareOptions{Estimates: true})
+	if err != nil {
+		t.Fatal(err)
 	}
-	order := []string{"Sở Nội vụ", "Sở Xây dựng", "Thanh tra Thành phố", "UBMTTQVN", "UBND cấp xã"}
-	var agencies []string
-	for _, l := range got {
-		agencies = append(agencies, l.Agency)
-		if g, w := items(l), want[l.Agency]; !reflect.DeepEqual(g, w) {
-			t.Errorf("%s: got %v, want %v", l.Agency, g, w)
+	direct, err := Compare(c, communes, data, CompareOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if est.Estimates != EstimatesSmallArea || direct.Estimates != EstimatesDirect {
+		t.Errorf("estimates: got %q and %q, want %q and %q", est.Estimates, direct.Estimates, EstimatesSmallArea, EstimatesDirect)
+	}
+	ranked := 0
+	for _, r := range direct.Rows {
+		if r.Rank != 0 {
+			ranked++
 		}
 	}
-	if !reflect.DeepEqual(agencies, order) {
-		t.Errorf("agencies: got %q, want %q", agencies, order)
+	if ranked != 2 {
+		t.Errorf("direct: got %d communes ranked, want the 2 with 40 answers", ranked)
 	}
-
-	t.Run("item fields", func(t *testing.T) {
-		var it FollowupItem
-		for _, l := range got {
-			if l.Agency == "Sở Nội vụ" {
-				it = l.Items[0]
+	// With estimates every commune has a total on the same six indicators
+	// (plus D1.2.2 where shown): the 22 small communes borrow all six.
+	for i, r := range est.Rows {
+		wantBorrowed, wantScored := 6, 6
+		if r.Commune.Code == "C00" || r.Commune.Code == "C01" {
+			wantBorrowed, wantScored = 0, 7
+		}
+		if r.TotalScore == nil || r.Rank != i+1 || r.Borrowed != wantBorrowed || r.Scores.Scored != wantScored {
+			t.Errorf("%s: got total %v, rank %d (row %d), %d of %d indicators borrowed, want a total, rank %d, %d of %d borrowed",
+				r.Commune.Code, r.TotalScore, r.Rank, i, r.Borrowed, r.Scores.Scored, i+1, wantBorrowed, wantScored)
+		}
+		if r.RankLow > r.Rank || r.RankHigh < r.Rank || r.VersusAverage == "" || r.Band == "" {
+			t.Errorf("%s: got rank %d in [%d, %d], band %q, versus %q, want an interval around the rank, a band and a test", r.Commune.Code, r.Rank, r.RankLow, r.RankHigh, r.Band, r.VersusAverage)
+		}
+	}
+	if est.City.Communes != 24 {
+		t.Errorf("city: got %d communes averaged, want 24", est.City.Communes)
+	}
+	// The six estimable indicators have a value everywhere; D1.2.2, which
+	// cannot be estimated, counts where shown, as without estimates.
+	if len(est.Rows) != 24 || len(direct.Rows) != 24 {
+		t.Fatalf("got %d and %d rows, want 24", len(est.Rows), len(direct.Rows))
+	}
+	find := func(cmp Comparison, code string) CompareRow {
+		for _, r := range cmp.Rows {
+			if r.Commune.Code == code {
+				return r
 			}
 		}
-		// The target score 7.3 is, back on D1.1.1's 0–1 scale, a share of
-		// (7.3 − 1) / 9 = 0.7, in the same unit as the value 0.5.
-		want := FollowupItem{Commune: "B", CommuneName: "Xã Bình", Indicator: "D1.1.1", IndicatorName: "Tỷ lệ đã liên hệ", Kind: KindRatio,
-			Value: 0.5, Score: 5.5, Target: 0.7, TargetScore: 7.3, Gap: 1.8, Role: RoleLead, Tasks: "Nhiệm vụ 1"}
-		if it.Commune != want.Commune || it.CommuneName != want.CommuneName || it.Indicator != want.Indicator ||
-			it.IndicatorName != want.IndicatorName || it.Role != want.Role || it.Tasks != want.Tasks || it.Kind != want.Kind ||
-			!near(it.Value, want.Value, 1e-12) || !near(it.Score, want.Score, 1e-12) ||
-			!near(it.Target, want.Target, 1e-12) || !near(it.TargetScore, want.TargetScore, 1e-12) || !near(it.Gap, want.Gap, 1e-12) {
-			t.Errorf("got %+v, want %+v", it, want)
+		t.Fatalf("no row %s", code)
+		return CompareRow{}
+	}
+	d122 := func(r CompareRow) IndicatorResult { return r.Scores.indicator("D1.2.2") }
+	if e, d := d122(find(est, "C00")), d122(find(direct, "C00")); !e.InScore || !d.InScore || e.Estimate != EstimateDirect || e.Value == nil {
+		t.Errorf("C00 D1.2.2: got in score %v (estimates) and %v (direct), want its direct value counted in both", e.InScore, d.InScore)
+	}
+	if b := d122(find(est, "C10")); b.Value != nil || b.InScore {
+		t.Errorf("C10 D1.2.2: got %+v, want nothing (no distribution to borrow from)", b)
+	}
+	t.Run("filters do not change the estimates", func(t *testing.T) {
+		bd, err := Compare(c, communes, data, CompareOptions{Estimates: true, Province: "Bình Dương"})
+		if err != nil {
+			t.Fatal(err)
 		}
-	})
-
-	t.Run("overrides", func(t *testing.T) {
-		// D1.1.1 target 9.5: A (9.1, gap .4) and B (5.5, gap 4) are below.
-		// D1.1.2 target 1: nobody is below. D1.2.3 is shown nowhere: its
-		// target has nothing to compare with.
-		got := c.Followup(perCommune(c), names, map[string]float64{"D1.1.1": 9.5, "D1.1.2": 1, "D1.2.3": 10})
-		want := map[string][]item{
-			"Sở Nội vụ":           {{"B", "D1.1.1", RoleLead, 4}, {"A", "D1.1.1", RoleLead, 0.4}},
-			"Sở Xây dựng":         {{"A", "D2.1.2", RoleLead, 2.25}},
-			"Thanh tra Thành phố": {{"A", "D1.2.1", RoleLead, 2.025}},
-			"UBND cấp xã": {
-				{"B", "D1.1.1", RoleImplementing, 4}, {"A", "D2.1.2", RoleImplementing, 2.25},
-				{"A", "D1.2.1", RoleImplementing, 2.025}, {"A", "D1.1.1", RoleImplementing, 0.4},
-			},
+		if len(bd.Rows) != 6 {
+			t.Fatalf("got %d rows, want Bình Dương's 6", len(bd.Rows))
 		}
-		if len(got) != len(want) {
-			t.Errorf("agencies: got %d, want %d", len(got), len(want))
-		}
-		for _, l := range got {
-			if g, w := items(l), want[l.Agency]; !reflect.DeepEqual(g, w) {
-				t.Errorf("%s: got %v, want %v", l.Agency, g, w)
+		for _, r := range bd.Rows {
+			if a, b := *r.TotalScore, *find(est, r.Commune.Code).TotalScore; a != b {
+				t.Errorf("%s: got total %v filtered, %v unfiltered, want the same", r.Commune.Code, a, b)
 			}
-		}
-	})
-
-	t.Run("score equal to target", func(t *testing.T) {
-		// A's own D1.2.1 score as the target: A is not below it, and B
-		// (7.75) is above, so nobody follows D1.2.1 up.
-		pc := perCommune(c)
-		target := *find(t, pc["A"], "D1.2.1").Score
-		for _, l := range c.Followup(pc, names, map[string]float64{"D1.2.1": target}) {
-			for _, it := range l.Items {
-				if it.Indicator == "D1.2.1" {
-					t.Errorf("%s: got %+v, want no D1.2.1 item", l.Agency, it)
-				}
-			}
-		}
-	})
-
-	t.Run("one item per agency per role", func(t *testing.T) {
-		// UBND cấp xã also leads D1.1.1: B's weak D1.1.1 is on its list
-		// twice, once per role, and on no list more than once per role.
-		c2 := MustMiniWith(t, func(c *Catalogue) {
-			ind := indicator(c, "D1.1.1")
-			ind.Agencies.Lead = append(ind.Agencies.Lead, "UBND cấp xã")
-		})
-		got := c2.Followup(perCommune(c2), names, nil)
-		for _, l := range got {
-			seen := map[string]int{}
-			for _, it := range l.Items {
-				seen[fmt.Sprint(it.Commune, it.Indicator, it.Role)]++
-			}
-			for k, n := range seen {
-				if n != 1 {
-					t.Errorf("%s: got %s %d times, want once", l.Agency, k, n)
-				}
-			}
-			if l.Agency == "UBND cấp xã" {
-				if seen["BD1.1.1"+RoleImplementing] != 1 || seen["BD1.1.1"+RoleLead] != 1 {
-					t.Errorf("UBND cấp xã: got %v, want B D1.1.1 as implementing and as lead", seen)
-				}
-			}
-		}
-	})
-
-	t.Run("nothing shown", func(t *testing.T) {
-		if got := c.Followup(map[string]Scores{"A": c.Score(nil, DefaultPolicy)}, names, map[string]float64{"D1.1.1": 10}); len(got) != 0 {
-			t.Errorf("got %+v, want no lists", got)
 		}
 	})
 }

@@ -100,18 +100,31 @@ func (t Tally) Variance() float64 {
 
 // Policy holds the disclosure rules applied to every output.
 type Policy struct {
-	// MinN is the smallest denominator whose value is shown (default 30).
-	MinN int
+	// MinN is the smallest effective denominator whose own (direct) value
+	// is shown (default 30).
+	MinN int `json:"min_n"`
 	// HideBelow is the denominator under which nothing about the cell is
-	// shown, not even its count (default 5).
-	HideBelow int
+	// shown, not even its count, and the cell's answers are not used for
+	// borrowed estimates (default 5).
+	HideBelow int `json:"hide_below"`
 }
 
 // DefaultPolicy is papi's default disclosure rule.
 var DefaultPolicy = Policy{MinN: 30, HideBelow: 5}
 
+// withDefaults fills unset fields from DefaultPolicy.
+func (p Policy) withDefaults() Policy {
+	if p.MinN <= 0 {
+		p.MinN = DefaultPolicy.MinN
+	}
+	if p.HideBelow <= 0 {
+		p.HideBelow = DefaultPolicy.HideBelow
+	}
+	return p
+}
+
 // IndicatorResult is one indicator's value over a period. Pointers are nil
-// when the value is suppressed.
+// when nothing is shown.
 type IndicatorResult struct {
 	ID          string   `json:"id"`
 	Name        string   `json:"name"`
@@ -124,8 +137,19 @@ type IndicatorResult struct {
 	CILow       *float64 `json:"ci_low"`
 	CIHigh      *float64 `json:"ci_high"`
 	// Score is the value on PAPI's 1-10 scale.
-	Score      *float64 `json:"score"`
-	Suppressed bool     `json:"suppressed"`
+	Score *float64 `json:"score"`
+	// Suppressed is set when the commune's own value is withheld (fewer
+	// than MinN respondents); a borrowed value may still be shown.
+	Suppressed bool `json:"suppressed"`
+	// Estimate is EstimateDirect or EstimateBorrowed when a value is
+	// shown, empty otherwise.
+	Estimate string `json:"estimate"`
+	// OwnWeight (borrowed values only) is the weight of the commune's own
+	// answers, 0 to 1; Area is where the rest is borrowed from.
+	OwnWeight *float64 `json:"own_weight,omitempty"`
+	Area      string   `json:"area,omitempty"`
+	// InScore says whether the indicator counts in the composites.
+	InScore bool `json:"in_score"`
 	// Context is set on indicators that are shown but not scored.
 	Context bool `json:"context,omitempty"`
 	// se is the standard error of Score, for composite intervals.
@@ -139,20 +163,24 @@ type SubdimensionResult struct {
 	Name       string            `json:"name"`
 	NameEn     string            `json:"name_en"`
 	Score      *float64          `json:"score"`
+	Borrowed   int               `json:"indicators_borrowed"`
 	Indicators []IndicatorResult `json:"indicators"`
 	mean, se   float64
 }
 
 // DimensionResult is a dimension's score, 1 to 10, with an approximate 95%
-// interval; nil when most of its indicators are suppressed.
+// interval; nil when most of its indicators have no value.
 type DimensionResult struct {
-	ID            string               `json:"id"`
-	Name          string               `json:"name"`
-	NameEn        string               `json:"name_en"`
-	Score         *float64             `json:"score"`
-	CILow         *float64             `json:"ci_low"`
-	CIHigh        *float64             `json:"ci_high"`
+	ID     string   `json:"id"`
+	Name   string   `json:"name"`
+	NameEn string   `json:"name_en"`
+	Score  *float64 `json:"score"`
+	CILow  *float64 `json:"ci_low"`
+	CIHigh *float64 `json:"ci_high"`
+	// Scored counts the indicators in the score, Borrowed those of them
+	// that are borrowed estimates.
 	Scored        int                  `json:"indicators_scored"`
+	Borrowed      int                  `json:"indicators_borrowed"`
 	Subdimensions []SubdimensionResult `json:"subdimensions"`
 	se            float64
 }
@@ -161,15 +189,20 @@ type DimensionResult struct {
 type Scores struct {
 	// Total is the sum of the eight dimensions (8 to 80), nil unless every
 	// dimension is scored: partial dimensions are never summed.
-	Total       *float64          `json:"total_score"`
-	TotalCILow  *float64          `json:"total_ci_low"`
-	TotalCIHigh *float64          `json:"total_ci_high"`
-	Dimensions  []DimensionResult `json:"dimensions"`
-	totalSE     float64
+	Total       *float64 `json:"total_score"`
+	TotalCILow  *float64 `json:"total_ci_low"`
+	TotalCIHigh *float64 `json:"total_ci_high"`
+	// Scored and Borrowed count the indicators in the total and those of
+	// them that are borrowed estimates.
+	Scored     int               `json:"indicators_scored"`
+	Borrowed   int               `json:"indicators_borrowed"`
+	Dimensions []DimensionResult `json:"dimensions"`
+	totalSE    float64
 }
 
 // Score computes every indicator value, interval and PAPI-scale score from
-// tallies keyed by indicator id, applying the disclosure policy.
+// tallies keyed by indicator id, from the respondents' own answers only
+// (direct estimates), applying the disclosure policy.
 //
 // Indicator scores put the value on 1-10 with the indicator's theoretical
 // scale: 1 + 9·(x−min)/(max−min), reversed when lower is better. A
@@ -178,67 +211,138 @@ type Scores struct {
 // then k times the mean of its scored sub-dimensions (their sum when all are
 // scored), so it spans 1 to 10.
 func (c *Catalogue) Score(tallies map[string]Tally, p Policy) Scores {
-	if p.MinN <= 0 {
-		p.MinN = DefaultPolicy.MinN
+	return c.score(tallies, p, nil)
+}
+
+// ScoreEstimated scores one commune with small-area estimates: indicators
+// whose own value is not shown take the commune's borrowed estimate. Every
+// indicator of e.Set then has a value in every commune, so composites are
+// built from the same indicators everywhere; an indicator outside the set
+// (answered in too few communes to estimate) counts only where its own
+// value is shown, as in Score. Composites are then scored as in Score, with
+// the correlation of borrowed values in their intervals. A nil e gives
+// Score.
+func (c *Catalogue) ScoreEstimated(code string, tallies map[string]Tally, p Policy, e *Estimates) Scores {
+	if e == nil {
+		return c.Score(tallies, p)
 	}
-	if p.HideBelow <= 0 {
-		p.HideBelow = DefaultPolicy.HideBelow
+	return c.score(tallies, p, &borrowing{values: e.Borrowed[code], rhoWithin: e.RhoWithin, rhoBetween: e.RhoBetween})
+}
+
+// borrowing is what small-area estimates add to scoring: the borrowed
+// values and the correlations of deviations.
+type borrowing struct {
+	values                map[string]SmallArea
+	rhoWithin, rhoBetween float64
+}
+
+// composite accumulates the variance of a mean of scores. Direct values'
+// errors are independent (different respondents, or the same ones answering
+// different questions: an approximation); a borrowed value's error has a
+// part gᵢ from the commune's own unknown deviation, correlated across its
+// indicators with ρ, so Var(Σxᵢ) = Σseᵢ² + ρ·((Σgᵢ)² − Σgᵢ²).
+type composite struct {
+	n, sum, v, g, gg float64
+}
+
+func (a *composite) add(score, se, g float64) {
+	a.n++
+	a.sum += score
+	a.v += se * se
+	a.g += g
+	a.gg += g * g
+}
+
+// variance of the mean of what was added, and its g (the mean gᵢ).
+func (a *composite) variance(rho float64) (v, g float64) {
+	return (a.v + rho*(a.g*a.g-a.gg)) / (a.n * a.n), a.g / a.n
+}
+
+// score is Score when b is nil; otherwise it adds borrowed values.
+func (c *Catalogue) score(tallies map[string]Tally, p Policy, b *borrowing) Scores {
+	p = p.withDefaults()
+	if b == nil {
+		b = &borrowing{}
 	}
 	var out Scores
-	total, totalVar, allScored := 0.0, 0.0, true
+	var total composite
+	allScored := true
 	for _, d := range c.Dimensions {
 		dr := DimensionResult{ID: d.ID, Name: d.Name.Vi, NameEn: d.Name.En}
 		k := float64(len(d.Subdimensions))
-		indicators, sumMeans, varMeans, subScored := 0, 0.0, 0.0, 0
+		var dim composite
+		indicators := 0
 		for _, sd := range d.Subdimensions {
 			sr := SubdimensionResult{ID: sd.ID, Name: sd.Name.Vi, NameEn: sd.Name.En}
-			sum, varSum, n := 0.0, 0.0, 0
+			var sub composite
 			for i := range sd.Indicators {
 				ind := &sd.Indicators[i]
 				ir := ind.result(tallies[ind.ID], p)
-				sr.Indicators = append(sr.Indicators, ir)
-				if ind.Context {
-					continue // shown, never scored
+				g := 0.0
+				if bv, ok := b.values[ind.ID]; ok && ir.Value == nil {
+					ind.borrow(&ir, bv)
+					g = bv.Spread * 9 / (ind.Rule.Scale.Max - ind.Rule.Scale.Min)
 				}
-				indicators++
-				if ir.Score != nil {
-					sum += *ir.Score
-					varSum += ir.se * ir.se
-					n++
+				if !ind.Context {
+					indicators++
+					ir.InScore = ir.Score != nil
+				}
+				if ir.InScore {
+					sub.add(*ir.Score, ir.se, g)
 					dr.Scored++
+					if ir.Estimate == EstimateBorrowed {
+						sr.Borrowed++
+					}
 				}
+				sr.Indicators = append(sr.Indicators, ir)
 			}
-			if n > 0 {
-				sr.mean = sum / float64(n)
-				sr.se = math.Sqrt(varSum) / float64(n)
+			if sub.n > 0 {
+				v, g := sub.variance(b.rhoWithin)
+				sr.mean = sub.sum / sub.n
+				sr.se = math.Sqrt(v)
 				sr.Score = ptr(sr.mean / k)
-				sumMeans += sr.mean
-				varMeans += sr.se * sr.se
-				subScored++
+				dim.add(sr.mean, sr.se, g)
+				dr.Borrowed += sr.Borrowed
 			}
 			dr.Subdimensions = append(dr.Subdimensions, sr)
 		}
-		if subScored > 0 && 2*dr.Scored >= indicators {
-			score := sumMeans / float64(subScored)
-			se := math.Sqrt(varMeans) / float64(subScored)
+		if dim.n > 0 && 2*dr.Scored >= indicators {
+			v, g := dim.variance(b.rhoWithin)
+			score := dim.sum / dim.n
+			dr.se = math.Sqrt(v)
 			dr.Score = ptr(score)
-			dr.CILow = ptr(math.Max(1, score-1.96*se))
-			dr.CIHigh = ptr(math.Min(10, score+1.96*se))
-			dr.se = se
-			total += score
-			totalVar += se * se
+			dr.CILow = ptr(math.Max(1, score-1.96*dr.se))
+			dr.CIHigh = ptr(math.Min(10, score+1.96*dr.se))
+			total.add(score, dr.se, g)
+			out.Scored += dr.Scored
+			out.Borrowed += dr.Borrowed
 		} else {
 			allScored = false
 		}
 		out.Dimensions = append(out.Dimensions, dr)
 	}
 	if allScored && len(out.Dimensions) > 0 {
-		out.Total = ptr(total)
-		out.totalSE = math.Sqrt(totalVar)
-		out.TotalCILow = ptr(total - 1.96*out.totalSE)
-		out.TotalCIHigh = ptr(total + 1.96*out.totalSE)
+		// The total is the dimensions' sum: n times their mean.
+		v, _ := total.variance(b.rhoBetween)
+		out.totalSE = math.Sqrt(v) * total.n
+		out.Total = ptr(total.sum)
+		out.TotalCILow = ptr(total.sum - 1.96*out.totalSE)
+		out.TotalCIHigh = ptr(total.sum + 1.96*out.totalSE)
+	} else {
+		out.Scored, out.Borrowed = 0, 0
 	}
 	return out
+}
+
+// borrow puts a borrowed estimate beside a withheld direct value (which
+// stays Suppressed). The count stays as the disclosure rule allows; there is
+// no numerator, which with the count would give away the withheld value.
+func (ind *Indicator) borrow(r *IndicatorResult, b SmallArea) {
+	r.Estimate = EstimateBorrowed
+	r.Value, r.CILow, r.CIHigh = ptr(b.Value), ptr(b.CILow), ptr(b.CIHigh)
+	r.OwnWeight, r.Area = ptr(b.OwnWeight), b.Area
+	r.Score = ptr(ind.Rule.Scale.Normalise(b.Value))
+	r.se = b.SE * 9 / (ind.Rule.Scale.Max - ind.Rule.Scale.Min)
 }
 
 // result computes one indicator from its tally.
@@ -254,10 +358,11 @@ func (ind *Indicator) result(t Tally, p Policy) IndicatorResult {
 	// Weights lower the precision of a cell: the threshold applies to the
 	// effective n, so a weighted value is never shown on fewer equivalent
 	// respondents than an unweighted one.
-	if n < p.MinN || t.EffectiveN() < float64(p.MinN)-1e-9 {
+	if !directShown(t, p) {
 		r.Suppressed = true
 		return r
 	}
+	r.Estimate = EstimateDirect
 	// Weighted tallies use the weighted mean and Kish's effective n in the
 	// interval formulas; with equal weights these are the plain ones.
 	neff := t.EffectiveN()
@@ -277,14 +382,7 @@ func (ind *Indicator) result(t Tally, p Policy) IndicatorResult {
 		lo, hi = value-q*se, value+q*se
 		r.Numerator = ptr(value * t.N)
 	case KindMedian:
-		hist := t.Hist
-		if t.W != 0 && t.W != neff {
-			hist = make(map[float64]float64, len(t.Hist))
-			for v, w := range t.Hist {
-				hist[v] = w * neff / t.W
-			}
-		}
-		value, lo, hi = MedianInterval(hist)
+		value, lo, hi = MedianInterval(scaledHist(t))
 		// The median's standard error from its interval, for composites.
 		se = (hi - lo) / (2 * 1.96)
 	}

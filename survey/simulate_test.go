@@ -1,0 +1,388 @@
+package survey
+
+import (
+	"cmp"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"os"
+	"slices"
+	"strconv"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// simWorld is a city of communes with known true indicator values. A
+// commune's true share (or fraction of an indicator's range) is
+// logistic(logit bᵢ + λ·zⱼ + κ·w_{j,d} + ηᵢⱼ) (one minus that where lower
+// is better): a city-wide base per indicator, a commune effect common to
+// every indicator, one per dimension and one per indicator, scaled so the
+// true totals spread like PAPI 2024's provinces (standard deviation 1.8).
+type simWorld struct {
+	cat      *Catalogue
+	communes []Commune
+	module   map[string]string  // indicator → module
+	apply    map[string]float64 // indicator → share of its module's visits it applies to
+	truth    map[string]map[string]float64
+}
+
+const (
+	simCommon    = 0.088 // λ
+	simDimension = 0.19  // κ
+	simOwn       = 0.62  // sd of η
+)
+
+func newSimWorld(t testing.TB, rng *rand.Rand) *simWorld {
+	cats, err := Catalogues()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cat := cats[len(cats)-1]
+	communes, err := Communes()
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := &simWorld{cat: cat, communes: communes, module: map[string]string{}, apply: map[string]float64{}, truth: map[string]map[string]float64{}}
+	base := map[string]float64{}
+	for _, ind := range cat.Indicators() {
+		w.module[ind.ID] = cat.questions[ind.Rule.Question].Module
+		base[ind.ID] = 0.3 + 0.55*rng.Float64()
+		// Most questions apply to everyone asked; conditional ones to a
+		// fifth to a half.
+		w.apply[ind.ID] = 1
+		if ind.Rule.AppliesIf != nil {
+			w.apply[ind.ID] = 0.2 + 0.3*rng.Float64()
+		}
+	}
+	for _, cm := range communes {
+		z := rng.NormFloat64()
+		dim := map[string]float64{}
+		for _, d := range cat.Dimensions {
+			dim[d.ID] = rng.NormFloat64()
+		}
+		w.truth[cm.Code] = map[string]float64{}
+		for _, d := range cat.Dimensions {
+			for _, sd := range d.Subdimensions {
+				for _, ind := range sd.Indicators {
+					b := base[ind.ID]
+					f := 1 / (1 + math.Exp(-(math.Log(b/(1-b)) + simCommon*z + simDimension*dim[d.ID] + simOwn*rng.NormFloat64())))
+					if !ind.Rule.Scale.HigherIsBetter {
+						f = 1 - f // a better commune is better here too
+					}
+					w.truth[cm.Code][ind.ID] = ind.Rule.Scale.Min + f*(ind.Rule.Scale.Max-ind.Rule.Scale.Min)
+				}
+			}
+		}
+	}
+	return w
+}
+
+// binomial draws from Binomial(n, p) by counting.
+func binomial(rng *rand.Rand, n int, p float64) int {
+	k := 0
+	for range n {
+		if rng.Float64() < p {
+			k++
+		}
+	}
+	return k
+}
+
+// data draws one period of answers: each commune gets `responses` visits,
+// each asking the core module and one rotating module in turn; answers
+// follow the true values (ratios: yes with the true share; means: the scale
+// minimum plus Binomial(range, fraction); medians: lognormal amounts around
+// the true median).
+func (w *simWorld) data(rng *rand.Rand, responses int) map[string]CommuneData {
+	rot := w.cat.RotatingModules()
+	out := map[string]CommuneData{}
+	for _, cm := range w.communes {
+		visits := map[string]int{CoreModule: responses}
+		for _, m := range rot {
+			visits[m] = responses / len(rot)
+		}
+		ts := map[string]Tally{}
+		for _, ind := range w.cat.Indicators() {
+			n := binomial(rng, visits[w.module[ind.ID]], w.apply[ind.ID])
+			truth, s := w.truth[cm.Code][ind.ID], ind.Rule.Scale
+			f := (truth - s.Min) / (s.Max - s.Min)
+			var t Tally
+			for range n {
+				switch ind.Kind {
+				case KindRatio:
+					x := 0.0
+					if rng.Float64() < truth {
+						x = 1
+					}
+					t.Add(x, 1, false)
+				case KindMean:
+					t.Add(s.Min+float64(binomial(rng, int(s.Max-s.Min), f)), 1, false)
+				case KindMedian:
+					t.Add(math.Round(truth*math.Exp(0.5*rng.NormFloat64())*10)/10, 1, true)
+				}
+			}
+			if n > 0 {
+				ts[ind.ID] = t
+			}
+		}
+		out[cm.Code] = CommuneData{Counts: Counts{Responses: int64(responses), CountedResponses: int64(responses)}, Tallies: ts}
+	}
+	return out
+}
+
+// trueScores scores the true values of the indicators a commune's
+// estimated scores used.
+func (w *simWorld) trueScores(code string, set map[string]bool) (total float64, dims map[string]float64, ok bool) {
+	tallies := map[string]Tally{}
+	for id, v := range w.truth[code] {
+		if set[id] {
+			// One respondent weighing a million: the value, shown.
+			tallies[id] = Tally{N: 1e6, Sum: 1e6 * v, SumSq: 1e6 * v * v, Hist: map[float64]float64{v: 1e6}}
+		}
+	}
+	sc := w.cat.Score(tallies, Policy{MinN: 1, HideBelow: 1})
+	dims = map[string]float64{}
+	for _, d := range sc.Dimensions {
+		if d.Score != nil {
+			dims[d.ID] = *d.Score
+		}
+	}
+	if sc.Total == nil {
+		return 0, dims, false
+	}
+	return *sc.Total, dims, true
+}
+
+// simResult is what one simulated period shows.
+type simResult struct {
+	scored, communes                 int
+	indCover, indN                   [2]int // direct, borrowed
+	dimCover, dimN, totCover, totN   int
+	rankCover, rankN                 int
+	spearman, rankError, trueTotalSD float64
+}
+
+func (w *simWorld) run(t testing.TB, rng *rand.Rand, responses int) simResult {
+	data := w.data(rng, responses)
+	cmp, err := Compare(w.cat, w.communes, data, CompareOptions{Estimates: true, Policy: DefaultPolicy})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var r simResult
+	r.communes = len(cmp.Rows)
+	var est, truth []float64
+	var ranked []CompareRow
+	for _, row := range cmp.Rows {
+		eachIndicator(row.Scores, func(ir IndicatorResult) {
+			if ir.Value == nil || ir.Context {
+				return
+			}
+			k := 0
+			if ir.Estimate == EstimateBorrowed {
+				k = 1
+			}
+			v := w.truth[row.Commune.Code][ir.ID]
+			r.indN[k]++
+			if v >= *ir.CILow && v <= *ir.CIHigh {
+				r.indCover[k]++
+			}
+		})
+		inScore := map[string]bool{}
+		eachIndicator(row.Scores, func(ir IndicatorResult) { inScore[ir.ID] = ir.InScore })
+		tt, dims, ok := w.trueScores(row.Commune.Code, inScore)
+		for _, d := range row.Dimensions {
+			if d.Score != nil {
+				r.dimN++
+				if v := dims[d.ID]; v >= *d.CILow && v <= *d.CIHigh {
+					r.dimCover++
+				}
+			}
+		}
+		if row.TotalScore == nil || !ok {
+			continue
+		}
+		r.scored++
+		r.totN++
+		if tt >= *row.TotalCILow && tt <= *row.TotalCIHigh {
+			r.totCover++
+		}
+		est, truth = append(est, *row.TotalScore), append(truth, tt)
+		ranked = append(ranked, row)
+	}
+	trueRank := ranks(truth)
+	for i, row := range ranked {
+		r.rankN++
+		if trueRank[i] >= float64(row.RankLow) && trueRank[i] <= float64(row.RankHigh) {
+			r.rankCover++
+		}
+		r.rankError += math.Abs(trueRank[i]-float64(row.Rank)) / float64(len(ranked))
+	}
+	r.spearman = pearson(ranks(est), trueRank)
+	m := 0.0
+	for _, v := range truth {
+		m += v / float64(len(truth))
+	}
+	for _, v := range truth {
+		r.trueTotalSD += (v - m) * (v - m) / float64(len(truth)-1)
+	}
+	r.trueTotalSD = math.Sqrt(r.trueTotalSD)
+	return r
+}
+
+// ranks gives 1 to the largest value (ties share their mean rank).
+func ranks(xs []float64) []float64 {
+	idx := make([]int, len(xs))
+	for i := range idx {
+		idx[i] = i
+	}
+	slices.SortFunc(idx, func(a, b int) int { return cmp.Compare(xs[b], xs[a]) })
+	out := make([]float64, len(xs))
+	for i := 0; i < len(idx); {
+		j := i
+		for j < len(idx) && xs[idx[j]] == xs[idx[i]] {
+			j++
+		}
+		for k := i; k < j; k++ {
+			out[idx[k]] = float64(i+j+1) / 2
+		}
+		i = j
+	}
+	return out
+}
+
+func pearson(a, b []float64) float64 {
+	n := float64(len(a))
+	ma, mb := 0.0, 0.0
+	for i := range a {
+		ma += a[i] / n
+		mb += b[i] / n
+	}
+	sab, saa, sbb := 0.0, 0.0, 0.0
+	for i := range a {
+		sab += (a[i] - ma) * (b[i] - mb)
+		saa += (a[i] - ma) * (a[i] - ma)
+		sbb += (b[i] - mb) * (b[i] - mb)
+	}
+	return sab / math.Sqrt(saa*sbb)
+}
+
+func share(k, n int) float64 {
+	if n == 0 {
+		return math.NaN()
+	}
+	return float64(k) / float64(n)
+}
+
+// TestSimulation draws answers from known truths for the city's 168
+// communes at 50, 100, 150 and 300 responses per commune and measures the
+// estimates: share of communes scored, coverage of the 95% intervals
+// (indicators direct and borrowed, dimensions, totals), coverage of the
+// true rank by the 90% rank interval, Spearman correlation of estimated
+// and true totals and mean absolute rank error.
+func TestSimulation(t *testing.T) {
+	if testing.Short() {
+		t.Skip("simulation: a few seconds of repeated estimation")
+	}
+	reps := 4
+	if v, err := strconv.Atoi(os.Getenv("PAPI_SIM_REPS")); err == nil && v > 0 {
+		reps = v
+	}
+	rng := rand.New(rand.NewPCG(2025, 2))
+	t.Logf("%9s %7s %8s %8s %7s %7s %7s %7s %8s %7s %6s", "responses", "scored", "ind dir", "ind bor", "dim", "total", "rank90", "spear", "rank err", "true sd", "reps")
+	for _, responses := range []int{50, 100, 150, 300} {
+		var sum simResult
+		spearman, rankErr, sd := 0.0, 0.0, 0.0
+		for range reps {
+			w := newSimWorld(t, rng)
+			r := w.run(t, rng, responses)
+			sum.scored += r.scored
+			sum.communes += r.communes
+			for k := range 2 {
+				sum.indCover[k] += r.indCover[k]
+				sum.indN[k] += r.indN[k]
+			}
+			sum.dimCover, sum.dimN = sum.dimCover+r.dimCover, sum.dimN+r.dimN
+			sum.totCover, sum.totN = sum.totCover+r.totCover, sum.totN+r.totN
+			sum.rankCover, sum.rankN = sum.rankCover+r.rankCover, sum.rankN+r.rankN
+			spearman += r.spearman / float64(reps)
+			rankErr += r.rankError / float64(reps)
+			sd += r.trueTotalSD / float64(reps)
+		}
+		t.Logf("%9d %7.3f %8.3f %8.3f %7.3f %7.3f %7.3f %7.3f %8.1f %7.2f %6d", responses, share(sum.scored, sum.communes),
+			share(sum.indCover[0], sum.indN[0]), share(sum.indCover[1], sum.indN[1]), share(sum.dimCover, sum.dimN),
+			share(sum.totCover, sum.totN), share(sum.rankCover, sum.rankN), spearman, rankErr, sd, reps)
+		// The targets of issue 8, with room for the noise of a few hundred
+		// communes whose errors share one period: every commune scored, 95%
+		// intervals covering 92–98%, 90% rank intervals about 90% (they are
+		// calibrated: 0.908 over 12 periods at 300), Spearman ≥ 0.9 at 300.
+		for _, c := range []struct {
+			what   string
+			got    float64
+			lo, hi float64
+		}{
+			{"communes scored", share(sum.scored, sum.communes), 1, 1},
+			{"direct indicator coverage", share(sum.indCover[0], sum.indN[0]), 0.92, 0.98},
+			{"borrowed indicator coverage", share(sum.indCover[1], sum.indN[1]), 0.92, 0.98},
+			{"dimension coverage", share(sum.dimCover, sum.dimN), 0.92, 0.98},
+			{"total coverage", share(sum.totCover, sum.totN), 0.92, 0.98},
+			{"rank interval coverage", share(sum.rankCover, sum.rankN), 0.87, 1},
+		} {
+			if c.got < c.lo || c.got > c.hi {
+				t.Errorf("%d responses, %s: got %.3f, want %.2f to %.2f", responses, c.what, c.got, c.lo, c.hi)
+			}
+		}
+		if responses == 300 && spearman < 0.9 {
+			t.Errorf("300 responses, Spearman: got %.3f, want at least 0.9", spearman)
+		}
+	}
+}
+
+// BenchmarkCompare times a 168-commune comparison of simulated data, with
+// small-area estimates (fits, posteriors, rank draws) and without.
+func BenchmarkCompare(b *testing.B) {
+	for _, responses := range []int{50, 300} {
+		rng := rand.New(rand.NewPCG(1, 1))
+		w := newSimWorld(b, rng)
+		data := w.data(rng, responses)
+		for _, estimates := range []bool{false, true} {
+			b.Run(fmt.Sprintf("responses=%d/estimates=%v", responses, estimates), func(b *testing.B) {
+				defer reportCPU(b)()
+				for b.Loop() {
+					if _, err := Compare(w.cat, w.communes, data, CompareOptions{Estimates: estimates}); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
+		}
+	}
+}
+
+// BenchmarkSummarize times one commune's summary with small-area estimates
+// (every commune's data fitted, one commune's posteriors).
+func BenchmarkSummarize(b *testing.B) {
+	rng := rand.New(rand.NewPCG(1, 1))
+	w := newSimWorld(b, rng)
+	data := w.data(rng, 50)
+	defer reportCPU(b)()
+	for b.Loop() {
+		if _, err := Summarize(w.cat, w.communes, data, "26740", SummaryOptions{Estimates: true}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// reportCPU reports the process's CPU time (user and system, all threads)
+// per operation from its call to the call of the function it returns: on a
+// shared machine wall time per operation grows with the other load, CPU
+// time much less.
+func reportCPU(b *testing.B) func() {
+	start := cpuTime()
+	return func() { b.ReportMetric(float64(cpuTime()-start)/float64(b.N)/1e6, "cpu-ms/op") }
+}
+
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
