@@ -3,6 +3,7 @@ package survey
 import (
 	"fmt"
 	"os"
+	"slices"
 	"regexp"
 	"sort"
 	"strconv"
@@ -391,7 +392,7 @@ func TestCatalogueCounts(t *testing.T) {
 					t.Errorf("applies_if module: got %q, want %q or %q", dep.Module, q.Module, CoreModule)
 				}
 			}
-			if q.accepts("dk") && !contains(ind.Rule.Exclude, "dk") {
+			if q.accepts("dk") && !slices.Contains(ind.Rule.Exclude, "dk") {
 				t.Errorf("exclude: got %q, want it to include \"dk\" (don't know leaves the denominator)", ind.Rule.Exclude)
 			}
 		})
