@@ -3,8 +3,8 @@ package survey
 import (
 	"fmt"
 	"os"
-	"slices"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
