@@ -507,3 +507,99 @@ func wholeNumber(v string) (float64, bool) {
 func isWhole(x float64) bool {
 	return x == math.Trunc(x) && math.Abs(x) <= 1<<53
 }
+
+// SecondsPerQuestion is the time a resident takes per question on a phone,
+// from the review's 10–15 seconds an item; grid rows are quicker, so
+// estimates from it err on the long side.
+const SecondsPerQuestion = 12
+
+// Length is how many questions a visit shows, each grid row counting as one
+// question. Typical is the expected number when every answer that opens or
+// closes later questions is equally likely (more than most residents see,
+// since most follow-ups are about rare experiences); Max is the longest
+// path through the skip logic. Both take the modules as asked, ignoring
+// module conditions such as the residence of the respondent.
+type Length struct {
+	Typical float64
+	Max     int
+}
+
+// Minutes returns the typical and the longest duration in whole minutes,
+// rounded up, at SecondsPerQuestion.
+func (l Length) Minutes() (typical, longest int) {
+	return int(math.Ceil(l.Typical * SecondsPerQuestion / 60)), int(math.Ceil(float64(l.Max) * SecondsPerQuestion / 60))
+}
+
+// VisitLength returns the length of a visit asking modules (and the modules
+// that do not rotate). Conditions form a forest, since each question depends
+// on at most one earlier question, so both numbers come from one pass over
+// each tree.
+func (c *Catalogue) VisitLength(modules []string) Length {
+	asked := c.moduleSet(modules)
+	children := map[string][]*Question{}
+	var roots []*Question
+	for i := range c.Questions {
+		q := &c.Questions[i]
+		switch {
+		case !asked[q.Module]:
+		case q.ShowIf == nil:
+			roots = append(roots, q)
+		default:
+			children[q.ShowIf.Question] = append(children[q.ShowIf.Question], q)
+		}
+	}
+	var walk func(q *Question) (float64, int)
+	walk = func(q *Question) (float64, int) {
+		kids := children[q.ID]
+		if len(kids) == 0 {
+			return 1, 1
+		}
+		each, together := c.answerSets(q)
+		typical, longest := 1.0, 0
+		for i, a := range append(each, together...) {
+			n := 0
+			for _, k := range kids {
+				if slices.ContainsFunc(a, func(v string) bool { return slices.Contains(k.ShowIf.In, v) }) {
+					t, m := walk(k)
+					n += m
+					if i < len(each) {
+						typical += t / float64(len(each))
+					}
+				}
+			}
+			longest = max(longest, n)
+		}
+		return typical, 1 + longest
+	}
+	var l Length
+	for _, q := range roots {
+		t, m := walk(q)
+		l.Typical += t
+		l.Max += m
+	}
+	return l
+}
+
+// answerSets lists the answers q can be given, as the sets of values a
+// condition sees: each option (each point of a bare scale) alone, and, for a
+// multiple choice, all its non-exclusive options together.
+func (c *Catalogue) answerSets(q *Question) (each, together [][]string) {
+	for _, o := range q.Options {
+		each = append(each, []string{o.Value})
+	}
+	if q.Type == ScaleQuestion && len(q.Options) == 0 && q.Min != nil && q.Max != nil {
+		for x := *q.Min; x <= *q.Max && len(each) < 1000; x++ {
+			each = append(each, []string{FormatNumber(x)})
+		}
+	}
+	if q.Type == MultipleChoice {
+		var all []string
+		for _, o := range q.Options {
+			if !o.Exclusive {
+				all = append(all, o.Value)
+			}
+		}
+		together = append(together, all)
+	}
+	return each, together
+}
