@@ -39,6 +39,41 @@ func indicator(c *Catalogue, id string) *Indicator {
 
 func fp(x float64) *float64 { return &x }
 
+// addGrid puts c_paid and a copy of it, id second, into a grid "g".
+func addGrid(c *Catalogue, first, second string) {
+	c.Grids = append(c.Grids, Grid{ID: "g", Text: Text{"Bảng", "Table"}})
+	q := question(c, first)
+	q.Grid = "g"
+	row := *q
+	row.ID = second
+	row.Options = slices.Clone(q.Options)
+	i := slices.IndexFunc(c.Questions, func(x Question) bool { return x.ID == first })
+	c.Questions = slices.Insert(c.Questions, i+1, row)
+}
+
+// itemsRule turns indicator id into the share of items answered "no".
+func itemsRule(c *Catalogue, id string, items ...string) {
+	ind := indicator(c, id)
+	ind.Kind = KindMean
+	ind.Rule = Rule{Items: items, Numerator: []string{"no"}, Exclude: []string{"dk"}, Scale: Scale{Min: 0, Max: 1, HigherIsBetter: true}}
+}
+
+// fromNumber adds d2_report ("would you report": always / from some amount
+// / never) before d2_amount, which is then asked only for "some", and makes
+// D2.1.1 the median of the amounts with "always" coded 0 and "never" 100.
+func fromNumber(c *Catalogue) {
+	i := slices.IndexFunc(c.Questions, func(x Question) bool { return x.ID == "d2_amount" })
+	c.Questions = slices.Insert(c.Questions, i, Question{ID: "d2_report", Module: "d2", Type: SingleChoice, Text: Text{"Tố cáo?", "Report?"},
+		Options: []Option{{Value: "always", Label: Text{"Luôn", "Always"}}, {Value: "some", Label: Text{"Từ một mức", "From some amount"}},
+			{Value: "never", Label: Text{"Không", "Never"}}, {Value: "refuse", Label: Text{"Không muốn trả lời", "Prefer not to say"}}}})
+	question(c, "d2_amount").ShowIf = &Condition{Question: "d2_report", In: []string{"some"}}
+	r := &indicator(c, "D2.1.1").Rule
+	r.Question = "d2_report"
+	r.Points = map[string]float64{"always": 0, "never": 100}
+	r.Exclude = []string{"refuse"}
+	r.FromNumber = &FromNumber{When: "some", Question: "d2_amount"}
+}
+
 func TestValidateCatalogue(t *testing.T) {
 	for _, tc := range []struct {
 		name    string
@@ -250,6 +285,181 @@ func TestValidateCatalogue(t *testing.T) {
 			name:    "option without points",
 			edit:    func(c *Catalogue) { indicator(c, "D2.1.2").Rule.Exclude = nil },
 			wantErr: `indicator "D2.1.2": option "dk" of "d2_road" has no points and is not excluded`,
+		},
+		{
+			name: "grid of two alike rows",
+			edit: func(c *Catalogue) { addGrid(c, "c_paid", "c_paid2") },
+		},
+		{
+			name: "grid rows apart",
+			edit: func(c *Catalogue) {
+				addGrid(c, "c_paid", "c_paid2")
+				c.Questions = slices.Insert(c.Questions, 2, Question{ID: "c_x", Module: "core", Type: ShortText, MaxLength: 5, Text: Text{"x", "x"}})
+			},
+			wantErr: `grid "g": question "c_paid2" is not next to the grid's other questions`,
+		},
+		{
+			name: "grid rows with other options",
+			edit: func(c *Catalogue) {
+				addGrid(c, "c_paid", "c_paid2")
+				question(c, "c_paid2").Options[0].Label.Vi = "Có chứ"
+			},
+			wantErr: `grid "g": question "c_paid2" has other options than "c_paid"`,
+		},
+		{
+			name:    "unknown grid",
+			edit:    func(c *Catalogue) { question(c, "c_paid").Grid = "nope" },
+			wantErr: `question "c_paid": unknown grid "nope"`,
+		},
+		{
+			name:    "grid row not a single choice",
+			edit:    func(c *Catalogue) { addGrid(c, "c_paid", "c_paid2"); question(c, "c_paid2").Type = MultipleChoice },
+			wantErr: `question "c_paid2": a grid row must be a single choice`,
+		},
+		{
+			name: "items rule",
+			edit: func(c *Catalogue) {
+				addGrid(c, "c_paid", "c_paid2")
+				itemsRule(c, "D1.2.2", "c_paid", "c_paid2")
+			},
+		},
+		{
+			name: "items rule and a question",
+			edit: func(c *Catalogue) {
+				addGrid(c, "c_paid", "c_paid2")
+				itemsRule(c, "D1.2.2", "c_paid", "c_paid2")
+				indicator(c, "D1.2.2").Rule.Question = "c_paid"
+			},
+			wantErr: `indicator "D1.2.2": a rule has either a question or items, not both`,
+		},
+		{
+			name: "items in two modules",
+			edit: func(c *Catalogue) {
+				addGrid(c, "c_paid", "c_paid2")
+				itemsRule(c, "D1.2.2", "c_paid", "c_paid2")
+				question(c, "c_paid2").Module = "d2"
+			},
+			wantErr: `indicator "D1.2.2": item "c_paid2" is in module "d2", not "core"`,
+		},
+		{
+			name:    "item not a single choice",
+			edit:    func(c *Catalogue) { itemsRule(c, "D1.2.2", "c_paid", "c_sat") },
+			wantErr: `indicator "D1.2.2": item "c_sat" must be a single choice`,
+		},
+		{
+			name: "items scale not 0 to 1",
+			edit: func(c *Catalogue) {
+				addGrid(c, "c_paid", "c_paid2")
+				itemsRule(c, "D1.2.2", "c_paid", "c_paid2")
+				indicator(c, "D1.2.2").Rule.Scale.Max = 2
+			},
+			wantErr: `indicator "D1.2.2": an items rule's scale is 0 to 1`,
+		},
+		{
+			name: "items on a ratio",
+			edit: func(c *Catalogue) {
+				addGrid(c, "c_paid", "c_paid2")
+				itemsRule(c, "D1.2.2", "c_paid", "c_paid2")
+				indicator(c, "D1.2.2").Kind = KindRatio
+			},
+			wantErr: `indicator "D1.2.2": a ratio rule takes no items`,
+		},
+		{
+			name: "from_number median",
+			edit: func(c *Catalogue) { fromNumber(c) },
+		},
+		{
+			name: "from_number question shown for other answers too",
+			edit: func(c *Catalogue) {
+				fromNumber(c)
+				question(c, "d2_amount").ShowIf.In = []string{"some", "never"}
+			},
+			wantErr: `indicator "D2.1.1": from_number question "d2_amount" must be shown only when "d2_report" is "some"`,
+		},
+		{
+			name: "from_number answer with points",
+			edit: func(c *Catalogue) {
+				fromNumber(c)
+				indicator(c, "D2.1.1").Rule.Points["some"] = 5
+			},
+			wantErr: `indicator "D2.1.1": from_number.when "some" also has points or is excluded`,
+		},
+		{
+			name: "from_number points outside the scale",
+			edit: func(c *Catalogue) {
+				fromNumber(c)
+				indicator(c, "D2.1.1").Rule.Points["never"] = 500
+			},
+			wantErr: `indicator "D2.1.1": points 500 for "never" lie outside the scale`,
+		},
+		{
+			name:    "median with points but no from_number",
+			edit:    func(c *Catalogue) { fromNumber(c); indicator(c, "D2.1.1").Rule.FromNumber = nil },
+			wantErr: `indicator "D2.1.1": a median rule takes no points`,
+		},
+		{
+			name: "module condition",
+			edit: func(c *Catalogue) {
+				c.Modules[1].ShowIf = &Condition{Question: "c_proc", In: []string{"cert", "land"}}
+			},
+		},
+		{
+			name:    "module condition on a rotating module's question",
+			edit:    func(c *Catalogue) { c.Modules[2].ShowIf = &Condition{Question: "d1_contact", In: []string{"yes"}} },
+			wantErr: `module d2 show_if: "d1_contact" must belong to another always-asked module without a condition`,
+		},
+		{
+			name:    "module condition on core",
+			edit:    func(c *Catalogue) { c.Modules[0].ShowIf = &Condition{Question: "c_proc", In: []string{"cert"}} },
+			wantErr: `module core show_if: the core module is always asked`,
+		},
+		{
+			name:    "module condition on an answer that does not exist",
+			edit:    func(c *Catalogue) { c.Modules[1].ShowIf = &Condition{Question: "c_proc", In: []string{"moon"}} },
+			wantErr: `module d1 show_if: "moon" is not an answer of "c_proc"`,
+		},
+		{
+			name:    "module heading without English",
+			edit:    func(c *Catalogue) { c.Modules[1].Heading = &Text{Vi: "Phần tiếp theo"} },
+			wantErr: `module "d1": heading needs Vietnamese and English`,
+		},
+		{
+			name: "commune question",
+			edit: func(c *Catalogue) {
+				c.Questions = append(c.Questions, Question{ID: "c_home", Module: "core", Type: CommuneChoice, Text: Text{"Ở đâu?", "Where?"}})
+			},
+		},
+		{
+			name: "commune question with options",
+			edit: func(c *Catalogue) {
+				c.Questions = append(c.Questions, Question{ID: "c_home", Module: "core", Type: CommuneChoice, Text: Text{"Ở đâu?", "Where?"},
+					Options: []Option{{Value: "26740", Label: Text{"Sài Gòn", "Sài Gòn"}}, {Value: "x", Label: Text{"x", "x"}}}})
+			},
+			wantErr: `question "c_home": a commune question takes no options or bounds`,
+		},
+		{
+			name: "condition on a commune question",
+			edit: func(c *Catalogue) {
+				c.Questions = append(c.Questions,
+					Question{ID: "c_home", Module: "core", Type: CommuneChoice, Text: Text{"Ở đâu?", "Where?"}},
+					Question{ID: "c_more", Module: "core", Type: ShortText, MaxLength: 9, Text: Text{"?", "?"}, ShowIf: &Condition{Question: "c_home", In: []string{"26740"}}})
+			},
+			wantErr: `question c_more show_if: "26740" is not an answer of "c_home"`,
+		},
+		{
+			name:    "comparable with itself",
+			edit:    func(c *Catalogue) { indicator(c, "D1.1.1").Comparable = []string{"test.1"} },
+			wantErr: `indicator "D1.1.1": comparable needs earlier versions, not "test.1"`,
+		},
+		{
+			name:    "comparable twice",
+			edit:    func(c *Catalogue) { indicator(c, "D1.1.1").Comparable = []string{"a", "a"} },
+			wantErr: `indicator "D1.1.1": comparable lists "a" twice`,
+		},
+		{
+			name:    "about neither",
+			edit:    func(c *Catalogue) { indicator(c, "D1.1.1").About = "centre" },
+			wantErr: `indicator "D1.1.1": about must be "service" or "locality"`,
 		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -35,6 +35,11 @@ func FuzzValidateSubmission(f *testing.F) {
 		{`{"c_satisfaction":5,"c_comment":"tốt lắm an@example.com"}`, "core,d2"},
 		{`{"c_proc":"cert","c_sat":-0,"d2_amount":-0}`, "d2"},
 		{`{"c_proc":"other","c_sat":3,"c_quality":["a","a"]}`, ",,core"},
+		// Catalogue 2025.2: residence, a commune code, a grid, a follow-up number.
+		{`{"c_residence":"other","c_residence_commune":"26743","c_procedure":"dat_dai","c_visit_purpose":"collect","c_result":"received","c_many_doors":"no","c_satisfaction":4,"d5_q_posted":"yes","d5_q_on_time":"unsure"}`, "core,d5"},
+		{`{"c_residence":"other","c_residence_commune":"00000","c_procedure":"ho_tich","c_visit_purpose":"submit","c_many_doors":"dk","c_satisfaction":2}`, "core"},
+		{`{"c_residence":"outside","c_procedure":"other","c_visit_purpose":"inquire","c_many_doors":"refuse","c_satisfaction":5,"d1_voted":"self"}`, "core,d1"},
+		{`{"c_residence":"here","c_procedure":"other","c_visit_purpose":"submit","c_many_doors":"no","c_satisfaction":3,"d4_report_if_asked":"above_amount","d4_report_amount":1e3,"c_comment":"ok"}`, "core,d4,end"},
 	} {
 		f.Add([]byte(seed.answers), seed.modules)
 	}
