@@ -2,6 +2,7 @@ package survey
 
 import (
 	"encoding/json"
+	"maps"
 	"math"
 	"math/rand/v2"
 	"slices"
@@ -130,6 +131,17 @@ func (c *Catalogue) goodAnswers() map[string][]string {
 	out := map[string][]string{}
 	for _, ind := range c.Indicators() {
 		r := ind.Rule
+		if len(r.Points) > 0 {
+			// The better half of a rating, in a stable order so that a seed
+			// gives the same answers.
+			lo, hi := pointsRange(r.Points)
+			for _, v := range slices.Sorted(maps.Keys(r.Points)) {
+				if p := r.Points[v]; p != (lo+hi)/2 && (p > (lo+hi)/2) == r.Scale.HigherIsBetter && !slices.Contains(out[r.Question], v) {
+					out[r.Question] = append(out[r.Question], v)
+				}
+			}
+			continue
+		}
 		if ind.Kind != KindRatio && len(r.Items) == 0 {
 			continue
 		}
@@ -152,15 +164,31 @@ func (c *Catalogue) goodAnswers() map[string][]string {
 	return out
 }
 
+// nonSubstantive are the answers that say nothing about the question: don't
+// know, prefer not to say, not sure. Synthetic residents give them now and
+// then, not as often as any other option.
+var nonSubstantive = []string{"dk", "refuse", "unsure"}
+
 func pickOption(rng *rand.Rand, q *Question, good []string, quality float64) string {
+	var substantive, other []string
+	for _, o := range q.Options {
+		if slices.Contains(nonSubstantive, o.Value) {
+			other = append(other, o.Value)
+		} else {
+			substantive = append(substantive, o.Value)
+		}
+	}
+	if len(other) > 0 && (len(substantive) == 0 || rng.Float64() < 0.06) {
+		return other[rng.IntN(len(other))]
+	}
 	if len(good) > 0 && rng.Float64() < 0.3+0.6*quality {
 		return good[rng.IntN(len(good))]
 	}
 	// Points-coded ratings: the last options are usually the better ones.
 	if rng.Float64() < quality {
-		return q.Options[len(q.Options)/2+rng.IntN((len(q.Options)+1)/2)].Value
+		return substantive[len(substantive)/2+rng.IntN((len(substantive)+1)/2)]
 	}
-	return q.Options[rng.IntN(len(q.Options))].Value
+	return substantive[rng.IntN(len(substantive))]
 }
 
 func clamp01(x float64) float64 { return math.Max(0, math.Min(1, x)) }
