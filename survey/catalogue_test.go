@@ -492,6 +492,7 @@ func TestParseCatalogueRejects(t *testing.T) {
 	}{
 		{name: "mini", data: string(mini)},
 		{name: "tiny", data: tinyCatalogue},
+		{name: "tiny with 2025.2's forms", data: tinyCatalogue2},
 		{name: "trailing whitespace", data: string(mini) + " \n\t\n"},
 		{name: "trailing garbage", data: string(mini) + "x", wantErr: true},
 		{name: "second object", data: string(mini) + string(mini), wantErr: true},
