@@ -193,8 +193,14 @@ func TestResidentPath(t *testing.T) {
 	if res := ts.do(t, "GET", "/api/v1/forms/"+c.Token, "", "", &f); res.StatusCode != 200 {
 		t.Fatalf("form: status %d", res.StatusCode)
 	}
-	if f.Commune.Name != "Phường Sài Gòn" || len(f.Modules) != 2 || f.Modules[0] != "core" || len(f.Questions) == 0 {
-		t.Fatalf("form: got commune %q modules %v and %d questions", f.Commune.Name, f.Modules, len(f.Questions))
+	rotating := 0
+	for _, m := range f.Modules {
+		if mod, ok := ts.store.Catalogue().Module(m); ok && mod.Rotating {
+			rotating++
+		}
+	}
+	if f.Commune.Name != "Phường Sài Gòn" || rotating != 1 || f.Modules[0] != "core" || len(f.Questions) == 0 {
+		t.Fatalf("form: got commune %q modules %v and %d questions, want core first and one rotating module", f.Commune.Name, f.Modules, len(f.Questions))
 	}
 	body := mustJSON(validBody(t, ts, c.Token, f, "2f1c7b9e-5d2a-4c1e-9f00-aa0000000001", 1))
 	var first, again struct{ ID uint64 }
@@ -229,6 +235,7 @@ func TestBadSubmissions(t *testing.T) {
 	base := func(id string) map[string]any { return validBody(t, ts, centre.Token, f, id, 42) }
 	answers := func(b map[string]any) map[string]any { return b["answers"].(map[string]any) }
 	hidden := firstHiddenQuestion(t, cat, answers(base("x")))
+	checklist := firstWithExclusiveOption(t, cat)
 	used, _ := ts.store.CreateReceipt(ctx, centre.ID, "t")
 	okBody := base("receipt-first-use-0001")
 	okBody["receipt"] = used
@@ -287,9 +294,20 @@ func TestBadSubmissions(t *testing.T) {
 		}, "", 400, "modules"},
 		{"exclusive option with others", func() string {
 			b := base("exclusive-000001")
-			answers(b)["c_quality"] = []string{exclusiveOption(t, cat, "c_quality"), otherOption(t, cat, "c_quality")}
+			answers(b)[checklist] = []string{exclusiveOption(t, cat, checklist), otherOption(t, cat, checklist)}
 			return mustJSON(b)
-		}, "", 400, "answers.c_quality"},
+		}, "", 400, "answers." + checklist},
+		{"residence commune that does not exist", func() string {
+			b := base("no-such-commune1")
+			answers(b)["c_residence"] = "other"
+			answers(b)["c_residence_commune"] = "99999"
+			return mustJSON(b)
+		}, "", 400, "answers.c_residence_commune"},
+		{"2025.1 answers sent as the current version", func() string {
+			b := base("old-answers-0001")
+			b["answers"] = map[string]any{"c_procedure": "ho_tich", "c_lives_here": "yes", "c_many_doors": "no", "c_quality": []string{"polite"}, "c_satisfaction": 4}
+			return mustJSON(b)
+		}, "", 400, "answers.c_lives_here"},
 		{"invalid sex", func() string { b := base("bad-sex-00000001"); b["sex"] = "unknown"; return mustJSON(b) }, "", 400, "sex"},
 		{"answers not an object", func() string { b := base("answers-list-001"); b["answers"] = []string{"yes"}; return mustJSON(b) }, "", 400, "answers"},
 		{"text too long", func() string {
@@ -387,6 +405,21 @@ func containsString(list []string, v string) bool {
 		}
 	}
 	return false
+}
+
+// firstWithExclusiveOption returns the first multiple choice with an
+// option such as "none of these".
+func firstWithExclusiveOption(t testing.TB, cat *survey.Catalogue) string {
+	t.Helper()
+	for _, q := range cat.Questions {
+		for _, o := range q.Options {
+			if q.Type == survey.MultipleChoice && o.Exclusive {
+				return q.ID
+			}
+		}
+	}
+	t.Fatal("no multiple choice with an exclusive option")
+	return ""
 }
 
 func exclusiveOption(t testing.TB, cat *survey.Catalogue, id string) string {
@@ -604,21 +637,28 @@ func TestSummaryAndDownloads(t *testing.T) {
 			TotalScore *float64 `json:"total_score"`
 			Rank       int
 			Dimensions []struct{ Score *float64 }
+			Indicator  *struct{ Score *float64 }
 		}
 	}
 	if res := ts.do(t, "GET", "/api/v1/compare?from=2026-01-01&to=2026-12-31", ts.tokens["department"], "", &cmp); res.StatusCode != 200 || len(cmp.Rows) != 168 {
 		t.Fatalf("compare: status %d, %d rows, want 168", res.StatusCode, len(cmp.Rows))
 	}
-	// Ranks follow scores: ranked by D5 (asked of everyone in the core
-	// module), the two filled communes come first, the better one (quality
-	// 0.7, Bình Dương's 25747) on top, and the rest are unranked.
-	if res := ts.do(t, "GET", "/api/v1/compare?from=2026-01-01&to=2026-12-31&dimension=D5", ts.tokens["department"], "", &cmp); res.StatusCode != 200 {
-		t.Fatalf("compare by D5: status %d", res.StatusCode)
+	// Ranks follow scores: ranked by satisfaction with today's service
+	// (D5.3.4, asked of everyone in the core module), the two filled
+	// communes come first, the better one (quality 0.7, Bình Dương's 25747)
+	// on top, and the rest are unranked.
+	if res := ts.do(t, "GET", "/api/v1/compare?from=2026-01-01&to=2026-12-31&indicator=D5.3.4", ts.tokens["department"], "", &cmp); res.StatusCode != 200 {
+		t.Fatalf("compare by D5.3.4: status %d", res.StatusCode)
 	}
-	d5 := func(i int) *float64 { return cmp.Rows[i].Dimensions[4].Score }
+	sat := func(i int) *float64 {
+		if cmp.Rows[i].Indicator == nil {
+			return nil
+		}
+		return cmp.Rows[i].Indicator.Score
+	}
 	if cmp.Rows[0].Commune.Code != "25747" || cmp.Rows[0].Rank != 1 || cmp.Rows[1].Rank != 2 || cmp.Rows[2].Rank != 0 ||
-		d5(0) == nil || d5(1) == nil || *d5(0) <= *d5(1) {
-		t.Errorf("compare order by D5: got %+v, %+v, %+v", cmp.Rows[0], cmp.Rows[1], cmp.Rows[2])
+		sat(0) == nil || sat(1) == nil || *sat(0) <= *sat(1) {
+		t.Errorf("compare order by D5.3.4: got %+v, %+v, %+v", cmp.Rows[0], cmp.Rows[1], cmp.Rows[2])
 	}
 	if res := ts.do(t, "GET", "/api/v1/compare?from=2026-01-01&to=2026-12-31&former_province="+strings.ReplaceAll("Bình Dương", " ", "%20"), ts.tokens["department"], "", &cmp); res.StatusCode != 200 || len(cmp.Rows) != 36 {
 		t.Errorf("compare filtered to Bình Dương: status %d, %d rows, want 36", res.StatusCode, len(cmp.Rows))
@@ -710,6 +750,8 @@ func TestPublicEndpoints(t *testing.T) {
 					Kind     string
 					Rule     map[string]any
 					Agencies struct{ Implementing, Lead, Coordinating []string }
+					About    string
+					PapiItem string `json:"papi_item"`
 				}
 			}
 		}
@@ -725,8 +767,11 @@ func TestPublicEndpoints(t *testing.T) {
 		for _, sd := range d.Subdimensions {
 			for _, ind := range sd.Indicators {
 				n++
-				if ind.Rule["question"] == nil || len(ind.Agencies.Implementing) == 0 {
+				if (ind.Rule["question"] == nil && ind.Rule["items"] == nil) || len(ind.Agencies.Implementing) == 0 {
 					t.Errorf("%s: rule %v agencies %+v", ind.ID, ind.Rule, ind.Agencies)
+				}
+				if ind.About != "service" && ind.About != "locality" || ind.PapiItem == "" {
+					t.Errorf("%s: about %q papi_item %q, want both", ind.ID, ind.About, ind.PapiItem)
 				}
 			}
 		}
@@ -811,8 +856,8 @@ func TestWeightedSummary(t *testing.T) {
 		if k%2 == 1 {
 			sex, sat = "male", 1.0
 		}
-		v := survey.Visit{Modules: []string{"core"}, Sex: sex, AgeGroup: "18_29",
-			Answers: survey.Answers{"c_procedure": "ho_tich", "c_many_doors": "no", "c_satisfaction": sat}}
+		v := survey.Visit{Modules: []string{"core"}, Sex: sex, AgeGroup: "18_29", Residence: survey.ResidenceHere,
+			Answers: survey.Answers{"c_residence": "here", "c_procedure": "ho_tich", "c_visit_purpose": "submit", "c_many_doors": "no", "c_satisfaction": sat}}
 		if _, err := cat.ValidateSubmission(survey.Submission{Modules: v.Modules, Answers: rawAnswers(v.Answers), Sex: sex, AgeGroup: "18_29"}); err != nil {
 			t.Fatalf("fixture invalid: %v", err)
 		}

@@ -26,14 +26,20 @@ type catalogueView struct {
 	Published  string          `json:"published"`
 	Dimensions []dimensionView `json:"dimensions"`
 	Modules    []moduleView    `json:"modules"`
+	Grids      []formGrid      `json:"grids,omitempty"`
 	Questions  []formQuestion  `json:"questions"`
 }
 
 type moduleView struct {
-	ID       string `json:"id"`
-	Name     string `json:"name"`
-	NameEn   string `json:"name_en"`
-	Rotating bool   `json:"rotating"`
+	ID            string            `json:"id"`
+	Name          string            `json:"name"`
+	NameEn        string            `json:"name_en"`
+	Rotating      bool              `json:"rotating"`
+	Heading       string            `json:"heading,omitempty"`
+	HeadingEn     string            `json:"heading_en,omitempty"`
+	Reassurance   string            `json:"reassurance,omitempty"`
+	ReassuranceEn string            `json:"reassurance_en,omitempty"`
+	ShowIf        *survey.Condition `json:"show_if,omitempty"`
 }
 
 type dimensionView struct {
@@ -51,19 +57,28 @@ type subdimensionView struct {
 }
 
 type indicatorView struct {
-	ID       string          `json:"id"`
-	Name     string          `json:"name"`
-	NameEn   string          `json:"name_en"`
-	Kind     survey.Kind     `json:"kind"`
-	Rule     survey.Rule     `json:"rule"`
-	Agencies survey.Agencies `json:"agencies"`
-	Tasks    string          `json:"tasks"`
+	ID         string          `json:"id"`
+	Name       string          `json:"name"`
+	NameEn     string          `json:"name_en"`
+	Kind       survey.Kind     `json:"kind"`
+	Rule       survey.Rule     `json:"rule"`
+	Agencies   survey.Agencies `json:"agencies"`
+	Tasks      string          `json:"tasks"`
+	About      survey.About    `json:"about"`
+	Context    bool            `json:"context"`
+	Comparable []string        `json:"comparable"`
+	PapiItem   string          `json:"papi_item,omitempty"`
 }
 
 func viewCatalogue(cat *survey.Catalogue) catalogueView {
 	v := catalogueView{Version: cat.Version, Title: cat.Title.Vi, TitleEn: cat.Title.En, Source: cat.Source, Published: cat.Published}
 	for _, m := range cat.Modules {
-		v.Modules = append(v.Modules, moduleView{ID: m.ID, Name: m.Name.Vi, NameEn: m.Name.En, Rotating: m.Rotating})
+		fs := toFormSection(m)
+		v.Modules = append(v.Modules, moduleView{ID: m.ID, Name: m.Name.Vi, NameEn: m.Name.En, Rotating: m.Rotating,
+			Heading: fs.Heading, HeadingEn: fs.HeadingEn, Reassurance: fs.Reassurance, ReassuranceEn: fs.ReassuranceEn, ShowIf: m.ShowIf})
+	}
+	for _, g := range cat.Grids {
+		v.Grids = append(v.Grids, toFormGrid(g))
 	}
 	for _, q := range cat.Questions {
 		v.Questions = append(v.Questions, toFormQuestion(q))
@@ -74,7 +89,8 @@ func viewCatalogue(cat *survey.Catalogue) catalogueView {
 			sv := subdimensionView{ID: sd.ID, Name: sd.Name.Vi, NameEn: sd.Name.En}
 			for _, ind := range sd.Indicators {
 				sv.Indicators = append(sv.Indicators, indicatorView{ID: ind.ID, Name: ind.Name.Vi, NameEn: ind.Name.En,
-					Kind: ind.Kind, Rule: ind.Rule, Agencies: ind.Agencies, Tasks: ind.Tasks})
+					Kind: ind.Kind, Rule: ind.Rule, Agencies: ind.Agencies, Tasks: ind.Tasks,
+					About: ind.About, Context: ind.Context, Comparable: append([]string{}, ind.Comparable...), PapiItem: ind.PapiItem})
 			}
 			dv.Subdimensions = append(dv.Subdimensions, sv)
 		}

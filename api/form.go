@@ -32,6 +32,31 @@ type formQuestion struct {
 	Unit      string            `json:"unit,omitempty"`
 	UnitEn    string            `json:"unit_en,omitempty"`
 	MaxLength int               `json:"max_length,omitempty"`
+	// Grid names the table (see formGrid) the question is a row of.
+	Grid string `json:"grid,omitempty"`
+}
+
+// formSection introduces one module of the visit: the page shows its
+// heading (and, for sensitive modules, the reassurance) before the module's
+// first question, and hides the module while show_if does not hold.
+type formSection struct {
+	Module        string            `json:"module"`
+	Name          string            `json:"name"`
+	NameEn        string            `json:"name_en"`
+	Heading       string            `json:"heading,omitempty"`
+	HeadingEn     string            `json:"heading_en,omitempty"`
+	Reassurance   string            `json:"reassurance,omitempty"`
+	ReassuranceEn string            `json:"reassurance_en,omitempty"`
+	ShowIf        *survey.Condition `json:"show_if,omitempty"`
+}
+
+// formGrid is the shared title of consecutive questions shown as a table.
+type formGrid struct {
+	ID     string `json:"id"`
+	Text   string `json:"text"`
+	TextEn string `json:"text_en"`
+	Help   string `json:"help,omitempty"`
+	HelpEn string `json:"help_en,omitempty"`
 }
 
 type formOption struct {
@@ -51,8 +76,16 @@ type form struct {
 	Commune              survey.Commune `json:"commune"`
 	QuestionnaireVersion string         `json:"questionnaire_version"`
 	Modules              []string       `json:"modules"`
+	Sections             []formSection  `json:"sections"`
+	Grids                []formGrid     `json:"grids,omitempty"`
 	Questions            []formQuestion `json:"questions"`
 	Profile              []formQuestion `json:"profile"`
+	// Minutes and MinutesMax are the honest duration of this visit: its
+	// typical and its longest path at survey.SecondsPerQuestion, rounded
+	// up; QuestionsMax is the number of questions on the longest path.
+	Minutes      int `json:"minutes"`
+	MinutesMax   int `json:"minutes_max"`
+	QuestionsMax int `json:"questions_max"`
 }
 
 func options(list []survey.Option) []formOption {
@@ -65,7 +98,7 @@ func options(list []survey.Option) []formOption {
 
 func toFormQuestion(q survey.Question) formQuestion {
 	fq := formQuestion{ID: q.ID, Module: q.Module, Type: string(q.Type), Text: q.Text.Vi, TextEn: q.Text.En,
-		Options: options(q.Options), Required: q.Required, ShowIf: q.ShowIf, Min: q.Min, Max: q.Max, MaxLength: q.MaxLength}
+		Options: options(q.Options), Required: q.Required, ShowIf: q.ShowIf, Min: q.Min, Max: q.Max, MaxLength: q.MaxLength, Grid: q.Grid}
 	if q.Help != nil {
 		fq.Help, fq.HelpEn = q.Help.Vi, q.Help.En
 	}
@@ -73,6 +106,25 @@ func toFormQuestion(q survey.Question) formQuestion {
 		fq.Unit, fq.UnitEn = q.Unit.Vi, q.Unit.En
 	}
 	return fq
+}
+
+func toFormSection(m survey.Module) formSection {
+	fs := formSection{Module: m.ID, Name: m.Name.Vi, NameEn: m.Name.En, ShowIf: m.ShowIf}
+	if m.Heading != nil {
+		fs.Heading, fs.HeadingEn = m.Heading.Vi, m.Heading.En
+	}
+	if m.Reassurance != nil {
+		fs.Reassurance, fs.ReassuranceEn = m.Reassurance.Vi, m.Reassurance.En
+	}
+	return fs
+}
+
+func toFormGrid(g survey.Grid) formGrid {
+	fg := formGrid{ID: g.ID, Text: g.Text.Vi, TextEn: g.Text.En}
+	if g.Help != nil {
+		fg.Help, fg.HelpEn = g.Help.Vi, g.Help.En
+	}
+	return fg
 }
 
 var profileQuestions = []formQuestion{
@@ -137,11 +189,25 @@ func (s *Server) handleFormGet(c echo.Context) error {
 		Centre: formCentre{ID: centre.ID, Name: centre.Name}, Commune: commune,
 		QuestionnaireVersion: cat.Version, Modules: modules, Profile: profileQuestions,
 	}
-	for _, q := range cat.Questions {
-		if asked[q.Module] {
-			f.Questions = append(f.Questions, toFormQuestion(q))
+	for _, m := range cat.Modules {
+		if asked[m.ID] {
+			f.Sections = append(f.Sections, toFormSection(m))
 		}
 	}
+	grids := map[string]bool{}
+	for _, q := range cat.Questions {
+		if !asked[q.Module] {
+			continue
+		}
+		f.Questions = append(f.Questions, toFormQuestion(q))
+		if g, ok := cat.Grid(q.Grid); ok && !grids[g.ID] {
+			grids[g.ID] = true
+			f.Grids = append(f.Grids, toFormGrid(*g))
+		}
+	}
+	length := cat.VisitLength(modules)
+	f.Minutes, f.MinutesMax = length.Minutes()
+	f.QuestionsMax = length.Max
 	c.Response().Header().Set(echo.HeaderCacheControl, "no-store")
 	return c.JSON(http.StatusOK, f)
 }

@@ -6,7 +6,16 @@
     vi: {
       title: 'Góp ý dịch vụ hành chính công',
       switchTo: 'Switch to English',
-      intro: 'Phiếu ẩn danh, khoảng 3–5 phút. Chúng tôi không hỏi tên hay số điện thoại của Ông/Bà.',
+      intro: 'Phiếu ẩn danh, khoảng {a}–{b} phút ({n} câu trở xuống). Chúng tôi không hỏi tên hay số điện thoại của Ông/Bà.',
+      introOne: 'Phiếu ẩn danh, khoảng {a} phút ({n} câu trở xuống). Chúng tôi không hỏi tên hay số điện thoại của Ông/Bà.',
+      introPlain: 'Phiếu ẩn danh. Chúng tôi không hỏi tên hay số điện thoại của Ông/Bà.',
+      communeSearch: 'Gõ tên xã, phường…',
+      communeLoading: 'Đang tải danh sách…',
+      communeNone: 'Không tìm thấy. Thử gõ ít chữ hơn.',
+      communeFailed: 'Không tải được danh sách. Chạm vào ô để thử lại.',
+      communeChosen: 'Đã chọn: {name}',
+      communeCount: '{n} kết quả, dùng phím mũi tên để chọn',
+      errCommune: 'Vui lòng chọn một xã, phường, đặc khu trong danh sách.',
       progress: 'Đã trả lời {a}/{n} câu',
       q: 'Câu {n}.',
       required: '(bắt buộc)',
@@ -42,7 +51,16 @@
     en: {
       title: 'Public service feedback',
       switchTo: 'Chuyển sang tiếng Việt',
-      intro: 'Anonymous, about 3–5 minutes. We do not ask for your name or phone number.',
+      intro: 'Anonymous, about {a}–{b} minutes ({n} questions at most). We do not ask for your name or phone number.',
+      introOne: 'Anonymous, about {a} minutes ({n} questions at most). We do not ask for your name or phone number.',
+      introPlain: 'Anonymous. We do not ask for your name or phone number.',
+      communeSearch: 'Type a commune or ward name…',
+      communeLoading: 'Loading the list…',
+      communeNone: 'Nothing found. Try typing less.',
+      communeFailed: 'Could not load the list. Tap the box to try again.',
+      communeChosen: 'Chosen: {name}',
+      communeCount: '{n} results, use the arrow keys to choose',
+      errCommune: 'Please choose a commune or ward from the list.',
       progress: 'Answered {a}/{n}',
       q: 'Q{n}.',
       required: '(required)',
@@ -131,6 +149,10 @@
   var lang = (query('lang') || '').toLowerCase() === 'en' ? 'en' : ((query('lang') || '').toLowerCase() === 'vi' ? 'vi' : (store.get(K.lang) === 'en' ? 'en' : 'vi'));
   var def = null;          // form definition from the server
   var byId = {};           // question id -> question (incl. profile)
+  var sectionOf = {};      // module id -> section (heading, reassurance, show_if)
+  var gridOf = {};         // grid id -> grid (shared title of its rows)
+  var communes = null;     // [{code, name, key}] for commune questions, once loaded
+  var communesFailed = false;
   var answers = {};        // question id -> raw answer (string | string[] | number)
   var bad = {};            // number questions with unparsable input
   var errors = {};         // question id -> {vi, en} or {key}
@@ -172,6 +194,8 @@
     var b = $('lang-toggle');
     b.setAttribute('aria-label', t('switchTo'));
     each(b.querySelectorAll('[data-l]'), function (s) { s.className = s.getAttribute('data-l') === lang ? 'on' : 'off'; });
+    $('intro-text').textContent = !def || !def.minutes ? t('introPlain')
+      : t(def.minutes === def.minutes_max ? 'introOne' : 'intro', { a: def.minutes, b: def.minutes_max, n: def.questions_max });
     if (def) {
       $('commune-name').textContent = def.commune ? def.commune.name : '';
       $('centre-name').textContent = def.centre ? def.centre.name : '';
@@ -189,17 +213,23 @@
     if (typeof a === 'string') return a.trim() !== '';
     return true;
   }
+  // A question shows when its module's condition (e.g. residents only) and
+  // its own show_if hold, and the questions they look at are shown.
   function visible(q, depth) {
     if (!q) return false;
-    if (!q.show_if || !q.show_if.question) return true;
-    if ((depth || 0) > 20) return false;
-    var ctrl = byId[q.show_if.question];
-    if (!ctrl || !visible(ctrl, (depth || 0) + 1)) return false;
-    var a = answers[ctrl.id];
-    var inn = (q.show_if['in'] || []).map(String);
-    if (a == null) return false;
-    if (Array.isArray(a)) return a.some(function (v) { return inn.indexOf(String(v)) >= 0; });
-    return inn.indexOf(String(a)) >= 0;
+    depth = depth || 0;
+    if (depth > 20) return false;
+    var sec = sectionOf[q.module];
+    var conds = [sec && sec.show_if, q.show_if].filter(function (c) { return c && c.question; });
+    return conds.every(function (c) {
+      var ctrl = byId[c.question];
+      if (!ctrl || !visible(ctrl, depth + 1)) return false;
+      var a = answers[ctrl.id];
+      var inn = (c['in'] || []).map(String);
+      if (a == null) return false;
+      if (Array.isArray(a)) return a.some(function (v) { return inn.indexOf(String(v)) >= 0; });
+      return inn.indexOf(String(a)) >= 0;
+    });
   }
   function allQuestions() { return (def.questions || []).concat(def.profile || []); }
   // Drop answers of hidden questions; repeat until stable for chains.
@@ -220,7 +250,7 @@
   function checkOne(q) {
     if (!visible(q)) return null;
     if (bad[q.id]) return { key: 'errNumber' };
-    if (q.required && !isAnswered(q)) return { key: 'errRequired' };
+    if (q.required && !isAnswered(q)) return { key: q.type === 'commune' ? 'errCommune' : 'errRequired' };
     if (q.type === 'number' && typeof answers[q.id] === 'number') {
       var n = answers[q.id];
       if ((q.min != null && n < q.min) || (q.max != null && n > q.max)) {
@@ -235,7 +265,7 @@
 
   function optLabel(q, o) { return (lang === 'en' && o.label_en) ? o.label_en : (o.label || o.label_en || String(o.value)); }
 
-  function renderQuestion(q) {
+  function renderQuestion(q, row) {
     var id = q.id, type = q.type;
     var fid = 'q-' + id;
     var legend = el('legend', { id: fid + '-label' }, [
@@ -280,6 +310,8 @@
       });
       if (typeof a === 'number') inp.value = String(a);
       kids.push(el('div', { className: 'field' }, [inp, tx(q, 'unit') ? el('span', { className: 'unit', id: fid + '-unit', text: tx(q, 'unit') }) : null]));
+    } else if (type === 'commune') {
+      kids.push(renderCommune(q, fid));
     } else { // text (and unknown types fall back to text)
       var max = q.max_length || 1000;
       var ta = el('textarea', { name: id, id: fid + '-input', maxlength: max, rows: 4, 'aria-labelledby': fid + '-label', 'aria-describedby': fid + '-count' });
@@ -289,17 +321,41 @@
     }
     kids.push(el('p', { className: 'q-error', id: 'err-' + id, 'data-error-for': id, 'aria-live': 'polite' }));
     var fs = el('fieldset', {
-      className: 'q q-' + type, id: fid, 'data-question': id, 'data-type': type,
+      className: 'q q-' + type + (row ? ' q-grid-row' : ''), id: fid, 'data-question': id, 'data-type': type,
       'data-required': q.required ? 'true' : 'false', 'aria-describedby': 'err-' + id + (help ? ' ' + fid + '-help' : '')
     }, kids);
     qNodes[id] = fs;
     return fs;
   }
 
+  var blockNodes = []; // section headings and grids: [{node, ids}]
+
   function renderQuestions() {
     var qs = $('questions'), pr = $('profile');
-    qs.textContent = ''; pr.textContent = ''; qNodes = {};
-    (def.questions || []).forEach(function (q) { qs.appendChild(renderQuestion(q)); });
+    qs.textContent = ''; pr.textContent = ''; qNodes = {}; blockNodes = [];
+    var module = null, section = null, grid = null, rows = null;
+    (def.questions || []).forEach(function (q) {
+      if (q.module !== module) {
+        module = q.module;
+        var sec = sectionOf[module];
+        section = sec && sec.heading ? { node: renderSection(sec), ids: [] } : null;
+        if (section) { blockNodes.push(section); qs.appendChild(section.node); }
+      }
+      if (section) section.ids.push(q.id);
+      if (!q.grid || !gridOf[q.grid]) { grid = null; qs.appendChild(renderQuestion(q)); return; }
+      if (q.grid !== grid) {
+        grid = q.grid;
+        var g = gridOf[grid], gid = 'grid-' + grid;
+        rows = el('div', { className: 'q-grid-rows' });
+        var box = el('div', { className: 'q-grid', role: 'group', 'aria-labelledby': gid + '-title', 'data-grid': grid }, [
+          el('h3', { className: 'q-grid-title', id: gid + '-title', text: tx(g, 'text') }),
+          tx(g, 'help') ? el('p', { className: 'q-help', text: tx(g, 'help') }) : null, rows]);
+        blockNodes.push({ node: box, ids: [] });
+        qs.appendChild(box);
+      }
+      blockNodes[blockNodes.length - 1].ids.push(q.id);
+      rows.appendChild(renderQuestion(q, true));
+    });
     (def.profile || []).forEach(function (q) {
       var n = renderQuestion(q); n.setAttribute('data-profile', 'true'); pr.appendChild(n);
     });
@@ -324,6 +380,7 @@
       var inputs = n.querySelectorAll('input,textarea');
       each(inputs, function (i) { if (e) i.setAttribute('aria-invalid', 'true'); else i.removeAttribute('aria-invalid'); });
     });
+    blockNodes.forEach(function (b) { b.node.hidden = !b.ids.some(function (id) { return visible(byId[id]); }); });
     $('progress-text').textContent = t('progress', { a: done, n: vis });
     var pct = vis ? Math.round(done * 100 / vis) : 0;
     $('progress-fill').style.width = pct + '%';
@@ -379,8 +436,13 @@
       var c = $('q-' + id + '-count');
       if (c) c.textContent = t('chars', { n: i.value.length, max: q.max_length || 1000 });
     }
-    // clear this question's error once it is fixed
-    if (errors[id] && !checkOne(q)) delete errors[id];
+    changed(q);
+  }
+
+  // After an answer changes: clear its error once fixed, drop answers of
+  // questions it hides, redraw and keep a draft.
+  function changed(q) {
+    if (errors[q.id] && !checkOne(q)) delete errors[q.id];
     if (pruneHidden()) syncHiddenInputs();
     if (!$('submit-msg').hidden && !Object.keys(errors).length) $('submit-msg').hidden = true;
     refresh();
@@ -411,7 +473,7 @@
     if (q.type === 'text') return String(a).trim();
     if (q.type === 'multiple') return a.slice();
     if (q.type === 'scale' || q.type === 'number') { var n = Number(a); return isFinite(n) ? n : undefined; }
-    return String(a);
+    return String(a); // single choice, commune code
   }
 
   function onSubmit(ev) {
@@ -563,11 +625,120 @@
     if (f) try { f.focus({ preventScroll: true }); } catch (e) { f.focus(); }
   }
 
+  // ---------- module headings ----------
+  function renderSection(sec) {
+    return el('div', { className: 'q-section', 'data-module': sec.module }, [
+      el('h2', { className: 'section-title', text: tx(sec, 'heading') }),
+      tx(sec, 'reassurance') ? el('p', { className: 'reassure', text: tx(sec, 'reassurance') }) : null
+    ]);
+  }
+
+  // ---------- commune picker: a text box filtering a list, by keyboard too ----------
+  // fold lowers the case and drops diacritics: "Phường Bến Thành" -> "phuong ben thanh".
+  function fold(s) {
+    s = String(s || '').toLowerCase().replace(/đ/g, 'd');
+    try { s = s.normalize('NFD'); } catch (e) { /* old browser: match with diacritics */ }
+    return s.replace(/[\u0300-\u036f]/g, '').replace(/\s+/g, ' ').trim();
+  }
+  function loadCommunes() {
+    communesFailed = false;
+    fetch('/api/v1/communes', { headers: { 'Accept': 'application/json' }, credentials: 'same-origin' })
+      .then(function (r) { if (!r.ok) throw new Error('HTTP ' + r.status); return r.json(); })
+      .then(function (list) {
+        var here = def && def.commune ? def.commune.code : '';
+        communes = list.filter(function (c) { return c.code !== here; }).map(function (c) {
+          return { code: c.code, name: c.name, key: fold(c.name), bare: fold(c.name.replace(/^(Phường|Xã|Đặc khu)\s+/, '')) };
+        });
+        // Show the names of communes already chosen (a restored draft).
+        each(document.querySelectorAll('.combo-input'), function (i) {
+          var fs = i.closest('fieldset'), id = fs && fs.getAttribute('data-question');
+          if (id && answers[id]) i.value = communeName(answers[id]);
+        });
+      })
+      .catch(function () { communesFailed = true; });
+  }
+  function communeName(code) {
+    for (var i = 0; communes && i < communes.length; i++) if (communes[i].code === code) return communes[i].name;
+    return code || '';
+  }
+  function renderCommune(q, fid) {
+    var listId = fid + '-list', active = -1, matches = [];
+    var input = el('input', {
+      type: 'text', id: fid + '-input', className: 'combo-input', role: 'combobox', autocomplete: 'off', spellcheck: 'false',
+      'aria-autocomplete': 'list', 'aria-expanded': 'false', 'aria-controls': listId,
+      'aria-labelledby': fid + '-label', 'aria-describedby': fid + '-status', placeholder: t('communeSearch')
+    });
+    var list = el('ul', { id: listId, role: 'listbox', className: 'combo-list', 'aria-labelledby': fid + '-label', hidden: true });
+    var status = el('p', { className: 'combo-status', id: fid + '-status', 'aria-live': 'polite' });
+    if (answers[q.id]) { input.value = communeName(answers[q.id]); status.textContent = t('communeChosen', { name: input.value }); }
+    function close() { list.hidden = true; input.setAttribute('aria-expanded', 'false'); input.removeAttribute('aria-activedescendant'); }
+    function mark(i) {
+      active = i;
+      each(list.children, function (li, k) { li.setAttribute('aria-selected', k === i ? 'true' : 'false'); });
+      if (i >= 0 && list.children[i]) {
+        input.setAttribute('aria-activedescendant', list.children[i].id);
+        try { list.children[i].scrollIntoView({ block: 'nearest' }); } catch (e) { /* ignore */ }
+      } else input.removeAttribute('aria-activedescendant');
+    }
+    function choose(c) {
+      answers[q.id] = c.code; input.value = c.name;
+      status.textContent = t('communeChosen', { name: c.name });
+      close(); changed(q);
+    }
+    function update() {
+      list.textContent = '';
+      if (!communes) {
+        status.textContent = t(communesFailed ? 'communeFailed' : 'communeLoading');
+        if (communesFailed) loadCommunes();
+        return close();
+      }
+      var words = fold(input.value).split(' ').filter(Boolean);
+      matches = !words.length ? [] : communes.filter(function (c) {
+        return words.every(function (w) { return c.key.indexOf(w) >= 0; });
+      });
+      var start = fold(input.value);
+      matches.sort(function (a, b) { return (b.bare.indexOf(start) === 0) - (a.bare.indexOf(start) === 0); });
+      matches = matches.slice(0, 8);
+      matches.forEach(function (c, i) {
+        var li = el('li', { id: fid + '-opt-' + i, role: 'option', className: 'combo-opt', 'aria-selected': 'false', text: c.name });
+        li.addEventListener('mousedown', function (e) { e.preventDefault(); }); // keep focus in the box
+        li.addEventListener('click', function () { choose(c); });
+        list.appendChild(li);
+      });
+      status.textContent = words.length ? (matches.length ? t('communeCount', { n: matches.length }) : t('communeNone')) : '';
+      list.hidden = !matches.length;
+      input.setAttribute('aria-expanded', matches.length ? 'true' : 'false');
+      mark(-1);
+    }
+    input.addEventListener('input', function () {
+      if (answers[q.id] && input.value !== communeName(answers[q.id])) { delete answers[q.id]; changed(q); }
+      update();
+    });
+    input.addEventListener('focus', function () { if (!answers[q.id]) update(); });
+    // Close on leaving the box, unless focus came straight back (a tap on
+    // the list keeps it there).
+    input.addEventListener('blur', function () { setTimeout(function () { if (document.activeElement !== input) close(); }, 150); });
+    input.addEventListener('keydown', function (e) {
+      var k = e.key;
+      if (k === 'ArrowDown' || k === 'Down') { e.preventDefault(); if (list.hidden) update(); mark(Math.min(active + 1, matches.length - 1)); }
+      else if (k === 'ArrowUp' || k === 'Up') { e.preventDefault(); mark(Math.max(active - 1, 0)); }
+      else if (k === 'Enter') { e.preventDefault(); if (matches[active >= 0 ? active : 0] && !list.hidden) choose(matches[active >= 0 ? active : 0]); }
+      else if (k === 'Escape' || k === 'Esc') { close(); }
+    });
+    // Enter picks a commune; it must not also send the form (browsers send
+    // it on the key press that follows the key down).
+    input.addEventListener('keypress', function (e) { if (e.key === 'Enter') e.preventDefault(); });
+    return el('div', { className: 'combo' }, [input, list, status]);
+  }
+
   // ---------- loading ----------
   function setDef(d) {
     def = d;
-    byId = {};
+    byId = {}; sectionOf = {}; gridOf = {};
     allQuestions().forEach(function (q) { byId[q.id] = q; });
+    (def.sections || []).forEach(function (s) { sectionOf[s.module] = s; });
+    (def.grids || []).forEach(function (g) { gridOf[g.id] = g; });
+    if (!communes && (def.questions || []).some(function (q) { return q.type === 'commune'; })) loadCommunes();
   }
 
   function loadForm() {

@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"math"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -99,10 +101,20 @@ const (
 	ResidenceOutside = "outside"
 )
 
+// The questions that say where the respondent lives (from catalogue 2025.2):
+// ValidateSubmission copies their answers into Visit.Residence and
+// Visit.ResidenceCommune.
+const (
+	ResidenceQuestion        = "c_residence"
+	ResidenceCommuneQuestion = "c_residence_commune"
+)
+
 // ValidateSubmission checks a submission against this questionnaire: known
-// modules and questions, answer types and option values, bounds, required
-// answers, and skip logic (no answer to a question its show_if hides). It
-// returns the normalised visit or a *ValidationError listing every problem.
+// modules and questions, answer types and option values (a commune answer
+// must be one of the city's commune codes), bounds, required answers, and
+// skip logic (no answer to a question that its show_if or its module's
+// show_if hides). It returns the normalised visit, with the residence taken
+// from the answers, or a *ValidationError listing every problem.
 func (c *Catalogue) ValidateSubmission(sub Submission) (Visit, error) {
 	var errs []FieldError
 	fail := func(field, vi, en string) { errs = append(errs, FieldError{field, Text{vi, en}}) }
@@ -121,7 +133,7 @@ func (c *Catalogue) ValidateSubmission(sub Submission) (Visit, error) {
 				fail(field, "Câu hỏi này không được hỏi trong lượt trả lời này.", "This question was not asked in this visit.")
 				continue
 			}
-			v, present, msg := q.decode(raw)
+			v, present, msg := c.decode(q, raw)
 			if msg != nil {
 				fail(field, msg.Vi, msg.En)
 				continue
@@ -139,8 +151,12 @@ func (c *Catalogue) ValidateSubmission(sub Submission) (Visit, error) {
 			_, answered := answers[q.ID]
 			switch {
 			case answered && !shown:
-				fail(field, fmt.Sprintf("Không cần trả lời câu này vì câu trả lời cho câu %q.", q.ShowIf.Question),
-					fmt.Sprintf("This question does not apply given the answer to %q; leave it blank.", q.ShowIf.Question))
+				if by := c.hiddenBy(q, modules, answers); by != "" {
+					fail(field, fmt.Sprintf("Không cần trả lời câu này vì câu trả lời cho câu %q.", by),
+						fmt.Sprintf("This question does not apply given the answer to %q; leave it blank.", by))
+				} else {
+					fail(field, "Câu hỏi này không được hỏi trong lượt trả lời này.", "This question was not asked in this visit.")
+				}
 			case !answered && shown && q.Required:
 				fail(field, "Vui lòng trả lời câu hỏi này.", "Please answer this question.")
 			}
@@ -156,18 +172,22 @@ func (c *Catalogue) ValidateSubmission(sub Submission) (Visit, error) {
 		sort.SliceStable(errs, func(i, j int) bool { return errs[i].Field < errs[j].Field })
 		return Visit{}, &ValidationError{Errors: errs}
 	}
-	ids := make([]string, 0, len(modules))
-	for m := range modules {
-		ids = append(ids, m)
+	ids := slices.Sorted(maps.Keys(modules))
+	v := Visit{Modules: ids, Answers: answers, Sex: sub.Sex, AgeGroup: sub.AgeGroup}
+	if r, ok := answers[ResidenceQuestion].(string); ok {
+		v.Residence = r
+		if r == ResidenceOther {
+			v.ResidenceCommune, _ = answers[ResidenceCommuneQuestion].(string)
+		}
 	}
-	sort.Strings(ids)
-	return Visit{Modules: ids, Answers: answers, Sex: sub.Sex, AgeGroup: sub.AgeGroup}, nil
+	return v, nil
 }
 
 // modulesFor resolves the modules of a submission: the ones the form listed,
-// or, when it listed none, core plus the modules of the questions answered.
+// or, when it listed none, the modules of the questions answered; the
+// modules that do not rotate are always part of a visit.
 func (c *Catalogue) modulesFor(sub Submission, fail func(field, vi, en string)) (map[string]bool, bool) {
-	modules := map[string]bool{CoreModule: true}
+	modules := c.moduleSet(nil)
 	if len(sub.Modules) == 0 {
 		for id := range sub.Answers {
 			if q, ok := c.questions[id]; ok {
@@ -188,22 +208,34 @@ func (c *Catalogue) modulesFor(sub Submission, fail func(field, vi, en string)) 
 	return modules, ok
 }
 
-// shown reports whether q was on the form: its module was asked and its
-// show_if (and that of the question it depends on, recursively) holds.
+// shown reports whether q was on the form: its module was asked, and its
+// module's show_if and its own show_if hold (and, recursively, the questions
+// they depend on were shown).
 func (c *Catalogue) shown(q *Question, modules map[string]bool, answers Answers) bool {
-	for depth := 0; depth < len(c.Questions); depth++ {
-		if !modules[q.Module] {
-			return false
-		}
-		if q.ShowIf == nil {
-			return true
-		}
-		if !q.ShowIf.holds(answers) {
-			return false
-		}
-		q = c.questions[q.ShowIf.Question]
+	return c.hiddenBy(q, modules, answers) == "" && modules[q.Module]
+}
+
+// hiddenBy returns the id of the question whose answer keeps q off a form
+// that asks modules, or "" when q is shown or when its module was not asked.
+// Conditions only look back (Validate), so the recursion ends.
+func (c *Catalogue) hiddenBy(q *Question, modules map[string]bool, answers Answers) string {
+	if !modules[q.Module] {
+		return ""
 	}
-	return false
+	var conds []*Condition
+	if m := c.modules[q.Module]; m != nil && m.ShowIf != nil {
+		conds = append(conds, m.ShowIf)
+	}
+	if q.ShowIf != nil {
+		conds = append(conds, q.ShowIf)
+	}
+	for _, cond := range conds {
+		dep := c.questions[cond.Question]
+		if !cond.holds(answers) || !c.shown(dep, modules, answers) {
+			return cond.Question
+		}
+	}
+	return ""
 }
 
 // Shown reports whether the question with this id was on a visit's form.
@@ -212,12 +244,19 @@ func (c *Catalogue) Shown(id string, v Visit) bool {
 	if !ok {
 		return false
 	}
-	return c.shown(q, moduleSet(v.Modules), v.Answers)
+	return c.shown(q, c.moduleSet(v.Modules), v.Answers)
 }
 
-func moduleSet(ids []string) map[string]bool {
-	m := make(map[string]bool, len(ids)+1)
+// moduleSet is the set of modules a visit asks: ids plus every module that
+// does not rotate.
+func (c *Catalogue) moduleSet(ids []string) map[string]bool {
+	m := make(map[string]bool, len(ids)+2)
 	m[CoreModule] = true
+	for _, mod := range c.Modules {
+		if !mod.Rotating {
+			m[mod.ID] = true
+		}
+	}
 	for _, id := range ids {
 		m[id] = true
 	}
@@ -230,12 +269,7 @@ func (cond *Condition) holds(answers Answers) bool {
 	if !ok {
 		return false
 	}
-	for _, s := range answerStrings(v) {
-		if contains(cond.In, s) {
-			return true
-		}
-	}
-	return false
+	return slices.ContainsFunc(answerStrings(v), func(s string) bool { return slices.Contains(cond.In, s) })
 }
 
 // answerStrings gives the values an answer compares by in conditions.
@@ -266,14 +300,24 @@ func redact(s string) string {
 	return emailLike.ReplaceAllString(s, "[…]")
 }
 
-// decode turns one raw JSON answer into its normalised value. present is
-// false for null and for blank text, which count as not answered.
-func (q *Question) decode(raw json.RawMessage) (v any, present bool, msg *Text) {
+// decode turns one raw JSON answer to q into its normalised value. present
+// is false for null and for blank text, which count as not answered.
+func (c *Catalogue) decode(q *Question, raw json.RawMessage) (v any, present bool, msg *Text) {
 	raw = bytes.TrimSpace(raw)
 	if len(raw) == 0 || string(raw) == "null" {
 		return nil, false, nil
 	}
 	switch q.Type {
+	case CommuneChoice:
+		var s string
+		if json.Unmarshal(raw, &s) != nil {
+			return nil, false, &Text{"Cần chọn một xã, phường, đặc khu trong danh sách.", "Choose a commune from the list (its code as a string)."}
+		}
+		if !c.communes[s] {
+			return nil, false, &Text{fmt.Sprintf("Mã %q không phải là mã của một trong 168 xã, phường, đặc khu của Thành phố; vui lòng chọn lại trong danh sách.", s),
+				fmt.Sprintf("%q is not the code of one of the city's 168 communes; choose one from the list.", s)}
+		}
+		return s, true, nil
 	case SingleChoice:
 		var s string
 		if json.Unmarshal(raw, &s) != nil {
@@ -301,10 +345,8 @@ func (q *Question) decode(raw json.RawMessage) (v any, present bool, msg *Text) 
 				return nil, false, &Text{fmt.Sprintf("Phương án %q được chọn hai lần.", s), fmt.Sprintf("%q is chosen twice.", s)}
 			}
 			seen[s] = true
-			for _, o := range q.Options {
-				if o.Value == s && o.Exclusive {
-					exclusive = true
-				}
+			if slices.ContainsFunc(q.Options, func(o Option) bool { return o.Value == s && o.Exclusive }) {
+				exclusive = true
 			}
 		}
 		if exclusive && len(list) > 1 {
@@ -360,12 +402,7 @@ func fmtBound(b *float64) string {
 }
 
 func hasOption(opts []Option, v string) bool {
-	for _, o := range opts {
-		if o.Value == v {
-			return true
-		}
-	}
-	return false
+	return slices.ContainsFunc(opts, func(o Option) bool { return o.Value == v })
 }
 
 // ParseAnswers re-reads stored answers (JSON written from a validated Visit)

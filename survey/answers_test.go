@@ -565,3 +565,121 @@ func TestAnswersRoundTrip(t *testing.T) {
 		t.Errorf("c_quality: got %q, want sorted", got)
 	}
 }
+
+// core25 returns the answers of a minimal 2025.2 visit (a resident of the
+// commune visited, submitting a civil-status file), overridden and extended
+// by pairs of question id and raw JSON.
+func core25(pairs ...string) map[string]json.RawMessage {
+	base := []string{"c_residence", `"here"`, "c_procedure", `"ho_tich"`, "c_visit_purpose", `"submit"`,
+		"c_many_doors", `"no"`, "c_satisfaction", `4`}
+	return raw(append(base, pairs...)...)
+}
+
+// TestValidateSubmissionResidence covers what catalogue 2025.2 asks first:
+// where the respondent lives, a commune code checked against the city's
+// list, and locality modules skipped by residents of other provinces.
+func TestValidateSubmissionResidence(t *testing.T) {
+	c := MustCatalogue(t, "2025.2")
+	for _, tc := range []struct {
+		name          string
+		modules       []string
+		answers       map[string]json.RawMessage
+		wantFields    []string
+		wantMessage   string // part of the first error's English message
+		wantResidence [2]string
+		wantModules   []string
+	}{
+		{name: "lives here", modules: []string{"core", "d1"}, answers: core25(),
+			wantResidence: [2]string{"here", ""}, wantModules: []string{"core", "d1", "end"}},
+		{name: "lives in another commune", modules: []string{"core", "d5"},
+			answers:       core25("c_residence", `"other"`, "c_residence_commune", `"26743"`),
+			wantResidence: [2]string{"other", "26743"}, wantModules: []string{"core", "d5", "end"}},
+		{name: "lives outside the city", answers: core25("c_residence", `"outside"`),
+			wantResidence: [2]string{"outside", ""}, wantModules: []string{"core", "end"}},
+		{name: "another commune not named", answers: core25("c_residence", `"other"`),
+			wantFields: []string{"answers.c_residence_commune"}, wantMessage: "Please answer"},
+		{name: "commune code that does not exist", answers: core25("c_residence", `"other"`, "c_residence_commune", `"99999"`),
+			wantFields: []string{"answers.c_residence_commune"}, wantMessage: "168 communes"},
+		{name: "commune code as a number", answers: core25("c_residence", `"other"`, "c_residence_commune", `26743`),
+			wantFields: []string{"answers.c_residence_commune"}, wantMessage: "Choose a commune"},
+		{name: "commune named by someone living here", answers: core25("c_residence_commune", `"26743"`),
+			wantFields: []string{"answers.c_residence_commune"}, wantMessage: `"c_residence"`},
+		{name: "residence missing", answers: raw("c_procedure", `"ho_tich"`, "c_visit_purpose", `"submit"`, "c_many_doors", `"no"`, "c_satisfaction", `4`),
+			wantFields: []string{"answers.c_residence"}},
+		{name: "residence not one of the three", answers: core25("c_residence", `"yes"`),
+			wantFields: []string{"answers.c_residence"}},
+		// The locality module d1 is not asked of someone from outside the
+		// city, so its answers are refused and none is required.
+		{name: "outside resident answers a locality module", modules: []string{"core", "d1"},
+			answers:    core25("c_residence", `"outside"`, "d1_head_elected", `"yes"`),
+			wantFields: []string{"answers.d1_head_elected"}, wantMessage: `"c_residence"`},
+		{name: "outside resident with a locality module", modules: []string{"core", "d1"},
+			answers:       core25("c_residence", `"outside"`),
+			wantResidence: [2]string{"outside", ""}, wantModules: []string{"core", "d1", "end"}},
+		// A 2025.1 answer set sent as 2025.2: its questions are unknown.
+		{name: "2025.1 answers", modules: []string{"core"},
+			answers: raw("c_procedure", `"ho_tich"`, "c_lives_here", `"yes"`, "c_many_doors", `"no"`,
+				"c_quality", `["polite"]`, "c_satisfaction", `4`),
+			wantFields: []string{"answers.c_lives_here", "answers.c_quality"}, wantMessage: "not part of this questionnaire"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			v, err := c.ValidateSubmission(Submission{Modules: tc.modules, Answers: tc.answers})
+			if tc.wantFields != nil {
+				MustFieldErrors(t, err, tc.wantFields)
+				var ve *ValidationError
+				if errors.As(err, &ve) && !strings.Contains(ve.Errors[0].Message.En, tc.wantMessage) {
+					t.Errorf("message: got %q, want it to contain %q", ve.Errors[0].Message.En, tc.wantMessage)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("got %v, want no error", err)
+			}
+			if got := [2]string{v.Residence, v.ResidenceCommune}; got != tc.wantResidence {
+				t.Errorf("residence: got %q, want %q", got, tc.wantResidence)
+			}
+			if !reflect.DeepEqual(v.Modules, tc.wantModules) {
+				t.Errorf("modules: got %q, want %q", v.Modules, tc.wantModules)
+			}
+		})
+	}
+}
+
+// TestValidateSubmissionGridAndFollowUps checks grid rows and the questions
+// that 2025.2 asks only after certain answers.
+func TestValidateSubmissionGridAndFollowUps(t *testing.T) {
+	c := MustCatalogue(t, "2025.2")
+	d5 := []string{"core", "d5"}
+	d4 := []string{"core", "d4"}
+	for _, tc := range []struct {
+		name       string
+		modules    []string
+		answers    map[string]json.RawMessage
+		wantFields []string
+	}{
+		{name: "grid rows answered one by one", modules: d5,
+			answers: core25("d5_q_posted", `"yes"`, "d5_q_fees", `"unsure"`, "d5_q_no_harass", `"no"`)},
+		{name: "grid row with a value of another question", modules: d5,
+			answers: core25("d5_q_posted", `"dk"`), wantFields: []string{"answers.d5_q_posted"}},
+		{name: "on-time row for a result collected", modules: d5,
+			answers: core25("c_visit_purpose", `"collect"`, "c_result", `"received"`, "d5_q_on_time", `"yes"`)},
+		{name: "on-time row for a file submitted today", modules: d5,
+			answers: core25("d5_q_on_time", `"yes"`), wantFields: []string{"answers.d5_q_on_time"}},
+		{name: "result asked of a submission", answers: core25("c_result", `"received"`),
+			wantFields: []string{"answers.c_result"}},
+		{name: "amount after 'from a certain amount'", modules: d4,
+			answers: core25("d4_report_if_asked", `"above_amount"`, "d4_report_amount", `20`)},
+		{name: "amount after 'whatever the amount'", modules: d4,
+			answers: core25("d4_report_if_asked", `"any_amount"`, "d4_report_amount", `20`), wantFields: []string{"answers.d4_report_amount"}},
+		{name: "closing comment", answers: core25("c_comment", `"Cảm ơn"`)},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := c.ValidateSubmission(Submission{Modules: tc.modules, Answers: tc.answers})
+			if tc.wantFields != nil {
+				MustFieldErrors(t, err, tc.wantFields)
+			} else if err != nil {
+				t.Errorf("got %v, want no error", err)
+			}
+		})
+	}
+}

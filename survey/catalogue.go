@@ -15,10 +15,10 @@ import (
 	"io/fs"
 	"math"
 	"path"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
-	"time"
 )
 
 // Text is a user-facing string in Vietnamese (the default) with its English
@@ -47,26 +47,60 @@ type Catalogue struct {
 	Source     string      `json:"source"`
 	Published  string      `json:"published"`
 	Modules    []Module    `json:"modules"`
+	Grids      []Grid      `json:"grids,omitempty"`
 	Questions  []Question  `json:"questions"`
 	Dimensions []Dimension `json:"dimensions"`
 
 	questions  map[string]*Question
 	indicators map[string]*Indicator
 	modules    map[string]*Module
+	grids      map[string]*Grid
+	// order is each question's position in Questions: conditions may only
+	// look back, so that the form can be filled from top to bottom.
+	order map[string]int
+	// communes holds the codes a commune question accepts, and communeList
+	// the communes in the official order; built only when the catalogue has
+	// a commune question.
+	communes    map[string]bool
+	communeList []Commune
 }
 
 // Module is a block of questions asked together. The core module is asked at
-// every visit; each visit also gets rotating modules so that, over many
-// visits, every indicator gets respondents without any one resident answering
-// the whole questionnaire (matrix sampling).
+// every visit, and so is every other module that does not rotate (such as a
+// closing comment); each visit also gets one rotating module so that, over
+// many visits, every indicator gets respondents without any one resident
+// answering the whole questionnaire (matrix sampling). The form shows the
+// questions in catalogue order, so modules listed later come later.
 type Module struct {
 	ID       string `json:"id"`
 	Name     Text   `json:"name"`
 	Rotating bool   `json:"rotating"`
+	// Heading is the one line the form shows before the module's first
+	// question, so the resident knows what the next questions are about
+	// (today's service, or the place where they live).
+	Heading *Text `json:"heading,omitempty"`
+	// Reassurance is a line shown under the heading of sensitive modules
+	// (corruption, land), reminding the resident that answers are anonymous.
+	Reassurance *Text `json:"reassurance,omitempty"`
+	// ShowIf asks the module's questions only when it holds; it refers to a
+	// question of an always-asked module. Modules about the respondent's
+	// locality use it to skip residents of other provinces, whose answers
+	// about their locality would count for no commune of the city.
+	ShowIf *Condition `json:"show_if,omitempty"`
 }
 
-// CoreModule is the id of the module every visit answers.
+// CoreModule is the id of the module every visit answers first.
 const CoreModule = "core"
+
+// Grid gives a shared title to consecutive single-choice questions with the
+// same options, which the form shows together as a table (one row per
+// question). Each row stays a question of its own, with its own id and
+// answer.
+type Grid struct {
+	ID   string `json:"id"`
+	Text Text   `json:"text"`
+	Help *Text  `json:"help,omitempty"`
+}
 
 // Dimension is a PAPI dimension (chỉ số nội dung), scored 1 to 10.
 type Dimension struct {
@@ -104,6 +138,11 @@ type Indicator struct {
 	// this indicator the same way: their observations of the same id count
 	// for it. An indicator whose question changed leaves them out.
 	Comparable []string `json:"comparable,omitempty"`
+	// PapiItem names the item of the PAPI questionnaire or indicator table
+	// that the indicator follows, or starts with "ours" where the question
+	// is this project's adaptation. PAPI references that could not be
+	// checked against the questionnaire carry "[recalled]".
+	PapiItem string `json:"papi_item,omitempty"`
 }
 
 // Carries reports whether observations of indicator id from a response to
@@ -115,15 +154,7 @@ func (c *Catalogue) Carries(v, id string) bool {
 	if !ok {
 		return false
 	}
-	if v == c.Version {
-		return true
-	}
-	for _, cv := range ind.Comparable {
-		if cv == v {
-			return true
-		}
-	}
-	return false
+	return v == c.Version || slices.Contains(ind.Comparable, v)
 }
 
 // About is what an indicator describes.
@@ -153,7 +184,8 @@ const (
 	// the rule's numerator values (0 to 1).
 	KindRatio Kind = "ratio"
 	// KindMean is the mean of a coded answer: points of a rating, a number,
-	// or the count of checklist items chosen.
+	// the count of checklist items chosen, or the share of a grid's items
+	// that were met.
 	KindMean Kind = "mean"
 	// KindMedian is the median of a numeric answer, used for money amounts
 	// and other skewed quantities.
@@ -170,18 +202,45 @@ const (
 //   - mean: the respondent's value is Points[answer] for a single choice or
 //     scale with Points, the number itself for a number or scale, or the count
 //     of Count values chosen for a multiple choice;
-//   - median: the respondent's value is the number answered.
+//   - mean with Items (a grid): instead of one Question, several single-choice
+//     questions; the respondent's value is the share of the items they rated
+//     (answered, shown and not Excluded, e.g. "not sure") whose answer is in
+//     Numerator. A respondent who rated none is not counted;
+//   - median: the respondent's value is the number answered, or, with Points
+//     and FromNumber, Points[answer] for the coded answers and the follow-up
+//     number (capped at Scale.Max) for the answer FromNumber.When.
 //
 // Scale gives the theoretical range used to put the indicator on PAPI's 1-10
 // scale and which end is better.
 type Rule struct {
-	Question  string             `json:"question"`
-	Numerator []string           `json:"numerator,omitempty"`
-	AppliesIf *Condition         `json:"applies_if,omitempty"`
-	Exclude   []string           `json:"exclude,omitempty"`
-	Points    map[string]float64 `json:"points,omitempty"`
-	Count     []string           `json:"count,omitempty"`
-	Scale     Scale              `json:"scale"`
+	Question   string             `json:"question,omitempty"`
+	Items      []string           `json:"items,omitempty"`
+	Numerator  []string           `json:"numerator,omitempty"`
+	AppliesIf  *Condition         `json:"applies_if,omitempty"`
+	Exclude    []string           `json:"exclude,omitempty"`
+	Points     map[string]float64 `json:"points,omitempty"`
+	Count      []string           `json:"count,omitempty"`
+	FromNumber *FromNumber        `json:"from_number,omitempty"`
+	Scale      Scale              `json:"scale"`
+}
+
+// FromNumber takes a respondent's value from a follow-up number question
+// when the rule's question is answered When (e.g. "I would report from a
+// certain amount", then the amount), so that the other answers can be coded
+// by points and stay in the indicator (e.g. "would never report" at the top
+// of the scale) instead of dropping out.
+type FromNumber struct {
+	When     string `json:"when"`
+	Question string `json:"question"`
+}
+
+// Questions lists the questions the rule reads for its value: its Question,
+// or its Items.
+func (r *Rule) Questions() []string {
+	if len(r.Items) > 0 {
+		return r.Items
+	}
+	return []string{r.Question}
 }
 
 // Scale is an indicator's theoretical range: Min maps to 1 and Max to 10 on
@@ -210,6 +269,9 @@ const (
 	Number         QuestionType = "number"
 	ScaleQuestion  QuestionType = "scale"
 	ShortText      QuestionType = "text"
+	// CommuneChoice is answered with the code of one of the city's communes
+	// (see Communes); the form offers a searchable list instead of options.
+	CommuneChoice QuestionType = "commune"
 )
 
 // Question is one item of the questionnaire.
@@ -222,6 +284,8 @@ type Question struct {
 	Options  []Option     `json:"options,omitempty"`
 	Required bool         `json:"required"`
 	ShowIf   *Condition   `json:"show_if,omitempty"`
+	// Grid names the grid (table) the question is a row of.
+	Grid string `json:"grid,omitempty"`
 	// Min and Max bound number and scale answers.
 	Min *float64 `json:"min,omitempty"`
 	Max *float64 `json:"max,omitempty"`
@@ -284,7 +348,28 @@ func loadCatalogues(fsys fs.FS, dir string) ([]*Catalogue, error) {
 		}
 		return compareVersions(out[i].Version, out[j].Version) < 0
 	})
+	if err := checkComparable(out); err != nil {
+		return nil, err
+	}
 	return out, nil
+}
+
+// checkComparable requires every version an indicator names as comparable
+// to be published before the catalogue that names it: otherwise answers
+// would be carried from a version that does not exist or from the future.
+func checkComparable(sorted []*Catalogue) error {
+	earlier := map[string]bool{}
+	for _, c := range sorted {
+		for _, ind := range c.Indicators() {
+			for _, v := range ind.Comparable {
+				if !earlier[v] {
+					return fmt.Errorf("catalogue %s: indicator %s is comparable with %q, which is not an earlier published version", c.Version, ind.ID, v)
+				}
+			}
+		}
+		earlier[c.Version] = true
+	}
+	return nil
 }
 
 // compareVersions orders version strings such as "2025.1" and "2025.10":
@@ -365,6 +450,12 @@ func (c *Catalogue) Indicators() []*Indicator {
 	return out
 }
 
+// Grid returns the grid with the given id.
+func (c *Catalogue) Grid(id string) (*Grid, bool) {
+	g, ok := c.grids[id]
+	return g, ok
+}
+
 // RotatingModules lists the ids of the modules that rotate between visits.
 func (c *Catalogue) RotatingModules() []string {
 	var out []string
@@ -376,338 +467,24 @@ func (c *Catalogue) RotatingModules() []string {
 	return out
 }
 
-// Validate checks that the catalogue is internally consistent: unique ids, a
-// published date, every question in a known module with options fitting its
-// type, every show_if and applies_if pointing at an earlier question of the
-// same module or of core and at answer values that question can take, and
-// every indicator with a usable rule (only the fields its kind uses, a scale
-// matching its points or count) and named responsible agencies. It also
-// builds the look-up indexes.
-func (c *Catalogue) Validate() error {
-	var errs []string
-	bad := func(format string, args ...any) { errs = append(errs, fmt.Sprintf(format, args...)) }
-
-	if c.Version == "" {
-		bad("version is empty")
-	}
-	if _, err := time.Parse(DateLayout, c.Published); err != nil {
-		bad("published %q is not a date YYYY-MM-DD", c.Published)
-	}
-	c.modules = map[string]*Module{}
-	for i := range c.Modules {
-		m := &c.Modules[i]
-		if m.ID == "" || m.Name.Vi == "" {
-			bad("module %d has no id or Vietnamese name", i)
-		}
-		if _, dup := c.modules[m.ID]; dup {
-			bad("module %q is defined twice", m.ID)
-		}
-		c.modules[m.ID] = m
-	}
-	if m, ok := c.modules[CoreModule]; !ok || m.Rotating {
-		bad("a non-rotating %q module is required", CoreModule)
-	}
-
-	c.questions = map[string]*Question{}
-	for i := range c.Questions {
-		q := &c.Questions[i]
-		if q.ID == "" {
-			bad("question %d has no id", i)
-			continue
-		}
-		if _, dup := c.questions[q.ID]; dup {
-			bad("question %q is defined twice", q.ID)
-		}
-		if _, ok := c.modules[q.Module]; !ok {
-			bad("question %q: unknown module %q", q.ID, q.Module)
-		}
-		if q.Text.Vi == "" || q.Text.En == "" {
-			bad("question %q: text needs Vietnamese and English", q.ID)
-		}
-		if q.ShowIf != nil {
-			// show_if may only look back, so the form can be filled top to bottom.
-			c.checkCondition(q.ShowIf, "question "+q.ID+" show_if", bad)
-			if dep, ok := c.questions[q.ShowIf.Question]; ok && dep.Module != q.Module && dep.Module != CoreModule {
-				bad("question %q: show_if refers to %q in another rotating module", q.ID, dep.ID)
-			}
-		}
-		c.checkQuestionShape(q, bad)
-		c.questions[q.ID] = q
-	}
-
-	c.indicators = map[string]*Indicator{}
-	dimIDs := map[string]bool{}
-	subIDs := map[string]bool{}
-	for di, d := range c.Dimensions {
-		if want := fmt.Sprintf("D%d", di+1); d.ID != want {
-			bad("dimension %d has id %q, want %q", di+1, d.ID, want)
-		}
-		if dimIDs[d.ID] {
-			bad("dimension %q is defined twice", d.ID)
-		}
-		dimIDs[d.ID] = true
-		if d.Name.Vi == "" || d.Name.En == "" {
-			bad("dimension %q needs a Vietnamese and an English name", d.ID)
-		}
-		if len(d.Subdimensions) == 0 {
-			bad("dimension %q has no sub-dimensions", d.ID)
-		}
-		for si := range d.Subdimensions {
-			sd := &c.Dimensions[di].Subdimensions[si]
-			if want := fmt.Sprintf("%s.%d", d.ID, si+1); sd.ID != want {
-				bad("sub-dimension %q should have id %q", sd.ID, want)
-			}
-			if subIDs[sd.ID] {
-				bad("sub-dimension %q is defined twice", sd.ID)
-			}
-			subIDs[sd.ID] = true
-			if sd.Name.Vi == "" || sd.Name.En == "" {
-				bad("sub-dimension %q needs a Vietnamese and an English name", sd.ID)
-			}
-			if len(sd.Indicators) == 0 {
-				bad("sub-dimension %q has no indicators", sd.ID)
-			}
-			for ii := range sd.Indicators {
-				ind := &sd.Indicators[ii]
-				if want := fmt.Sprintf("%s.%d", sd.ID, ii+1); ind.ID != want {
-					bad("indicator %q should have id %q", ind.ID, want)
-				}
-				if _, dup := c.indicators[ind.ID]; dup {
-					bad("indicator %q is defined twice", ind.ID)
-				}
-				c.indicators[ind.ID] = ind
-				if ind.Name.Vi == "" || ind.Name.En == "" {
-					bad("indicator %q needs a Vietnamese and an English name", ind.ID)
-				}
-				if len(ind.Agencies.Implementing) == 0 || len(ind.Agencies.Lead) == 0 {
-					bad("indicator %q needs implementing and lead agencies", ind.ID)
-				}
-				for _, list := range [][]string{ind.Agencies.Implementing, ind.Agencies.Lead, ind.Agencies.Coordinating} {
-					named := map[string]bool{}
-					for _, a := range list {
-						if strings.TrimSpace(a) == "" {
-							bad("indicator %q: an agency name is blank", ind.ID)
-						}
-						if named[a] {
-							// It would get every follow-up item twice.
-							bad("indicator %q: agency %q is listed twice in one role", ind.ID, a)
-						}
-						named[a] = true
-					}
-				}
-				c.checkRule(ind, bad)
-				switch ind.About {
-				case AboutService, AboutLocality:
-				case "":
-					ind.About = AboutLocality
-					if q, ok := c.questions[ind.Rule.Question]; ok && q.Module == CoreModule {
-						ind.About = AboutService
-					}
-				default:
-					bad("indicator %q: about must be %q or %q", ind.ID, AboutService, AboutLocality)
-				}
-			}
+// FixedModules lists the ids of the modules every visit is asked: core and
+// any other module that does not rotate.
+func (c *Catalogue) FixedModules() []string {
+	var out []string
+	for _, m := range c.Modules {
+		if !m.Rotating {
+			out = append(out, m.ID)
 		}
 	}
-	if len(errs) > 0 {
-		if len(errs) > 20 {
-			errs = append(errs[:20], fmt.Sprintf("… and %d more", len(errs)-20))
-		}
-		return fmt.Errorf("catalogue %s is invalid:\n  %s", c.Version, strings.Join(errs, "\n  "))
-	}
-	return nil
-}
-
-func (c *Catalogue) checkQuestionShape(q *Question, bad func(string, ...any)) {
-	switch q.Type {
-	case SingleChoice, MultipleChoice:
-		if len(q.Options) < 2 {
-			bad("question %q: a choice needs at least two options", q.ID)
-		}
-	case ScaleQuestion:
-		if q.Min == nil || q.Max == nil || *q.Min >= *q.Max || !isWhole(*q.Min) || !isWhole(*q.Max) {
-			bad("question %q: a scale needs whole-number min < max", q.ID)
-			break
-		}
-		// Answers are numbers compared by their decimal form, so an option
-		// must be written as one of the whole numbers of the scale.
-		for _, o := range q.Options {
-			if n, ok := wholeNumber(o.Value); !ok || n < *q.Min || n > *q.Max {
-				bad("question %q: scale option %q is not a whole number from %s to %s", q.ID, o.Value, fmtBound(q.Min), fmtBound(q.Max))
-			}
-		}
-	case Number:
-		if q.Min != nil && q.Max != nil && *q.Min > *q.Max {
-			bad("question %q: min is above max", q.ID)
-		}
-	case ShortText:
-		if q.MaxLength <= 0 {
-			bad("question %q: a text question needs max_length", q.ID)
-		}
-		if len(q.Options) > 0 {
-			bad("question %q: a text question has no options", q.ID)
-		}
-	default:
-		bad("question %q: unknown type %q", q.ID, q.Type)
-	}
-	values := map[string]bool{}
-	for _, o := range q.Options {
-		if o.Value == "" || o.Label.Vi == "" || o.Label.En == "" {
-			bad("question %q: every option needs a value and labels in both languages", q.ID)
-		}
-		if values[o.Value] {
-			bad("question %q: option %q is listed twice", q.ID, o.Value)
-		}
-		values[o.Value] = true
-	}
-}
-
-// checkCondition requires the condition to refer to a question defined
-// earlier and to values that question can take.
-func (c *Catalogue) checkCondition(cond *Condition, where string, bad func(string, ...any)) {
-	dep, ok := c.questions[cond.Question]
-	if !ok {
-		bad("%s: question %q is unknown or comes later", where, cond.Question)
-		return
-	}
-	if len(cond.In) == 0 {
-		bad("%s: no values listed", where)
-	}
-	for _, v := range cond.In {
-		if !dep.accepts(v) {
-			bad("%s: %q is not an answer of %q", where, v, dep.ID)
-		}
-	}
-}
-
-func (c *Catalogue) checkRule(ind *Indicator, bad func(string, ...any)) {
-	r := ind.Rule
-	q, ok := c.questions[r.Question]
-	if !ok {
-		bad("indicator %q: rule question %q does not exist", ind.ID, r.Question)
-		return
-	}
-	if r.AppliesIf != nil {
-		c.checkCondition(r.AppliesIf, "indicator "+ind.ID+" applies_if", bad)
-		// Like show_if: a condition on another rotating module never holds
-		// on the visit that answers the rule's question.
-		if dep, ok := c.questions[r.AppliesIf.Question]; ok && dep.Module != q.Module && dep.Module != CoreModule {
-			bad("indicator %q: applies_if refers to %q in another rotating module", ind.ID, dep.ID)
-		}
-	}
-	for _, v := range r.Exclude {
-		if !q.accepts(v) {
-			bad("indicator %q: excluded value %q is not an answer of %q", ind.ID, v, q.ID)
-		}
-	}
-	if r.Scale.Max <= r.Scale.Min {
-		bad("indicator %q: scale max must be above min", ind.ID)
-	}
-	// A field the kind does not use would be silently ignored by Observe.
-	unused := map[Kind][]struct {
-		name string
-		set  bool
-	}{
-		KindRatio:  {{"points", len(r.Points) > 0}, {"count", len(r.Count) > 0}},
-		KindMean:   {{"numerator", len(r.Numerator) > 0}, {"count together with points", len(r.Count) > 0 && len(r.Points) > 0}},
-		KindMedian: {{"numerator", len(r.Numerator) > 0}, {"points", len(r.Points) > 0}, {"count", len(r.Count) > 0}},
-	}
-	for _, f := range unused[ind.Kind] {
-		if f.set {
-			bad("indicator %q: a %s rule takes no %s", ind.ID, ind.Kind, f.name)
-		}
-	}
-	switch ind.Kind {
-	case KindRatio:
-		if q.Type != SingleChoice && q.Type != MultipleChoice && q.Type != ScaleQuestion {
-			bad("indicator %q: a ratio needs a choice or scale question, %q is %s", ind.ID, q.ID, q.Type)
-		}
-		if len(r.Numerator) == 0 {
-			bad("indicator %q: a ratio needs numerator values", ind.ID)
-		}
-		for _, v := range r.Numerator {
-			if !q.accepts(v) {
-				bad("indicator %q: numerator value %q is not an answer of %q", ind.ID, v, q.ID)
-			}
-		}
-		if r.Scale.Min != 0 || r.Scale.Max != 1 {
-			bad("indicator %q: a ratio's scale is 0 to 1", ind.ID)
-		}
-	case KindMean:
-		switch {
-		case len(r.Points) > 0:
-			if q.Type != SingleChoice && q.Type != ScaleQuestion {
-				bad("indicator %q: points need a single choice or scale question", ind.ID)
-			}
-			for v := range r.Points {
-				if !q.accepts(v) {
-					bad("indicator %q: points for %q, not an answer of %q", ind.ID, v, q.ID)
-				}
-			}
-			for _, o := range q.Options {
-				if _, scored := r.Points[o.Value]; !scored && !contains(r.Exclude, o.Value) {
-					bad("indicator %q: option %q of %q has no points and is not excluded", ind.ID, o.Value, q.ID)
-				}
-			}
-			if q.Type == ScaleQuestion && len(q.Options) == 0 && q.Min != nil && q.Max != nil && isWhole(*q.Min) && isWhole(*q.Max) {
-				// Every point of a scale without options is an answer.
-				for x := *q.Min; x <= *q.Max; x++ {
-					if v := FormatNumber(x); !hasKey(r.Points, v) && !contains(r.Exclude, v) {
-						bad("indicator %q: scale point %s of %q has no points and is not excluded", ind.ID, v, q.ID)
-						break
-					}
-				}
-			}
-			lo, hi := math.Inf(1), math.Inf(-1)
-			for _, p := range r.Points {
-				lo, hi = math.Min(lo, p), math.Max(hi, p)
-			}
-			if r.Scale.Min != lo || r.Scale.Max != hi {
-				bad("indicator %q: scale %s to %s, want the range of the points, %s to %s", ind.ID, fmtBound(&r.Scale.Min), fmtBound(&r.Scale.Max), fmtBound(&lo), fmtBound(&hi))
-			}
-		case len(r.Count) > 0:
-			if q.Type != MultipleChoice {
-				bad("indicator %q: count needs a multiple choice question", ind.ID)
-			}
-			counted := map[string]bool{}
-			for _, v := range r.Count {
-				if !q.accepts(v) {
-					bad("indicator %q: counted value %q is not an answer of %q", ind.ID, v, q.ID)
-				}
-				if counted[v] {
-					bad("indicator %q: counted value %q is listed twice", ind.ID, v)
-				}
-				counted[v] = true
-				for _, o := range q.Options {
-					if o.Value == v && o.Exclusive {
-						bad("indicator %q: counted value %q is an exclusive option", ind.ID, v)
-					}
-				}
-			}
-			if r.Scale.Min != 0 || r.Scale.Max != float64(len(r.Count)) {
-				bad("indicator %q: a count's scale is 0 to %d, the number of counted values", ind.ID, len(r.Count))
-			}
-		default:
-			if q.Type != Number && q.Type != ScaleQuestion {
-				bad("indicator %q: a mean without points or count needs a number or scale question", ind.ID)
-			}
-		}
-	case KindMedian:
-		if q.Type != Number {
-			bad("indicator %q: a median needs a number question", ind.ID)
-		}
-	default:
-		bad("indicator %q: unknown kind %q", ind.ID, ind.Kind)
-	}
+	return out
 }
 
 // accepts reports whether v is a possible answer value of q, as used in
-// conditions and rules.
+// conditions and rules. A commune question's codes are checked by the
+// catalogue (see decode); no condition or rule may name them.
 func (q *Question) accepts(v string) bool {
-	for _, o := range q.Options {
-		if o.Value == v {
-			return true
-		}
+	if slices.ContainsFunc(q.Options, func(o Option) bool { return o.Value == v }) {
+		return true
 	}
 	if q.Type == ScaleQuestion && q.Min != nil && q.Max != nil && len(q.Options) == 0 {
 		n, ok := wholeNumber(v)
@@ -731,16 +508,98 @@ func isWhole(x float64) bool {
 	return x == math.Trunc(x) && math.Abs(x) <= 1<<53
 }
 
-func hasKey(m map[string]float64, k string) bool {
-	_, ok := m[k]
-	return ok
+// SecondsPerQuestion is the time a resident takes per question on a phone,
+// from the review's 10–15 seconds an item; grid rows are quicker, so
+// estimates from it err on the long side.
+const SecondsPerQuestion = 12
+
+// Length is how many questions a visit shows, each grid row counting as one
+// question. Typical is the expected number when every answer that opens or
+// closes later questions is equally likely (more than most residents see,
+// since most follow-ups are about rare experiences); Max is the longest
+// path through the skip logic. Both take the modules as asked, ignoring
+// module conditions such as the residence of the respondent.
+type Length struct {
+	Typical float64
+	Max     int
 }
 
-func contains(list []string, v string) bool {
-	for _, s := range list {
-		if s == v {
-			return true
+// Minutes returns the typical and the longest duration in whole minutes,
+// rounded up, at SecondsPerQuestion.
+func (l Length) Minutes() (typical, longest int) {
+	return int(math.Ceil(l.Typical * SecondsPerQuestion / 60)), int(math.Ceil(float64(l.Max) * SecondsPerQuestion / 60))
+}
+
+// VisitLength returns the length of a visit asking modules (and the modules
+// that do not rotate). Conditions form a forest, since each question depends
+// on at most one earlier question, so both numbers come from one pass over
+// each tree.
+func (c *Catalogue) VisitLength(modules []string) Length {
+	asked := c.moduleSet(modules)
+	children := map[string][]*Question{}
+	var roots []*Question
+	for i := range c.Questions {
+		q := &c.Questions[i]
+		switch {
+		case !asked[q.Module]:
+		case q.ShowIf == nil:
+			roots = append(roots, q)
+		default:
+			children[q.ShowIf.Question] = append(children[q.ShowIf.Question], q)
 		}
 	}
-	return false
+	var walk func(q *Question) (float64, int)
+	walk = func(q *Question) (float64, int) {
+		kids := children[q.ID]
+		if len(kids) == 0 {
+			return 1, 1
+		}
+		each, together := c.answerSets(q)
+		typical, longest := 1.0, 0
+		for i, a := range append(each, together...) {
+			n := 0
+			for _, k := range kids {
+				if slices.ContainsFunc(a, func(v string) bool { return slices.Contains(k.ShowIf.In, v) }) {
+					t, m := walk(k)
+					n += m
+					if i < len(each) {
+						typical += t / float64(len(each))
+					}
+				}
+			}
+			longest = max(longest, n)
+		}
+		return typical, 1 + longest
+	}
+	var l Length
+	for _, q := range roots {
+		t, m := walk(q)
+		l.Typical += t
+		l.Max += m
+	}
+	return l
+}
+
+// answerSets lists the answers q can be given, as the sets of values a
+// condition sees: each option (each point of a bare scale) alone, and, for a
+// multiple choice, all its non-exclusive options together.
+func (c *Catalogue) answerSets(q *Question) (each, together [][]string) {
+	for _, o := range q.Options {
+		each = append(each, []string{o.Value})
+	}
+	if q.Type == ScaleQuestion && len(q.Options) == 0 && q.Min != nil && q.Max != nil {
+		for x := *q.Min; x <= *q.Max && len(each) < 1000; x++ {
+			each = append(each, []string{FormatNumber(x)})
+		}
+	}
+	if q.Type == MultipleChoice {
+		var all []string
+		for _, o := range q.Options {
+			if !o.Exclusive {
+				all = append(all, o.Value)
+			}
+		}
+		together = append(together, all)
+	}
+	return each, together
 }

@@ -1,6 +1,7 @@
 package survey
 
 import (
+	"math"
 	"math/rand/v2"
 	"reflect"
 	"testing"
@@ -78,9 +79,14 @@ func TestSynthesizeReproducible(t *testing.T) {
 }
 
 func TestSynthesizeQuality(t *testing.T) {
-	// Better quality must give better scores on average: with 2000 visits
-	// per side the difference is far beyond noise.
-	c := loadPlanCatalogue(t)
+	for _, v := range planVersions {
+		t.Run(v, func(t *testing.T) { checkSynthesizeQuality(t, MustCatalogue(t, v)) })
+	}
+}
+
+// checkSynthesizeQuality: better quality must give better scores on
+// average; with 2000 visits per side the difference is far beyond noise.
+func checkSynthesizeQuality(t *testing.T, c *Catalogue) {
 	score := func(quality float64) float64 {
 		rng := rand.New(rand.NewPCG(11, 12))
 		tallies := map[string]Tally{}
@@ -111,5 +117,64 @@ func TestSynthesizeQuality(t *testing.T) {
 	}
 	if lo, hi := score(0.1), score(0.9); lo >= hi {
 		t.Errorf("mean dimension score: got %.2f at quality .1 and %.2f at .9, want the second higher", lo, hi)
+	}
+}
+
+// TestSynthesizeAt checks the synthetic mix of 2025.2 answers: most
+// respondents live in the commune visited, some in a neighbouring one (next
+// to it in the official list, same former province), a few outside; every
+// visit purpose occurs, and grids get some "Không rõ".
+func TestSynthesizeAt(t *testing.T) {
+	c := MustCatalogue(t, "2025.2")
+	communes, err := Communes()
+	if err != nil {
+		t.Fatal(err)
+	}
+	idx := map[string]int{}
+	for i, cm := range communes {
+		idx[cm.Code] = i
+	}
+	const visited = "26740"
+	rng := rand.New(rand.NewPCG(3, 4))
+	residence, purposes := map[string]int{}, map[string]int{}
+	unsure := 0
+	const n = 2000
+	for i := 0; i < n; i++ {
+		v, err := c.ValidateSubmission(c.SynthesizeAt(rng, []string{"core", "d5"}, rng.Float64(), visited))
+		if err != nil {
+			t.Fatalf("visit %d: %v", i, err)
+		}
+		residence[v.Residence]++
+		purposes[v.Answers["c_visit_purpose"].(string)]++
+		if v.Answers["d5_q_polite"] == "unsure" {
+			unsure++
+		}
+		if v.Residence == ResidenceOther {
+			home, ok := idx[v.ResidenceCommune]
+			if !ok || v.ResidenceCommune == visited {
+				t.Fatalf("visit %d: lives in %q, want another commune of the city", i, v.ResidenceCommune)
+			}
+			if d := home - idx[visited]; (d != 1 && d != -1) || communes[home].FormerProvince != communes[idx[visited]].FormerProvince {
+				t.Errorf("visit %d: lives in %s, want a neighbour of %s", i, v.ResidenceCommune, visited)
+			}
+		}
+	}
+	// Binomial standard errors at n = 2000 are about 1 point; allow 4.
+	for _, tc := range []struct {
+		residence string
+		want      float64
+	}{{ResidenceHere, 0.80}, {ResidenceOther, 0.15}, {ResidenceOutside, 0.05}} {
+		if got := float64(residence[tc.residence]) / n; math.Abs(got-tc.want) > 0.04 {
+			t.Errorf("residence %s: got share %.3f, want about %.2f", tc.residence, got, tc.want)
+		}
+	}
+	q, _ := c.Question("c_visit_purpose")
+	for _, o := range q.Options {
+		if purposes[o.Value] == 0 {
+			t.Errorf("visit purpose %s: never chosen in %d visits", o.Value, n)
+		}
+	}
+	if unsure == 0 {
+		t.Errorf("grid row d5_q_polite: never 'unsure' in %d visits", n)
 	}
 }

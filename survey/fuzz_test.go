@@ -35,6 +35,11 @@ func FuzzValidateSubmission(f *testing.F) {
 		{`{"c_satisfaction":5,"c_comment":"tốt lắm an@example.com"}`, "core,d2"},
 		{`{"c_proc":"cert","c_sat":-0,"d2_amount":-0}`, "d2"},
 		{`{"c_proc":"other","c_sat":3,"c_quality":["a","a"]}`, ",,core"},
+		// Catalogue 2025.2: residence, a commune code, a grid, a follow-up number.
+		{`{"c_residence":"other","c_residence_commune":"26743","c_procedure":"dat_dai","c_visit_purpose":"collect","c_result":"received","c_many_doors":"no","c_satisfaction":4,"d5_q_posted":"yes","d5_q_on_time":"unsure"}`, "core,d5"},
+		{`{"c_residence":"other","c_residence_commune":"00000","c_procedure":"ho_tich","c_visit_purpose":"submit","c_many_doors":"dk","c_satisfaction":2}`, "core"},
+		{`{"c_residence":"outside","c_procedure":"other","c_visit_purpose":"inquire","c_many_doors":"refuse","c_satisfaction":5,"d1_voted":"self"}`, "core,d1"},
+		{`{"c_residence":"here","c_procedure":"other","c_visit_purpose":"submit","c_many_doors":"no","c_satisfaction":3,"d4_report_if_asked":"above_amount","d4_report_amount":1e3,"c_comment":"ok"}`, "core,d4,end"},
 	} {
 		f.Add([]byte(seed.answers), seed.modules)
 	}
@@ -104,7 +109,7 @@ func FuzzValidateSubmission(f *testing.F) {
 // FuzzParseCatalogue feeds arbitrary bytes to ParseCatalogue. It must never
 // panic, and a catalogue it accepts must validate again, have unique
 // indicator ids and look-ups that agree with its lists, and be usable
-// (observe, score, assign modules) without panicking.
+// (observe, score, assign modules, measure visit length) without panicking.
 func FuzzParseCatalogue(f *testing.F) {
 	mini, err := os.ReadFile(miniFile)
 	if err != nil {
@@ -120,6 +125,7 @@ func FuzzParseCatalogue(f *testing.F) {
 	// A small valid catalogue: mutants of small inputs minimise quickly
 	// (the fuzzer's minimiser is quadratic in the input's length).
 	f.Add([]byte(tinyCatalogue))
+	f.Add([]byte(tinyCatalogue2))
 	f.Add([]byte(`{"version":"x","published":"2025-01-01","modules":[{"id":"core","name":{"vi":"a"}}]}`))
 	f.Add([]byte(`null`))
 	f.Add([]byte(`{}`))
@@ -144,8 +150,10 @@ func FuzzParseCatalogue(f *testing.F) {
 			if got, ok := c.Indicator(ind.ID); !ok || got != ind {
 				t.Errorf("Indicator(%q): got %p, want %p", ind.ID, got, ind)
 			}
-			if _, ok := c.Question(ind.Rule.Question); !ok {
-				t.Errorf("indicator %q: rule question %q missing", ind.ID, ind.Rule.Question)
+			for _, id := range ind.Rule.Questions() {
+				if _, ok := c.Question(id); !ok {
+					t.Errorf("indicator %q: rule question %q missing", ind.ID, id)
+				}
 			}
 		}
 		for i := range c.Questions {
@@ -158,6 +166,9 @@ func FuzzParseCatalogue(f *testing.F) {
 		}
 		c.Observe(Visit{Modules: c.AllModules()})
 		c.Score(nil, Policy{})
+		if l := c.VisitLength(c.AllModules()); l.Max < 0 || l.Typical < 0 || l.Typical > float64(l.Max)+1e-9 {
+			t.Errorf("VisitLength: got %+v, want 0 ≤ typical ≤ longest", l)
+		}
 	})
 }
 
@@ -170,3 +181,20 @@ const tinyCatalogue = `{"version":"t","published":"2025-01-01",
 "dimensions":[{"id":"D1","name":{"vi":"d","en":"d"},"subdimensions":[{"id":"D1.1","name":{"vi":"s","en":"s"},"indicators":[
 {"id":"D1.1.1","name":{"vi":"i","en":"i"},"kind":"ratio","rule":{"question":"a","numerator":["y"],"scale":{"min":0,"max":1}},"agencies":{"implementing":["x"],"lead":["y"]}},
 {"id":"D1.1.2","name":{"vi":"j","en":"j"},"kind":"mean","rule":{"question":"b","applies_if":{"question":"a","in":["y"]},"points":{"1":0,"2":1,"3":2},"scale":{"min":0,"max":2,"higher_is_better":true}},"agencies":{"implementing":["x"],"lead":["y"]}}]}]}]}`
+
+// tinyCatalogue2 is a small valid catalogue using what 2025.2 added: a
+// commune question, a module asked only on a condition, a grid scored by
+// items, and a median taking a follow-up number.
+const tinyCatalogue2 = `{"version":"t2","published":"2025-01-01",
+"modules":[{"id":"core","name":{"vi":"c"},"heading":{"vi":"h","en":"h"}},{"id":"m","name":{"vi":"m"},"rotating":true,"show_if":{"question":"r","in":["y"]}}],
+"grids":[{"id":"g","text":{"vi":"g","en":"g"}}],
+"questions":[
+{"id":"r","module":"core","type":"single","text":{"vi":"r","en":"r"},"required":true,"options":[{"value":"y","label":{"vi":"y","en":"y"}},{"value":"n","label":{"vi":"n","en":"n"}}]},
+{"id":"h","module":"core","type":"commune","text":{"vi":"h","en":"h"},"show_if":{"question":"r","in":["n"]}},
+{"id":"a","module":"m","type":"single","grid":"g","text":{"vi":"a","en":"a"},"options":[{"value":"y","label":{"vi":"y","en":"y"}},{"value":"u","label":{"vi":"u","en":"u"}}]},
+{"id":"b","module":"m","type":"single","grid":"g","text":{"vi":"b","en":"b"},"options":[{"value":"y","label":{"vi":"y","en":"y"}},{"value":"u","label":{"vi":"u","en":"u"}}]},
+{"id":"w","module":"m","type":"single","text":{"vi":"w","en":"w"},"options":[{"value":"0","label":{"vi":"0","en":"0"}},{"value":"x","label":{"vi":"x","en":"x"}},{"value":"9","label":{"vi":"9","en":"9"}}]},
+{"id":"x","module":"m","type":"number","text":{"vi":"x","en":"x"},"min":0,"show_if":{"question":"w","in":["x"]}}],
+"dimensions":[{"id":"D1","name":{"vi":"d","en":"d"},"subdimensions":[{"id":"D1.1","name":{"vi":"s","en":"s"},"indicators":[
+{"id":"D1.1.1","name":{"vi":"i","en":"i"},"kind":"mean","rule":{"items":["a","b"],"numerator":["y"],"exclude":["u"],"scale":{"min":0,"max":1,"higher_is_better":true}},"agencies":{"implementing":["x"],"lead":["y"]}},
+{"id":"D1.1.2","name":{"vi":"j","en":"j"},"kind":"median","rule":{"question":"w","points":{"0":0,"9":9},"from_number":{"when":"x","question":"x"},"scale":{"min":0,"max":9}},"agencies":{"implementing":["x"],"lead":["y"]}}]}]}]}`

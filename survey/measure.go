@@ -1,5 +1,10 @@
 package survey
 
+import (
+	"math"
+	"slices"
+)
+
 // Observation is one respondent's contribution to one indicator: they are in
 // its denominator, with value X (1 or 0 for a ratio, the coded value for a
 // mean or median) and design weight W, the inverse of the probability that
@@ -16,11 +21,11 @@ type Observation struct {
 // hidden by skip logic), when it does not apply to the respondent (applies_if)
 // or when the answer is missing or excluded (e.g. "don't know").
 func (c *Catalogue) Observe(v Visit) []Observation {
-	modules := moduleSet(v.Modules)
+	modules := c.moduleSet(v.Modules)
 	var out []Observation
 	for _, ind := range c.Indicators() {
 		if x, ok := c.measure(ind, modules, v.Answers); ok {
-			out = append(out, Observation{Indicator: ind.ID, X: x, W: v.weight(c.questions[ind.Rule.Question].Module)})
+			out = append(out, Observation{Indicator: ind.ID, X: x, W: v.weight(c.questions[ind.Rule.Questions()[0]].Module)})
 		}
 	}
 	return out
@@ -76,13 +81,18 @@ func (c *Catalogue) Credits(v Visit, visited string) []Credit {
 	return out
 }
 
+// measure returns the respondent's value for an indicator, and whether they
+// count for it at all.
 func (c *Catalogue) measure(ind *Indicator, modules map[string]bool, answers Answers) (float64, bool) {
 	r := &ind.Rule
-	q := c.questions[r.Question]
-	if !c.shown(q, modules, answers) {
+	if r.AppliesIf != nil && !r.AppliesIf.holds(answers) {
 		return 0, false
 	}
-	if r.AppliesIf != nil && !r.AppliesIf.holds(answers) {
+	if len(r.Items) > 0 {
+		return c.measureItems(r, modules, answers)
+	}
+	q := c.questions[r.Question]
+	if !c.shown(q, modules, answers) {
 		return 0, false
 	}
 	a, ok := answers[r.Question]
@@ -90,49 +100,77 @@ func (c *Catalogue) measure(ind *Indicator, modules map[string]bool, answers Ans
 		return 0, false
 	}
 	values := answerStrings(a)
-	for _, v := range values {
-		if contains(r.Exclude, v) {
-			return 0, false
-		}
+	if slices.ContainsFunc(values, func(v string) bool { return slices.Contains(r.Exclude, v) }) {
+		return 0, false
 	}
-	switch ind.Kind {
-	case KindRatio:
-		for _, v := range values {
-			if contains(r.Numerator, v) {
-				return 1, true
-			}
+	switch {
+	case ind.Kind == KindRatio:
+		if slices.ContainsFunc(values, func(v string) bool { return slices.Contains(r.Numerator, v) }) {
+			return 1, true
 		}
 		return 0, true
-	case KindMean, KindMedian:
-		switch {
-		case len(r.Points) > 0:
-			p, ok := r.Points[values[0]]
-			return p, ok
-		case len(r.Count) > 0:
-			n := 0
-			for _, v := range values {
-				if contains(r.Count, v) {
-					n++
-				}
+	case r.FromNumber != nil && values[0] == r.FromNumber.When:
+		n, ok := answers[r.FromNumber.Question].(float64)
+		if !ok || !c.shown(c.questions[r.FromNumber.Question], modules, answers) {
+			return 0, false
+		}
+		// Capped at the scale, so that "from a very large amount" and
+		// "never" both sit at the top.
+		return math.Max(r.Scale.Min, math.Min(r.Scale.Max, n)), true
+	case len(r.Points) > 0:
+		p, ok := r.Points[values[0]]
+		return p, ok
+	case len(r.Count) > 0:
+		n := 0
+		for _, v := range values {
+			if slices.Contains(r.Count, v) {
+				n++
 			}
-			return float64(n), true
-		default:
-			x, ok := a.(float64)
-			return x, ok
+		}
+		return float64(n), true
+	}
+	x, ok := a.(float64)
+	return x, ok
+}
+
+// measureItems returns the share of a grid's items that the respondent
+// rated (shown, answered and not excluded) and found met; a respondent who
+// rated none does not count.
+func (c *Catalogue) measureItems(r *Rule, modules map[string]bool, answers Answers) (float64, bool) {
+	met, rated := 0, 0
+	for _, id := range r.Items {
+		s, ok := answers[id].(string)
+		if !ok || slices.Contains(r.Exclude, s) || !c.shown(c.questions[id], modules, answers) {
+			continue
+		}
+		rated++
+		if slices.Contains(r.Numerator, s) {
+			met++
 		}
 	}
-	return 0, false
+	if rated == 0 {
+		return 0, false
+	}
+	return float64(met) / float64(rated), true
 }
 
 // AssignModules returns the modules of the visit with sequence number seq at
-// a centre: core plus one rotating module, taken in turn so that over any run
-// of consecutive visits the modules are asked equally often.
+// a centre, in catalogue order: the modules that do not rotate (core first)
+// plus one rotating module, taken in turn so that over any run of
+// consecutive visits the rotating modules are asked equally often.
 func (c *Catalogue) AssignModules(seq uint64) []string {
 	rot := c.RotatingModules()
 	if len(rot) == 0 {
-		return []string{CoreModule}
+		return c.FixedModules()
 	}
-	return []string{CoreModule, rot[seq%uint64(len(rot))]}
+	pick := rot[seq%uint64(len(rot))]
+	var out []string
+	for _, m := range c.Modules {
+		if !m.Rotating || m.ID == pick {
+			out = append(out, m.ID)
+		}
+	}
+	return out
 }
 
 // AllModules returns every module id, for the full questionnaire.

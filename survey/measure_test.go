@@ -3,6 +3,7 @@ package survey
 import (
 	"math"
 	"reflect"
+	"slices"
 	"testing"
 )
 
@@ -221,13 +222,161 @@ func TestAssignModules(t *testing.T) {
 		}
 	})
 	t.Run("no rotating modules", func(t *testing.T) {
+		// Modules that do not rotate are asked at every visit.
 		c := MustMiniWith(t, func(c *Catalogue) {
 			for i := range c.Modules {
 				c.Modules[i].Rotating = false
 			}
 		})
-		if got := c.AssignModules(3); !reflect.DeepEqual(got, []string{CoreModule}) {
-			t.Errorf("got %q, want [core]", got)
+		if got, want := c.AssignModules(3), []string{CoreModule, "d1", "d2"}; !reflect.DeepEqual(got, want) {
+			t.Errorf("got %q, want %q", got, want)
 		}
 	})
+}
+
+// mustVisit25 validates a 2025.2 submission built from core25.
+func mustVisit25(t *testing.T, c *Catalogue, modules []string, pairs ...string) Visit {
+	t.Helper()
+	v, err := c.ValidateSubmission(Submission{Modules: modules, Answers: core25(pairs...)})
+	if err != nil {
+		t.Fatalf("fixture: %v", err)
+	}
+	return v
+}
+
+// TestObserveGrid checks the items rule of the quality grid: the share of
+// rated rows met, "Không rõ" and unanswered rows left out, the facilities
+// row never counted, and no observation when nothing was rated.
+func TestObserveGrid(t *testing.T) {
+	c := MustCatalogue(t, "2025.2")
+	d5 := []string{"core", "d5"}
+	for _, tc := range []struct {
+		name  string
+		pairs []string
+		want  map[string]float64 // grid indicators only
+	}{
+		{
+			// Rated: posted, fees, polite, competent, forms, on time (6);
+			// met: all but fees (5). no_harass is "not sure", guidance
+			// unanswered, facilities not a PAPI criterion.
+			name: "certification result collected",
+			pairs: []string{"c_procedure", `"chung_thuc"`, "c_visit_purpose", `"collect"`, "c_result", `"received"`,
+				"d5_q_posted", `"yes"`, "d5_q_fees", `"no"`, "d5_q_polite", `"yes"`, "d5_q_no_harass", `"unsure"`,
+				"d5_q_competent", `"yes"`, "d5_q_forms", `"yes"`, "d5_q_on_time", `"yes"`, "d5_q_facilities", `"no"`},
+			want: map[string]float64{"D5.1.2": 5.0 / 6, "D5.3.3": 5.0 / 6},
+		},
+		{
+			name:  "land, one of two met",
+			pairs: []string{"c_procedure", `"dat_dai"`, "d5_q_posted", `"yes"`, "d5_q_fees", `"no"`, "d5_q_facilities", `"yes"`},
+			want:  map[string]float64{"D5.2.4": 0.5, "D5.3.3": 0.5},
+		},
+		{
+			name:  "nothing rated",
+			pairs: []string{"d5_q_posted", `"unsure"`, "d5_q_fees", `"unsure"`, "d5_q_facilities", `"yes"`},
+			want:  map[string]float64{},
+		},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got := map[string]float64{}
+			for id, x := range observed(t, c.Observe(mustVisit25(t, c, d5, tc.pairs...))) {
+				if slices.Contains([]string{"D5.1.2", "D5.2.4", "D5.3.3"}, id) {
+					got[id] = x
+				}
+			}
+			if !reflect.DeepEqual(got, tc.want) {
+				t.Errorf("got %v, want %v", got, tc.want)
+			}
+		})
+	}
+	// A stray on-time answer on a visit that did not collect a result (a
+	// stored answer, not a validated one) is not rated.
+	v := Visit{Modules: d5, Answers: Answers{"c_residence": "here", "c_procedure": "ho_tich", "c_visit_purpose": "submit",
+		"c_many_doors": "no", "c_satisfaction": 4.0, "d5_q_posted": "yes", "d5_q_on_time": "no"}}
+	if got := observed(t, c.Observe(v))["D5.3.3"]; got != 1 {
+		t.Errorf("hidden on-time row: got D5.3.3 = %v, want 1 (only the posted row rated)", got)
+	}
+}
+
+// TestObserveFromNumber checks D4.4.3: would report whatever the amount is
+// 0, never 100 (the top of the scale), an amount is itself, capped at 100.
+func TestObserveFromNumber(t *testing.T) {
+	c := MustCatalogue(t, "2025.2")
+	d4 := []string{"core", "d4"}
+	for _, tc := range []struct {
+		name   string
+		pairs  []string
+		want   float64
+		counts bool
+	}{
+		{"whatever the amount", []string{"d4_report_if_asked", `"any_amount"`}, 0, true},
+		{"never", []string{"d4_report_if_asked", `"never"`}, 100, true},
+		{"from 20 million", []string{"d4_report_if_asked", `"above_amount"`, "d4_report_amount", `20`}, 20, true},
+		{"from 500 million, capped", []string{"d4_report_if_asked", `"above_amount"`, "d4_report_amount", `500`}, 100, true},
+		{"amount not given", []string{"d4_report_if_asked", `"above_amount"`}, 0, false},
+		{"refused", []string{"d4_report_if_asked", `"refuse"`}, 0, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			x, ok := observed(t, c.Observe(mustVisit25(t, c, d4, tc.pairs...)))["D4.4.3"]
+			if ok != tc.counts || x != tc.want {
+				t.Errorf("D4.4.3: got %v (counted %v), want %v (counted %v)", x, ok, tc.want, tc.counts)
+			}
+		})
+	}
+}
+
+// TestCredits checks where a visit's observations count: service
+// indicators for the commune visited, locality indicators for the commune
+// the respondent lives in, and not at all for residents of other provinces;
+// a 2025.1 visit, which did not ask, counts wholly for the commune visited.
+func TestCredits(t *testing.T) {
+	c := MustCatalogue(t, "2025.2")
+	const visited, home = "26740", "26743"
+	d1 := []string{"core", "d1"}
+	// D1.1.1 (locality, d1) and D5.3.2, D5.3.4 (service, core).
+	pairs := []string{"d1_know_democracy_law", `"yes"`}
+	service := []string{"D5.3.2", "D5.3.4"}
+	locality := []string{"D1.1.1"}
+	old := MustCatalogue(t, "2025.1")
+	oldVisit, err := old.ValidateSubmission(Submission{Modules: []string{"core", "d1"}, Answers: raw(
+		"c_procedure", `"ho_tich"`, "c_lives_here", `"no"`, "c_many_doors", `"no"`, "c_satisfaction", `4`, "d1_know_democracy_law", `"yes"`)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name string
+		cat  *Catalogue
+		v    Visit
+		want map[string][]string // commune → indicators credited
+	}{
+		{"lives here", c, mustVisit25(t, c, d1, pairs...),
+			map[string][]string{visited: append(slices.Clone(locality), service...)}},
+		{"lives in another commune", c, mustVisit25(t, c, d1, append(pairs, "c_residence", `"other"`, "c_residence_commune", `"`+home+`"`)...),
+			map[string][]string{visited: service, home: locality}},
+		{"names the commune visited as another", c, mustVisit25(t, c, d1, append(pairs, "c_residence", `"other"`, "c_residence_commune", `"`+visited+`"`)...),
+			map[string][]string{visited: append(slices.Clone(locality), service...)}},
+		{"lives outside the city", c, mustVisit25(t, c, d1, "c_residence", `"outside"`),
+			map[string][]string{visited: service}},
+		{"2025.1 visit, residence not asked", old, oldVisit,
+			map[string][]string{visited: append(slices.Clone(locality), service...)}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got := map[string][]string{}
+			for _, cr := range tc.cat.Credits(tc.v, visited) {
+				if _, dup := got[cr.Commune]; dup {
+					t.Errorf("commune %s credited twice", cr.Commune)
+				}
+				got[cr.Commune] = []string{}
+				for _, o := range cr.Observations {
+					got[cr.Commune] = append(got[cr.Commune], o.Indicator)
+				}
+				slices.Sort(got[cr.Commune])
+			}
+			for k := range tc.want {
+				slices.Sort(tc.want[k])
+			}
+			if !reflect.DeepEqual(got, tc.want) {
+				t.Errorf("got %v, want %v", got, tc.want)
+			}
+		})
+	}
 }

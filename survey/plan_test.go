@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -11,15 +12,19 @@ import (
 	"unicode"
 )
 
-// The catalogue 2025.1 is the appendix (Phụ lục) of Kế hoạch 105/KH-UBND
-// turned into data. These tests parse the published appendix text
-// independently and compare it with the catalogue, so a typo, a shifted
-// indicator or a misassigned agency in the JSON makes them fail.
+// Every catalogue is the appendix (Phụ lục) of Kế hoạch 105/KH-UBND turned
+// into data. These tests parse the published appendix text independently
+// and compare it with each catalogue file, so a typo, a shifted indicator or
+// a misassigned agency in the JSON makes them fail.
 
 const (
 	planCatalogueVersion = "2025.1"
 	planFile             = "testdata/kh105-phuluc.txt"
 )
+
+// planVersions are the catalogue versions checked against the plan: every
+// published one.
+var planVersions = []string{"2025.1", "2025.2"}
 
 // planIndicator is one chỉ tiêu of the appendix with the cells of its row.
 type planIndicator struct {
@@ -239,22 +244,33 @@ func loadPlan(t *testing.T) []planDimension {
 
 func loadPlanCatalogue(t *testing.T) *Catalogue {
 	t.Helper()
+	return MustCatalogue(t, planCatalogueVersion)
+}
+
+// MustCatalogue returns the embedded catalogue of version v.
+func MustCatalogue(t testing.TB, v string) *Catalogue {
+	t.Helper()
 	cs, err := Catalogues()
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, c := range cs {
-		if c.Version == planCatalogueVersion {
+		if c.Version == v {
 			return c
 		}
 	}
-	t.Fatalf("catalogue %s not found", planCatalogueVersion)
+	t.Fatalf("catalogue %s not found", v)
 	return nil
 }
 
 func TestCatalogueMatchesPlan(t *testing.T) {
 	plan := loadPlan(t)
-	c := loadPlanCatalogue(t)
+	for _, v := range planVersions {
+		t.Run(v, func(t *testing.T) { checkCatalogueAgainstPlan(t, plan, MustCatalogue(t, v)) })
+	}
+}
+
+func checkCatalogueAgainstPlan(t *testing.T, plan []planDimension, c *Catalogue) {
 
 	nSub, nInd := 0, 0
 	for _, d := range plan {
@@ -356,8 +372,18 @@ func checkIndicatorAgainstPlan(t *testing.T, ind Indicator, p planIndicator) {
 	}
 }
 
+// awareness lists the 2025.2 indicators whose "Không biết" is the finding
+// (the information did not reach the resident): it counts as not aware,
+// in the denominator, instead of being excluded (catalogue review X2).
+var awareness = []string{"D1.1.1", "D2.2.1", "D2.3.1", "D6.1.4", "D6.1.5", "D8.3.3"}
+
 func TestCatalogueCounts(t *testing.T) {
-	c := loadPlanCatalogue(t)
+	for _, v := range planVersions {
+		t.Run(v, func(t *testing.T) { checkCounts(t, MustCatalogue(t, v)) })
+	}
+}
+
+func checkCounts(t *testing.T, c *Catalogue) {
 	subs := 0
 	for _, d := range c.Dimensions {
 		subs += len(d.Subdimensions)
@@ -377,50 +403,87 @@ func TestCatalogueCounts(t *testing.T) {
 	}
 	for _, ind := range inds {
 		t.Run(ind.ID, func(t *testing.T) {
-			q, ok := c.Question(ind.Rule.Question)
-			if !ok {
-				t.Fatalf("rule question: got %q, want an existing question", ind.Rule.Question)
-			}
-			if ind.Rule.AppliesIf != nil {
-				dep, ok := c.Question(ind.Rule.AppliesIf.Question)
+			for _, id := range ind.Rule.Questions() {
+				q, ok := c.Question(id)
 				if !ok {
-					t.Errorf("applies_if question: got %q, want an existing question", ind.Rule.AppliesIf.Question)
-				} else if dep.Module != q.Module && dep.Module != CoreModule {
-					// A condition on another rotating module never holds on the
-					// same visit, so the indicator would never be measured.
-					t.Errorf("applies_if module: got %q, want %q or %q", dep.Module, q.Module, CoreModule)
+					t.Fatalf("rule question: got %q, want an existing question", id)
 				}
-			}
-			if q.accepts("dk") && !contains(ind.Rule.Exclude, "dk") {
-				t.Errorf("exclude: got %q, want it to include \"dk\" (don't know leaves the denominator)", ind.Rule.Exclude)
+				if ind.Rule.AppliesIf != nil {
+					dep, ok := c.Question(ind.Rule.AppliesIf.Question)
+					if !ok {
+						t.Errorf("applies_if question: got %q, want an existing question", ind.Rule.AppliesIf.Question)
+					} else if m, _ := c.Module(dep.Module); dep.Module != q.Module && m.Rotating {
+						// A condition on another rotating module never holds on the
+						// same visit, so the indicator would never be measured.
+						t.Errorf("applies_if module: got %q, want %q or a module asked at every visit", dep.Module, q.Module)
+					}
+				}
+				checkDontKnow(t, c, ind, q)
 			}
 		})
 	}
 }
 
-// TestCatalogueModules checks the module layout the plan's rotation relies
-// on: core plus one rotating module per dimension, question ids prefixed by
-// their module.
+// checkDontKnow checks how a rule treats "don't know" and refusals: 2025.1
+// has one merged code, always excluded; from 2025.2 a refusal is always
+// excluded and "Không biết" too, except in the awareness indicators, where
+// it must stay in the denominator.
+func checkDontKnow(t *testing.T, c *Catalogue, ind *Indicator, q *Question) {
+	excluded := func(v string) bool { return slices.Contains(ind.Rule.Exclude, v) }
+	if c.Version == "2025.1" {
+		if q.accepts("dk") && !excluded("dk") {
+			t.Errorf("exclude: got %q, want it to include \"dk\" (don't know leaves the denominator)", ind.Rule.Exclude)
+		}
+		return
+	}
+	if q.accepts("refuse") && !excluded("refuse") {
+		t.Errorf("exclude: got %q, want it to include \"refuse\" (a refusal is missing data)", ind.Rule.Exclude)
+	}
+	aware := slices.Contains(awareness, ind.ID)
+	switch {
+	case aware && (!q.accepts("dk") || excluded("dk")):
+		t.Errorf("%s is an awareness indicator: got exclude %q, want \"dk\" offered and counted as not aware", ind.ID, ind.Rule.Exclude)
+	case !aware && q.accepts("dk") && !excluded("dk"):
+		t.Errorf("exclude: got %q, want it to include \"dk\"", ind.Rule.Exclude)
+	}
+	for _, o := range q.Options {
+		if o.Value == "dk" && strings.Contains(o.Label.Vi, "Không muốn trả lời") {
+			t.Errorf("option dk of %s: got %q, want don't know and refusal as two options", q.ID, o.Label.Vi)
+		}
+	}
+}
+
+// TestCatalogueModules checks the module layout the rotation relies on and
+// that question ids are prefixed by their module: "c_" for the modules
+// asked at every visit, the module's dimension ("d2_" for d2a and d2b)
+// otherwise.
 func TestCatalogueModules(t *testing.T) {
-	c := loadPlanCatalogue(t)
-	want := []string{CoreModule}
-	for i := range c.Dimensions {
-		want = append(want, fmt.Sprintf("d%d", i+1))
-	}
-	var got []string
-	for _, m := range c.Modules {
-		got = append(got, m.ID)
-	}
-	if strings.Join(got, ",") != strings.Join(want, ",") {
-		t.Errorf("modules: got %v, want %v", got, want)
-	}
-	for _, q := range c.Questions {
-		prefix := q.Module + "_"
-		if q.Module == CoreModule {
-			prefix = "c_"
-		}
-		if !strings.HasPrefix(q.ID, prefix) {
-			t.Errorf("question %s: got module %q, want the id to start with %q", q.ID, q.Module, prefix)
-		}
+	for _, tc := range []struct {
+		version string
+		want    []string
+	}{
+		{"2025.1", []string{"core", "d1", "d2", "d3", "d4", "d5", "d6", "d7", "d8"}},
+		{"2025.2", []string{"core", "d1", "d2a", "d2b", "d3", "d4", "d5", "d6a", "d6b", "d6c", "d7", "d8", "end"}},
+	} {
+		t.Run(tc.version, func(t *testing.T) {
+			c := MustCatalogue(t, tc.version)
+			var got []string
+			for _, m := range c.Modules {
+				got = append(got, m.ID)
+			}
+			if !slices.Equal(got, tc.want) {
+				t.Errorf("modules: got %v, want %v", got, tc.want)
+			}
+			for _, q := range c.Questions {
+				m, _ := c.Module(q.Module)
+				prefix := strings.TrimRight(q.Module, "abc") + "_"
+				if !m.Rotating {
+					prefix = "c_"
+				}
+				if !strings.HasPrefix(q.ID, prefix) {
+					t.Errorf("question %s: got module %q, want the id to start with %q", q.ID, q.Module, prefix)
+				}
+			}
+		})
 	}
 }

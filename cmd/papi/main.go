@@ -346,7 +346,7 @@ func Generate(ctx context.Context, st *store.Store, n int, seed uint64, days int
 		}
 		q := quality[ci] + trend[ci]*(1-float64(ago)/float64(days))
 		modules := cat.AssignModules(rng.Uint64())
-		sub := cat.Synthesize(rng, modules, q)
+		sub := cat.SynthesizeAt(rng, modules, q, centres[ci].CommuneCode)
 		visit, err := cat.ValidateSubmission(sub)
 		if err != nil {
 			return stored, fmt.Errorf("synthetic response failed validation (a bug): %w", err)
