@@ -117,7 +117,9 @@ func AgencyOf(name string) (Agency, bool) {
 	if !ok {
 		return Agency{}, false
 	}
-	return PlanAgencies()[i], true
+	a := planAgencies[i]
+	a.Aliases, a.Members = slices.Clone(a.Aliases), slices.Clone(a.Members)
+	return a, true
 }
 
 // oldTones rewrites the older placement of tone marks on "oa", "oe" and

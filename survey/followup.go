@@ -152,11 +152,14 @@ func Followup(cat *Catalogue, comparison Comparison, overrides map[string]float6
 	return out
 }
 
-// agencyName is the name an agency's list goes under. Today it is the
-// plan's own spelling; when survey/agency.go lands (branch cat), this
-// becomes the canonical name from AgencyOf, so every spelling of one
-// agency shares one list.
-func agencyName(raw string) string { return raw }
+// agencyName is the name an agency's list goes under: the canonical name
+// from AgencyOf, so every spelling of one agency in the plan shares one list.
+func agencyName(raw string) string {
+	if a, ok := AgencyOf(raw); ok {
+		return a.Name.Vi
+	}
+	return raw
+}
 
 // eachIndicator calls fn for every indicator result of a set of scores.
 func eachIndicator(sc Scores, fn func(IndicatorResult)) {

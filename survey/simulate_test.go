@@ -46,7 +46,7 @@ func newSimWorld(t testing.TB, rng *rand.Rand) *simWorld {
 	w := &simWorld{cat: cat, communes: communes, module: map[string]string{}, apply: map[string]float64{}, truth: map[string]map[string]float64{}}
 	base := map[string]float64{}
 	for _, ind := range cat.Indicators() {
-		w.module[ind.ID] = cat.questions[ind.Rule.Question].Module
+		w.module[ind.ID] = cat.questions[ind.Rule.Questions()[0]].Module
 		base[ind.ID] = 0.3 + 0.55*rng.Float64()
 		// Most questions apply to everyone asked; conditional ones to a
 		// fifth to a half.
