@@ -3,17 +3,13 @@ package store
 import (
 	"context"
 	"crypto/rand"
-	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/base64"
-	"encoding/hex"
-	"errors"
 	"fmt"
 	"strings"
 	"time"
 
 	"golang.org/x/crypto/argon2"
-	"gorm.io/gorm"
 
 	"github.com/papi-hcmc/papi/survey"
 )
@@ -32,20 +28,6 @@ func (userRow) TableName() string { return "users" }
 func (r userRow) user() survey.User {
 	return survey.User{ID: r.ID, Email: r.Email, Role: survey.Role(r.Role), CommuneCode: r.CommuneCode, CreatedAt: r.CreatedAt}
 }
-
-type sessionRow struct {
-	// TokenHash is the SHA-256 of the bearer token; the token itself is
-	// only ever held by the client.
-	TokenHash string `gorm:"primaryKey;size:64"`
-	UserID    uint   `gorm:"not null;index"`
-	CreatedAt time.Time
-	ExpiresAt time.Time `gorm:"not null;index"`
-}
-
-func (sessionRow) TableName() string { return "sessions" }
-
-// SessionLifetime is how long a login lasts.
-const SessionLifetime = 12 * time.Hour
 
 // argon2id parameters: the OWASP minimum (19 MiB, 2 passes), which keeps a
 // login under ~50 ms on the 2-core machines papi runs on.
@@ -119,97 +101,4 @@ func (s *Store) Users(ctx context.Context) ([]survey.User, error) {
 	return out, nil
 }
 
-var errBadLogin = survey.Errorf(survey.EUNAUTHORIZED, "Email hoặc mật khẩu không đúng.", "Wrong email or password.")
-
-// Login checks a password and opens a session, returning its bearer token.
-func (s *Store) Login(ctx context.Context, email, password string) (string, survey.User, error) {
-	var r userRow
-	err := s.read.WithContext(ctx).Where("email = ?", strings.ToLower(strings.TrimSpace(email))).Take(&r).Error
-	if errors.Is(err, gorm.ErrRecordNotFound) {
-		// Spend the same time as a real check so timing does not reveal
-		// which emails have accounts.
-		checkPassword(dummyHash, password)
-		return "", survey.User{}, errBadLogin
-	}
-	if err != nil {
-		return "", survey.User{}, err
-	}
-	if !checkPassword(r.PasswordHash, password) {
-		return "", survey.User{}, errBadLogin
-	}
-	token := newToken() + newToken()
-	now := s.now().UTC()
-	sess := sessionRow{TokenHash: hashToken(token), UserID: r.ID, CreatedAt: now, ExpiresAt: now.Add(SessionLifetime)}
-	if err := s.db.WithContext(ctx).Create(&sess).Error; err != nil {
-		return "", survey.User{}, err
-	}
-	return token, r.user(), nil
-}
-
 var dummyHash = hashPassword("papi-timing-equaliser")
-
-func hashToken(t string) string {
-	sum := sha256.Sum256([]byte(t))
-	return hex.EncodeToString(sum[:])
-}
-
-// UserBySession returns the account of a live session token.
-func (s *Store) UserBySession(ctx context.Context, token string) (survey.User, error) {
-	var sess sessionRow
-	err := s.read.WithContext(ctx).Where("token_hash = ? AND expires_at > ?", hashToken(token), s.now().UTC()).Take(&sess).Error
-	if err != nil {
-		if errors.Is(err, gorm.ErrRecordNotFound) {
-			return survey.User{}, survey.Errorf(survey.EUNAUTHORIZED, "Phiên đăng nhập đã hết hạn, vui lòng đăng nhập lại.", "Your session has expired; log in again.")
-		}
-		return survey.User{}, err
-	}
-	var u userRow
-	if err := s.read.WithContext(ctx).Where("id = ?", sess.UserID).Take(&u).Error; err != nil {
-		return survey.User{}, survey.Errorf(survey.EUNAUTHORIZED, "Tài khoản không còn tồn tại.", "This account no longer exists.")
-	}
-	return u.user(), nil
-}
-
-// Logout ends a session.
-func (s *Store) Logout(ctx context.Context, token string) error {
-	return s.db.WithContext(ctx).Where("token_hash = ?", hashToken(token)).Delete(&sessionRow{}).Error
-}
-
-type auditRow struct {
-	ID     uint64    `gorm:"primaryKey"`
-	At     time.Time `gorm:"not null;index"`
-	Actor  string    `gorm:"not null"`
-	Action string    `gorm:"not null;size:64"`
-	Target string
-}
-
-func (auditRow) TableName() string { return "audit_log" }
-
-// AuditEntry is one line of the audit log.
-type AuditEntry struct {
-	At     time.Time `json:"at"`
-	Actor  string    `json:"actor"`
-	Action string    `json:"action"`
-	Target string    `json:"target"`
-}
-
-// Audit records who did what.
-func (s *Store) Audit(ctx context.Context, actor, action, target string) error {
-	return s.db.WithContext(ctx).Create(&auditRow{At: s.now().UTC(), Actor: actor, Action: action, Target: target}).Error
-}
-
-// AuditLog lists the latest entries, newest first.
-func (s *Store) AuditLog(ctx context.Context, limit int) ([]AuditEntry, error) {
-	if limit <= 0 || limit > 1000 {
-		limit = 200
-	}
-	var rows []auditRow
-	if err := s.read.WithContext(ctx).Order("at DESC, id DESC").Limit(limit).Find(&rows).Error; err != nil {
-		return nil, err
-	}
-	out := make([]AuditEntry, len(rows))
-	for i, r := range rows {
-		out[i] = AuditEntry{At: r.At, Actor: r.Actor, Action: r.Action, Target: r.Target}
-	}
-	return out, nil
-}
