@@ -38,6 +38,17 @@ type testServer struct {
 // MustServer starts papi on a fresh database with one account per role.
 func MustServer(t testing.TB, rl api.RateLimit, population ...survey.Population) *testServer {
 	t.Helper()
+	cfg := api.Config{RateLimit: rl}
+	if len(population) > 0 {
+		cfg.Population = population[0]
+	}
+	return MustServerConfig(t, cfg)
+}
+
+// MustServerConfig is MustServer with the whole configuration; BaseURL and
+// Version are filled in.
+func MustServerConfig(t testing.TB, cfg api.Config) *testServer {
+	t.Helper()
 	ctx := context.Background()
 	cats, err := survey.Catalogues()
 	if err != nil {
@@ -54,10 +65,7 @@ func MustServer(t testing.TB, rl api.RateLimit, population ...survey.Population)
 	ts := &testServer{store: st, tokens: map[string]string{}}
 	var handler http.Handler
 	ts.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { handler.ServeHTTP(w, r) }))
-	cfg := api.Config{BaseURL: ts.URL, RateLimit: rl, Version: "test"}
-	if len(population) > 0 {
-		cfg.Population = population[0]
-	}
+	cfg.BaseURL, cfg.Version = ts.URL, "test"
 	ts.api = api.New(st, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	handler = ts.api
 	t.Cleanup(func() { ts.Close(); st.Close() })

@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"net"
 	"net/http"
 	"strings"
 	"sync"
@@ -27,6 +28,9 @@ type Config struct {
 	Policy survey.Policy
 	// RateLimit turns on throttling of open-poster submissions.
 	RateLimit RateLimit
+	// TrustedProxies are the reverse proxies whose X-Forwarded-For names
+	// the client; none by default, so the connection's peer is the client.
+	TrustedProxies []*net.IPNet
 	// Population holds per-commune sex × age margins for weighted summaries.
 	Population survey.Population
 	// Targets replace the city-average target of the follow-up for some
@@ -90,6 +94,7 @@ func New(st *store.Store, cfg Config, log *slog.Logger) *Server {
 	s.echo.HideBanner = true
 	s.echo.HidePort = true
 	s.echo.HTTPErrorHandler = s.handleError
+	s.echo.IPExtractor = ipExtractor(cfg.TrustedProxies)
 	s.routes()
 	return s
 }

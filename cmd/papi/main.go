@@ -19,6 +19,7 @@ import (
 	"io"
 	"log/slog"
 	"math/rand/v2"
+	"net"
 	"os"
 	"os/signal"
 	"strings"
@@ -56,6 +57,9 @@ type Config struct {
 	Population string
 	// Targets is a CSV of follow-up targets (indicator,target).
 	Targets string
+	// TrustedProxies are the reverse proxies whose X-Forwarded-For is
+	// believed (PAPI_TRUSTED_PROXIES); none by default.
+	TrustedProxies []*net.IPNet
 }
 
 func loadConfig(getenv func(string) string) (Config, error) {
@@ -82,6 +86,11 @@ func loadConfig(getenv func(string) string) (Config, error) {
 			return cfg, fmt.Errorf("PAPI_MIN_N must be a whole number of at least %d", survey.DefaultPolicy.HideBelow)
 		}
 	}
+	proxies, err := parseNetworks(getenv("PAPI_TRUSTED_PROXIES"))
+	if err != nil {
+		return cfg, fmt.Errorf("PAPI_TRUSTED_PROXIES: %w", err)
+	}
+	cfg.TrustedProxies = proxies
 	if err := cfg.LogLevel.UnmarshalText([]byte(orDefault(getenv("PAPI_LOG_LEVEL"), "info"))); err != nil {
 		return cfg, errors.New("PAPI_LOG_LEVEL must be debug, info, warn or error")
 	}
@@ -90,6 +99,36 @@ func loadConfig(getenv func(string) string) (Config, error) {
 	}
 	cfg.BaseURL = strings.TrimRight(cfg.BaseURL, "/")
 	return cfg, nil
+}
+
+// parseNetworks reads a comma-separated list of addresses and CIDR ranges;
+// a bare address is a range of one.
+func parseNetworks(list string) ([]*net.IPNet, error) {
+	var out []*net.IPNet
+	for _, item := range strings.Split(list, ",") {
+		item = strings.TrimSpace(item)
+		if item == "" {
+			continue
+		}
+		if !strings.Contains(item, "/") {
+			ip := net.ParseIP(item)
+			if ip == nil {
+				return nil, fmt.Errorf("%q is neither an IP address nor a CIDR range such as 10.0.0.0/8", item)
+			}
+			bits := 128
+			if ip4 := ip.To4(); ip4 != nil {
+				ip, bits = ip4, 32
+			}
+			out = append(out, &net.IPNet{IP: ip, Mask: net.CIDRMask(bits, bits)})
+			continue
+		}
+		_, n, err := net.ParseCIDR(item)
+		if err != nil {
+			return nil, fmt.Errorf("%q is neither an IP address nor a CIDR range such as 10.0.0.0/8", item)
+		}
+		out = append(out, n)
+	}
+	return out, nil
 }
 
 func orDefault(v, d string) string {
@@ -193,7 +232,7 @@ func serve(ctx context.Context, cfg Config, args []string, stderr io.Writer) err
 			return fmt.Errorf("PAPI_TARGETS %s: %w", cfg.Targets, err)
 		}
 	}
-	srv := api.New(st, api.Config{BaseURL: cfg.BaseURL, Version: version, RateLimit: rl, Population: population, Targets: targets,
+	srv := api.New(st, api.Config{BaseURL: cfg.BaseURL, Version: version, RateLimit: rl, TrustedProxies: cfg.TrustedProxies, Population: population, Targets: targets,
 		Policy: survey.Policy{MinN: cfg.MinN, HideBelow: survey.DefaultPolicy.HideBelow}}, log)
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Start(cfg.Addr) }()
