@@ -65,7 +65,10 @@ func MustServerConfig(t testing.TB, cfg api.Config) *testServer {
 	ts := &testServer{store: st, tokens: map[string]string{}}
 	var handler http.Handler
 	ts.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { handler.ServeHTTP(w, r) }))
-	cfg.BaseURL, cfg.Version = ts.URL, "test"
+	if cfg.BaseURL == "" {
+		cfg.BaseURL = ts.URL
+	}
+	cfg.Version = "test"
 	ts.api = api.New(st, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	handler = ts.api
 	t.Cleanup(func() { ts.Close(); st.Close() })
@@ -254,7 +257,7 @@ func TestBadSubmissions(t *testing.T) {
 	}{
 		{"empty body", func() string { return "" }, "application/json", 400, "body"},
 		{"not JSON", func() string { return "{answers:" }, "application/json", 400, "body"},
-		{"not a JSON content type", func() string { return mustJSON(base("ctype-000001")) }, "text/plain", 400, "body"},
+		{"not a JSON content type", func() string { return mustJSON(base("ctype-000001")) }, "text/plain", 415, ""},
 		{"unknown top-level field", func() string { b := base("unknown-field-01"); b["name"] = "Nguyễn Văn A"; return mustJSON(b) }, "", 400, "name"},
 		{"missing token", func() string { b := base("missing-token-01"); delete(b, "token"); return mustJSON(b) }, "", 400, "token"},
 		{"unknown token", func() string {

@@ -26,11 +26,16 @@ var (
 // every staff route answers 401 without one.
 func (s *Server) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		token := ""
-		if h := c.Request().Header.Get(echo.HeaderAuthorization); strings.HasPrefix(h, "Bearer ") {
-			token = strings.TrimSpace(strings.TrimPrefix(h, "Bearer "))
-		} else if ck, err := c.Cookie(sessionCookie); err == nil {
-			token = ck.Value
+		token := bearer(c.Request())
+		if token == "" {
+			if ck, err := c.Cookie(sessionCookie); err == nil && ck.Value != "" {
+				// The browser sends the cookie whichever page asks, so a
+				// change made with it must come from papi's own pages.
+				if unsafeMethod(c.Request()) && !s.fromThisOrigin(c.Request()) {
+					return errCrossSite
+				}
+				token = ck.Value
+			}
 		}
 		if token == "" {
 			return errNoAccount
@@ -42,6 +47,14 @@ func (s *Server) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
 		c.Set(userKey, u)
 		return next(c)
 	}
+}
+
+// bearer returns the token of an Authorization: Bearer header.
+func bearer(r *http.Request) string {
+	if h := r.Header.Get(echo.HeaderAuthorization); strings.HasPrefix(h, "Bearer ") {
+		return strings.TrimSpace(strings.TrimPrefix(h, "Bearer "))
+	}
+	return ""
 }
 
 func currentUser(c echo.Context) survey.User {
@@ -118,6 +131,11 @@ type loginRequest struct {
 }
 
 func (s *Server) handleLogin(c echo.Context) error {
+	// Logging a victim's browser into an account of the attacker's
+	// choosing (login CSRF) is refused like any other cross-site change.
+	if s.fromOtherSite(c.Request()) {
+		return errCrossSite
+	}
 	var req loginRequest
 	if err := s.bindJSON(c, &req); err != nil {
 		return err
@@ -131,18 +149,24 @@ func (s *Server) handleLogin(c echo.Context) error {
 	}
 	_ = s.store.Audit(c.Request().Context(), u.Email, "login", "")
 	c.SetCookie(&http.Cookie{
-		Name: sessionCookie, Value: token, Path: "/", HttpOnly: true, SameSite: http.SameSiteLaxMode,
+		Name: sessionCookie, Value: token, Path: "/", HttpOnly: true, SameSite: http.SameSiteStrictMode,
 		Secure: strings.HasPrefix(s.cfg.BaseURL, "https://"), Expires: s.now().Add(store.SessionLifetime),
 	})
 	return c.JSON(http.StatusOK, map[string]any{"token": token, "user": u, "expires_at": s.now().Add(store.SessionLifetime).UTC().Format(time.RFC3339)})
 }
 
 func (s *Server) handleLogout(c echo.Context) error {
-	if ck, err := c.Cookie(sessionCookie); err == nil {
-		_ = s.store.Logout(c.Request().Context(), ck.Value)
-	}
-	if h := c.Request().Header.Get(echo.HeaderAuthorization); strings.HasPrefix(h, "Bearer ") {
-		_ = s.store.Logout(c.Request().Context(), strings.TrimPrefix(h, "Bearer "))
+	if t := bearer(c.Request()); t != "" {
+		if err := s.store.Logout(c.Request().Context(), t); err != nil {
+			return err
+		}
+	} else if ck, err := c.Cookie(sessionCookie); err == nil && ck.Value != "" {
+		if !s.fromThisOrigin(c.Request()) {
+			return errCrossSite
+		}
+		if err := s.store.Logout(c.Request().Context(), ck.Value); err != nil {
+			return err
+		}
 	}
 	c.SetCookie(&http.Cookie{Name: sessionCookie, Value: "", Path: "/", MaxAge: -1, HttpOnly: true})
 	return c.NoContent(http.StatusNoContent)

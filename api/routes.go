@@ -17,10 +17,10 @@ const maxResponseBody = "64K"
 func (s *Server) routes() {
 	e := s.echo
 	e.Pre(middleware.RemoveTrailingSlashWithConfig(middleware.TrailingSlashConfig{RedirectCode: http.StatusMovedPermanently}))
-	e.Use(middleware.RequestID())
+	e.Use(requestID)
 	e.Use(s.observe)
 	e.Use(middleware.Recover())
-	e.Use(middleware.Secure())
+	e.Use(s.securityHeaders)
 
 	// Public.
 	e.GET("/healthz", s.handleHealth)
@@ -31,8 +31,8 @@ func (s *Server) routes() {
 	e.GET("/api/v1/communes", s.handleCommuneList)
 	e.GET("/api/v1/forms/:token", s.handleFormGet)
 	e.POST("/api/v1/responses", s.handleResponseCreate, middleware.BodyLimit(maxResponseBody), s.throttle)
-	e.POST("/api/v1/auth/login", s.handleLogin, middleware.BodyLimit("4K"))
-	e.POST("/api/v1/auth/logout", s.handleLogout)
+	e.POST("/api/v1/auth/login", s.handleLogin, noStore, middleware.BodyLimit("4K"))
+	e.POST("/api/v1/auth/logout", s.handleLogout, noStore)
 
 	// Pages.
 	assets, _ := fs.Sub(static.FS, ".")
@@ -43,7 +43,7 @@ func (s *Server) routes() {
 	e.GET("/staff", s.page("staff.html"))
 
 	// Staff.
-	staff := e.Group("/api/v1", s.authenticate)
+	staff := e.Group("/api/v1", noStore, s.authenticate)
 	staff.GET("/me", s.handleMe)
 	staff.GET("/communes/:code/centres", s.handleCentreList, s.communeScope)
 	staff.POST("/communes/:code/centres", s.handleCentreCreate, s.communeScope, middleware.BodyLimit("4K"))

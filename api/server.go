@@ -58,6 +58,7 @@ type Server struct {
 	store    *store.Store
 	cfg      Config
 	log      *slog.Logger
+	origin   string // PAPI_BASE_URL's origin, for the cross-site check
 	validate *validator.Validate
 	metrics  *metrics
 	limiter  *limiter
@@ -85,6 +86,7 @@ func New(st *store.Store, cfg Config, log *slog.Logger) *Server {
 		store:    st,
 		cfg:      cfg,
 		log:      log,
+		origin:   originOf(cfg.BaseURL),
 		validate: NewValidator(),
 		metrics:  newMetrics(),
 		limiter:  newLimiter(cfg.RateLimit, cfg.Now),
@@ -199,7 +201,7 @@ func echoText(status int, msg string) survey.Text {
 	case http.StatusMethodNotAllowed:
 		return survey.Text{Vi: "Phương thức không được hỗ trợ.", En: "Method not allowed."}
 	case http.StatusUnsupportedMediaType:
-		return survey.Text{Vi: "Cần gửi dữ liệu dạng JSON.", En: "Send the body as application/json."}
+		return survey.Text{Vi: "Cần gửi dữ liệu dạng JSON (Content-Type: application/json).", En: "Send the body as JSON (Content-Type: application/json)."}
 	case http.StatusTooManyRequests:
 		return survey.Text{Vi: "Gửi quá nhiều lần, vui lòng thử lại sau ít phút.", En: "Too many submissions; please try again in a minute."}
 	}
