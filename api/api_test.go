@@ -77,7 +77,7 @@ func MustServerConfig(t testing.TB, cfg api.Config) *testServer {
 		{Email: "dept@sonoivu.test", Role: survey.RoleDepartment},
 		{Email: "xa@saigon.test", Role: survey.RoleCommune, CommuneCode: "26740"},
 	} {
-		if _, err := st.CreateUser(ctx, u, "correct horse battery"); err != nil {
+		if _, err := st.CreateUser(ctx, "test", u, "correct horse battery"); err != nil {
 			t.Fatal(err)
 		}
 		var out struct{ Token string }

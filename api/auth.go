@@ -1,6 +1,10 @@
 package api
 
 import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
@@ -15,6 +19,7 @@ import (
 const (
 	sessionCookie = "papi_session"
 	userKey       = "papi.user"
+	tokenKey      = "papi.token"
 )
 
 var (
@@ -45,6 +50,7 @@ func (s *Server) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
 			return err
 		}
 		c.Set(userKey, u)
+		c.Set(tokenKey, token)
 		return next(c)
 	}
 }
@@ -127,9 +133,13 @@ func pathID(c echo.Context, name string) (uint, error) {
 
 type loginRequest struct {
 	Email    string `json:"email" validate:"required,max=254"`
-	Password string `json:"password" validate:"required,max=1024"`
+	Password string `json:"password" validate:"required"`
 }
 
+// handleLogin checks a password. Before any hashing it refuses a
+// password longer than survey.MaxPasswordBytes and an account or client
+// that must still wait after failures (429 with Retry-After); the hashing
+// itself takes one of a few slots.
 func (s *Server) handleLogin(c echo.Context) error {
 	// Logging a victim's browser into an account of the attacker's
 	// choosing (login CSRF) is refused like any other cross-site change.
@@ -140,19 +150,83 @@ func (s *Server) handleLogin(c echo.Context) error {
 	if err := s.bindJSON(c, &req); err != nil {
 		return err
 	}
-	token, u, err := s.store.Login(c.Request().Context(), req.Email, req.Password)
+	if len(req.Password) > survey.MaxPasswordBytes {
+		return survey.Invalid("password", "Mật khẩu dài tối đa 256 byte.", "The password may be at most 256 bytes long.")
+	}
+	client := c.RealIP()
+	if wait := s.logins.wait(req.Email, client); wait > 0 {
+		return tooManyLogins(c, wait)
+	}
+	release, err := s.hashes.acquire(c)
 	if err != nil {
-		if survey.ErrorCode(err) == survey.EUNAUTHORIZED {
-			_ = s.store.Audit(c.Request().Context(), strings.ToLower(req.Email), "login_failed", "")
-		}
 		return err
 	}
-	_ = s.store.Audit(c.Request().Context(), u.Email, "login", "")
+	token, u, err := s.store.Login(c.Request().Context(), req.Email, req.Password)
+	release()
+	if survey.ErrorCode(err) == survey.EUNAUTHORIZED {
+		return s.loginFailed(c, req.Email, client, err)
+	}
+	if err != nil {
+		return err
+	}
+	s.logins.succeed(req.Email)
 	c.SetCookie(&http.Cookie{
 		Name: sessionCookie, Value: token, Path: "/", HttpOnly: true, SameSite: http.SameSiteStrictMode,
 		Secure: strings.HasPrefix(s.cfg.BaseURL, "https://"), Expires: s.now().Add(store.SessionLifetime),
 	})
-	return c.JSON(http.StatusOK, map[string]any{"token": token, "user": u, "expires_at": s.now().Add(store.SessionLifetime).UTC().Format(time.RFC3339)})
+	return c.JSON(http.StatusOK, map[string]any{"token": token, "user": u, "expires_at": s.now().Add(store.SessionLifetime).UTC().Format(time.RFC3339),
+		"idle_timeout_minutes": int(store.SessionIdle / time.Minute)})
+}
+
+// loginFailed counts a wrong password against the account and the client
+// and records it: one audit row per account and client per minute, with a
+// count, so guessing cannot flood the log. What was typed into the email
+// field is recorded only if it is an email address: people type passwords
+// there too.
+func (s *Server) loginFailed(c echo.Context, email, client string, failure error) error {
+	actor := survey.NormalEmail(email)
+	if !survey.IsEmail(actor) {
+		actor = "<invalid>"
+	}
+	target := "client " + s.clientTag(client)
+	ctx := c.Request().Context()
+	lockedAccount, lockedClient := s.logins.fail(email, client)
+	if err := s.store.AuditRepeated(ctx, actor, "login_failed", target, time.Minute); err != nil {
+		return err
+	}
+	for _, l := range []struct {
+		locked bool
+		what   string
+	}{{lockedAccount, "account"}, {lockedClient, target}} {
+		if l.locked {
+			if err := s.store.AuditRepeated(ctx, actor, "login_locked", l.what, time.Minute); err != nil {
+				return err
+			}
+		}
+	}
+	return failure
+}
+
+// tooManyLogins answers a login that must wait.
+func tooManyLogins(c echo.Context, wait time.Duration) error {
+	secs := int((wait + time.Second - 1) / time.Second)
+	c.Response().Header().Set("Retry-After", strconv.Itoa(secs))
+	n, vi, en := secs, "giây", "seconds"
+	if secs > 90 {
+		n, vi, en = (secs+59)/60, "phút", "minutes"
+	}
+	return survey.Errorf(survey.ETOOMANY,
+		fmt.Sprintf("Đăng nhập sai quá nhiều lần. Vui lòng thử lại sau %d %s.", n, vi),
+		fmt.Sprintf("Too many failed logins. Please try again in %d %s.", n, en))
+}
+
+// clientTag names a client address in the audit log without storing it: a
+// keyed hash whose key lives only in this process.
+func (s *Server) clientTag(ip string) string {
+	k := clientKey(ip)
+	m := hmac.New(sha256.New, s.tagKey[:])
+	m.Write(k[:])
+	return hex.EncodeToString(m.Sum(nil)[:4])
 }
 
 func (s *Server) handleLogout(c echo.Context) error {
@@ -168,7 +242,7 @@ func (s *Server) handleLogout(c echo.Context) error {
 			return err
 		}
 	}
-	c.SetCookie(&http.Cookie{Name: sessionCookie, Value: "", Path: "/", MaxAge: -1, HttpOnly: true})
+	c.SetCookie(&http.Cookie{Name: sessionCookie, Value: "", Path: "/", MaxAge: -1, HttpOnly: true, SameSite: http.SameSiteStrictMode})
 	return c.NoContent(http.StatusNoContent)
 }
 
@@ -176,8 +250,8 @@ func (s *Server) handleMe(c echo.Context) error { return c.JSON(http.StatusOK, c
 
 type userRequest struct {
 	Email       string `json:"email" validate:"required,email,max=254"`
-	Password    string `json:"password" validate:"required,min=8,max=1024"`
-	Role        string `json:"role" validate:"required,oneof=admin department commune"`
+	Password    string `json:"password" validate:"required"`
+	Role        string `json:"role" validate:"required,oneof=admin department commune issuer"`
 	CommuneCode string `json:"commune_code" validate:"omitempty,len=5,numeric"`
 }
 
@@ -186,11 +260,19 @@ func (s *Server) handleUserCreate(c echo.Context) error {
 	if err := s.bindJSON(c, &req); err != nil {
 		return err
 	}
-	u, err := s.store.CreateUser(c.Request().Context(), survey.User{Email: req.Email, Role: survey.Role(req.Role), CommuneCode: req.CommuneCode}, req.Password)
+	if err := survey.ValidatePassword(req.Password); err != nil {
+		return err
+	}
+	release, err := s.hashes.acquire(c)
 	if err != nil {
 		return err
 	}
-	_ = s.store.Audit(c.Request().Context(), currentUser(c).Email, "user_create", u.Email+" ("+string(u.Role)+")")
+	defer release()
+	u, err := s.store.CreateUser(c.Request().Context(), currentUser(c).Email,
+		survey.User{Email: req.Email, Role: survey.Role(req.Role), CommuneCode: req.CommuneCode}, req.Password)
+	if err != nil {
+		return err
+	}
 	return c.JSON(http.StatusCreated, u)
 }
 
@@ -202,9 +284,88 @@ func (s *Server) handleUserList(c echo.Context) error {
 	return c.JSON(http.StatusOK, users)
 }
 
+// userPatch is the body of PATCH /users/{id}: the fields to change.
+type userPatch struct {
+	Disabled *bool   `json:"disabled"`
+	Password *string `json:"password"`
+}
+
+// handleUserUpdate disables, enables or sets the password of an account.
+// An admin cannot disable their own account (the last admin would lock
+// everyone out); changing one's own password keeps the session it is made
+// from and ends the others.
+func (s *Server) handleUserUpdate(c echo.Context) error {
+	id, err := pathID(c, "id")
+	if err != nil {
+		return err
+	}
+	var req userPatch
+	if err := s.bindJSON(c, &req); err != nil {
+		return err
+	}
+	me := currentUser(c)
+	if req.Disabled != nil && *req.Disabled && id == me.ID {
+		return survey.Invalid("disabled", "Không thể tự khóa tài khoản của chính mình.", "You cannot disable your own account.")
+	}
+	upd := survey.UserUpdate{Disabled: req.Disabled, Password: req.Password}
+	if err := upd.Validate(); err != nil {
+		return err
+	}
+	keep := ""
+	if id == me.ID {
+		keep, _ = c.Get(tokenKey).(string)
+	}
+	if upd.Password != nil {
+		release, err := s.hashes.acquire(c)
+		if err != nil {
+			return err
+		}
+		defer release()
+	}
+	u, err := s.store.UpdateUser(c.Request().Context(), me.Email, id, upd, keep)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, u)
+}
+
+// handleUserSessionsDelete ends every session of an account.
+func (s *Server) handleUserSessionsDelete(c echo.Context) error {
+	id, err := pathID(c, "id")
+	if err != nil {
+		return err
+	}
+	n, err := s.store.RevokeSessions(c.Request().Context(), currentUser(c).Email, id)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, map[string]int64{"revoked": n})
+}
+
+// handleAudit lists the audit log, newest first: limit (at most 1000),
+// before (an entry id, for the next page), action and actor filters.
 func (s *Server) handleAudit(c echo.Context) error {
-	limit, _ := strconv.Atoi(c.QueryParam("limit"))
-	entries, err := s.store.AuditLog(c.Request().Context(), limit)
+	f := store.AuditFilter{Action: c.QueryParam("action"), Actor: c.QueryParam("actor")}
+	for _, p := range []struct {
+		name string
+		dst  any
+	}{{"limit", &f.Limit}, {"before", &f.Before}} {
+		v := c.QueryParam(p.name)
+		if v == "" {
+			continue
+		}
+		n, err := strconv.ParseUint(v, 10, 32)
+		if err != nil {
+			return survey.Invalid(p.name, p.name+" phải là số nguyên dương.", p.name+" must be a positive whole number.")
+		}
+		switch d := p.dst.(type) {
+		case *int:
+			*d = int(n)
+		case *uint64:
+			*d = n
+		}
+	}
+	entries, err := s.store.AuditLog(c.Request().Context(), f)
 	if err != nil {
 		return err
 	}

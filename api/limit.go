@@ -168,3 +168,163 @@ func (s *Server) throttle(next echo.HandlerFunc) echo.HandlerFunc {
 		return next(c)
 	}
 }
+
+// Login throttling. Each failed password check counts against the account
+// tried and against the client address; past backoffAfter failures every
+// further try waits twice as long as the one before (1 s, 2 s, 4 s, …) and
+// at lockAfter failures the account or client is locked for lockFor.
+// Failures are forgotten after forgetAfter without one. A client address may
+// be a whole office behind one router, so it gets clientFactor times the
+// account's allowance. The count lives in memory, per process.
+const (
+	backoffAfter = 5
+	lockAfter    = 10
+	lockFor      = 15 * time.Minute
+	forgetAfter  = time.Hour
+	clientFactor = 2
+)
+
+type failures struct {
+	n     int
+	last  time.Time
+	until time.Time
+}
+
+type loginGuard struct {
+	now      func() time.Time
+	mu       sync.Mutex
+	accounts map[[16]byte]*failures
+	clients  map[[16]byte]*failures
+	swept    time.Time
+}
+
+func newLoginGuard(now func() time.Time) *loginGuard {
+	return &loginGuard{now: now, accounts: map[[16]byte]*failures{}, clients: map[[16]byte]*failures{}}
+}
+
+func accountKey(email string) [16]byte {
+	sum := sha256.Sum256([]byte("account\x00" + survey.NormalEmail(email)))
+	var k [16]byte
+	copy(k[:], sum[:16])
+	return k
+}
+
+// wait returns how long the account and the client must still wait before
+// a password may be checked; 0 when it may be checked now.
+func (g *loginGuard) wait(email, client string) time.Duration {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	now := g.now()
+	w := time.Duration(0)
+	for _, f := range []*failures{g.accounts[accountKey(email)], g.clients[clientKey(client)]} {
+		if f != nil && f.until.After(now) {
+			w = max(w, f.until.Sub(now))
+		}
+	}
+	return w
+}
+
+// fail records a failed check and reports whether it locked the account
+// or the client.
+func (g *loginGuard) fail(email, client string) (lockedAccount, lockedClient bool) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	now := g.now()
+	if now.Sub(g.swept) > time.Minute {
+		for _, m := range []map[[16]byte]*failures{g.accounts, g.clients} {
+			for k, f := range m {
+				if now.Sub(f.last) > forgetAfter && !f.until.After(now) {
+					delete(m, k)
+				}
+			}
+		}
+		g.swept = now
+	}
+	lockedAccount = record(g.accounts, accountKey(email), now, 1)
+	lockedClient = record(g.clients, clientKey(client), now, clientFactor)
+	return lockedAccount, lockedClient
+}
+
+// record counts one failure and sets the wait; factor scales the
+// thresholds. It reports whether this failure started a lock.
+func record(m map[[16]byte]*failures, k [16]byte, now time.Time, factor int) bool {
+	f := m[k]
+	if f == nil || now.Sub(f.last) > forgetAfter {
+		if f == nil && len(m) >= maxBuckets {
+			// A flood of new keys: forget an arbitrary one rather than grow.
+			for old := range m {
+				delete(m, old)
+				break
+			}
+		}
+		f = &failures{}
+		m[k] = f
+	}
+	f.n++
+	f.last = now
+	switch {
+	case f.n >= lockAfter*factor:
+		f.until = now.Add(lockFor)
+		return true
+	case f.n >= backoffAfter*factor:
+		f.until = now.Add(time.Second << (f.n - backoffAfter*factor))
+	}
+	return false
+}
+
+// succeed clears an account's failures once its password was right. The
+// client's stay: one good account must not reset a client trying others.
+func (g *loginGuard) succeed(email string) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	delete(g.accounts, accountKey(email))
+}
+
+// hashSlots bounds concurrent argon2id runs. Each takes 19 MiB and a core
+// for about 50 ms; without a bound, anonymous logins in parallel grow the
+// process by 15 MB each. A request waits up to hashWait for a slot, with at
+// most maxWaiting requests waiting; beyond that it is refused at once.
+type hashSlots struct {
+	ch         chan struct{}
+	mu         sync.Mutex
+	waiting    int
+	maxWaiting int
+}
+
+const hashWait = 2 * time.Second
+
+func newHashSlots(n int) *hashSlots {
+	return &hashSlots{ch: make(chan struct{}, n), maxWaiting: 4 * n}
+}
+
+var errHashBusy = survey.Errorf(survey.ETOOMANY, "Máy chủ đang bận xử lý đăng nhập; vui lòng thử lại sau vài giây.", "The server is busy with other logins; please try again in a few seconds.")
+
+// acquire takes a slot; release it with the returned function.
+func (h *hashSlots) acquire(c echo.Context) (func(), error) {
+	release := func() { <-h.ch }
+	select {
+	case h.ch <- struct{}{}:
+		return release, nil
+	default:
+	}
+	h.mu.Lock()
+	if h.waiting >= h.maxWaiting {
+		h.mu.Unlock()
+		c.Response().Header().Set("Retry-After", "2")
+		return nil, errHashBusy
+	}
+	h.waiting++
+	h.mu.Unlock()
+	defer func() { h.mu.Lock(); h.waiting--; h.mu.Unlock() }()
+	t := time.NewTimer(hashWait)
+	defer t.Stop()
+	select {
+	case h.ch <- struct{}{}:
+		return release, nil
+	case <-t.C:
+		c.Response().Header().Set("Retry-After", "2")
+		return nil, errHashBusy
+	case <-c.Request().Context().Done():
+		return nil, c.Request().Context().Err()
+	}
+}

@@ -2,8 +2,14 @@ package api
 
 import (
 	"fmt"
+	"net/http/httptest"
+	"sync"
 	"testing"
 	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/papi-hcmc/papi/survey"
 )
 
 // TestBucketsAreCapped: however many addresses a flood brings, the map
@@ -49,5 +55,68 @@ func TestClientKey(t *testing.T) {
 		if got := clientKey(tc.a) == clientKey(tc.b); got != tc.same {
 			t.Errorf("clientKey(%q) == clientKey(%q): got %v, want %v", tc.a, tc.b, got, tc.same)
 		}
+	}
+}
+
+// TestHashSlots closes M4's bound: at most n password hashes run at once;
+// a request waits a little for a slot, and beyond maxWaiting waiters it is
+// refused at once with 429 and Retry-After.
+func TestHashSlots(t *testing.T) {
+	e := echo.New()
+	ctx := func() (echo.Context, *httptest.ResponseRecorder) {
+		rec := httptest.NewRecorder()
+		return e.NewContext(httptest.NewRequest("POST", "/api/v1/auth/login", nil), rec), rec
+	}
+	h := newHashSlots(2)
+	c, _ := ctx()
+	r1, err1 := h.acquire(c)
+	r2, err2 := h.acquire(c)
+	if err1 != nil || err2 != nil {
+		t.Fatalf("two slots: got %v, %v", err1, err2)
+	}
+	// Fill the waiting room, then one more is refused without waiting.
+	var wg sync.WaitGroup
+	results := make(chan error, h.maxWaiting)
+	for i := 0; i < h.maxWaiting; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			c, _ := ctx()
+			release, err := h.acquire(c)
+			if err == nil {
+				release()
+			}
+			results <- err
+		}()
+	}
+	for {
+		h.mu.Lock()
+		n := h.waiting
+		h.mu.Unlock()
+		if n == h.maxWaiting {
+			break
+		}
+		time.Sleep(time.Millisecond)
+	}
+	c, rec := ctx()
+	start := time.Now()
+	if _, err := h.acquire(c); survey.ErrorCode(err) != survey.ETOOMANY || rec.Header().Get("Retry-After") == "" {
+		t.Errorf("beyond the waiting room: got %v (Retry-After %q), want too_many_requests", err, rec.Header().Get("Retry-After"))
+	}
+	if d := time.Since(start); d > time.Second {
+		t.Errorf("refusal took %v; want it at once", d)
+	}
+	// Freeing the slots lets every waiter through in turn.
+	r1()
+	r2()
+	wg.Wait()
+	close(results)
+	for err := range results {
+		if err != nil {
+			t.Errorf("waiter: %v", err)
+		}
+	}
+	if len(h.ch) != 0 {
+		t.Errorf("%d slots still taken after every release", len(h.ch))
 	}
 }

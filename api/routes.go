@@ -62,4 +62,6 @@ func (s *Server) routes() {
 	staff.POST("/responses/:id/release", s.setStatus(store.StatusCounted, "release"), s.adminOnly)
 	staff.GET("/users", s.handleUserList, s.adminOnly)
 	staff.POST("/users", s.handleUserCreate, s.adminOnly, middleware.BodyLimit("4K"))
+	staff.PATCH("/users/:id", s.handleUserUpdate, s.adminOnly, middleware.BodyLimit("4K"))
+	staff.DELETE("/users/:id/sessions", s.handleUserSessionsDelete, s.adminOnly)
 }

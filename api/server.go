@@ -4,10 +4,12 @@ package api
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"log/slog"
 	"net"
 	"net/http"
+	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -62,7 +64,12 @@ type Server struct {
 	validate *validator.Validate
 	metrics  *metrics
 	limiter  *limiter
-	now      func() time.Time
+	logins   *loginGuard
+	hashes   *hashSlots
+	// tagKey keys the client tags of the audit log; it lives only in this
+	// process, so a tag cannot be turned back into an address.
+	tagKey [32]byte
+	now    func() time.Time
 
 	// visits counts form loads per centre to rotate modules in turn.
 	// draining is set when shutdown begins; /readyz then answers 503.
@@ -90,9 +97,12 @@ func New(st *store.Store, cfg Config, log *slog.Logger) *Server {
 		validate: NewValidator(),
 		metrics:  newMetrics(),
 		limiter:  newLimiter(cfg.RateLimit, cfg.Now),
+		logins:   newLoginGuard(cfg.Now),
+		hashes:   newHashSlots(runtime.GOMAXPROCS(0)),
 		now:      cfg.Now,
 		visits:   map[uint]uint64{},
 	}
+	_, _ = rand.Read(s.tagKey[:])
 	s.echo.HideBanner = true
 	s.echo.HidePort = true
 	s.echo.HTTPErrorHandler = s.handleError

@@ -24,7 +24,7 @@ type schemaMigration struct {
 
 var migrations = []migration{
 	{1, "initial schema", func(tx *gorm.DB) error {
-		return tx.AutoMigrate(&communeRow{}, &centreRow{}, &responseRow{}, &userRow{}, &sessionRow{}, &receiptRow{}, &auditRow{})
+		return tx.AutoMigrate(&communeRow{}, &centreRow{}, &responseRow{}, &userRowV1{}, &sessionRowV1{}, &receiptRow{}, &auditRowV1{})
 	}},
 	{2, "running aggregates", func(tx *gorm.DB) error {
 		return tx.AutoMigrate(&aggregateRow{}, &histogramRow{})
@@ -56,6 +56,32 @@ var migrations = []migration{
 		}
 		return nil
 	}},
+	{6, "account life cycle, idle sessions and counted audit rows", func(tx *gorm.DB) error {
+		return execDialect(tx, map[string][]string{
+			"sqlite": {
+				"ALTER TABLE users ADD COLUMN disabled numeric NOT NULL DEFAULT false",
+				"ALTER TABLE sessions ADD COLUMN last_seen_at datetime",
+				"ALTER TABLE audit_log ADD COLUMN count integer NOT NULL DEFAULT 1",
+			},
+			"postgres": {
+				"ALTER TABLE users ADD COLUMN disabled boolean NOT NULL DEFAULT false",
+				"ALTER TABLE sessions ADD COLUMN last_seen_at timestamptz",
+				"ALTER TABLE audit_log ADD COLUMN count bigint NOT NULL DEFAULT 1",
+			},
+			"": {"UPDATE sessions SET last_seen_at = created_at"},
+		})
+	}},
+}
+
+// execDialect runs the statements of the database's dialect, then those
+// under "" (the same for both).
+func execDialect(tx *gorm.DB, stmts map[string][]string) error {
+	for _, stmt := range append(stmts[tx.Dialector.Name()], stmts[""]...) {
+		if err := tx.Exec(stmt).Error; err != nil {
+			return fmt.Errorf("%s: %w", stmt, err)
+		}
+	}
+	return nil
 }
 
 func (s *Store) migrate(ctx context.Context) error {

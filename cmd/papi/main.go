@@ -3,6 +3,7 @@
 //
 //	papi [serve]                       serve HTTP (creates, migrates and seeds the database)
 //	papi user add --email E --role R [--commune CODE]   password on standard input
+//	papi user passwd|disable|enable|revoke --email E    account life cycle
 //	papi demo --responses N [--seed S] add synthetic responses through the intake validation
 //	papi recompute                     rebuild aggregates from raw responses and verify them
 //	papi backup --out FILE             consistent copy of the SQLite database while serving
@@ -151,10 +152,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	case "serve":
 		return serve(ctx, cfg, args, stderr)
 	case "user":
-		if len(args) == 0 || args[0] != "add" {
-			return errors.New("usage: papi user add --email E --role admin|department|commune [--commune CODE] (password on stdin)")
-		}
-		return userAdd(ctx, cfg, args[1:], stdin, stdout)
+		return user(ctx, cfg, args, stdin, stdout)
 	case "demo":
 		return demo(ctx, cfg, args, stdout)
 	case "recompute":
@@ -165,7 +163,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		fmt.Fprintln(stdout, version)
 		return nil
 	case "help", "-h", "--help":
-		fmt.Fprintln(stdout, "usage: papi [serve | user add | demo | recompute | backup | version]; see README.md")
+		fmt.Fprintln(stdout, "usage: papi [serve | user add|passwd|disable|enable|revoke|list | demo | recompute | backup | version]; see README.md")
 		return nil
 	}
 	return fmt.Errorf("unknown command %q; try papi help", cmd)
@@ -252,35 +250,139 @@ func serve(ctx context.Context, cfg Config, args []string, stderr io.Writer) err
 	return <-errc
 }
 
-func userAdd(ctx context.Context, cfg Config, args []string, stdin io.Reader, stdout io.Writer) error {
-	fs := flag.NewFlagSet("user add", flag.ContinueOnError)
+const userUsage = `usage:
+  papi user add --email E --role admin|department|commune|issuer [--commune CODE]   (password on standard input)
+  papi user passwd --email E          (new password on standard input; the account's sessions end)
+  papi user disable --email E         (refuses logins; the account's sessions end at once)
+  papi user enable --email E
+  papi user revoke --email E          (ends the account's sessions)
+  papi user list`
+
+// user runs the account subcommands. Every change is audited with the
+// actor "cli", in the transaction of the change.
+func user(ctx context.Context, cfg Config, args []string, stdin io.Reader, stdout io.Writer) error {
+	if len(args) == 0 {
+		return errors.New(userUsage)
+	}
+	sub, args := args[0], args[1:]
+	fs := flag.NewFlagSet("user "+sub, flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
 	email := fs.String("email", "", "account email")
-	role := fs.String("role", "", "admin, department or commune")
-	commune := fs.String("commune", "", "commune code, for a commune account")
+	role := fs.String("role", "", "admin, department, commune or issuer")
+	commune := fs.String("commune", "", "commune code, for a commune or issuer account")
 	if err := fs.Parse(args); err != nil {
-		return err
+		return fmt.Errorf("%w\n%s", err, userUsage)
 	}
-	line, err := bufio.NewReader(stdin).ReadString('\n')
-	if err != nil && !errors.Is(err, io.EOF) {
-		return fmt.Errorf("read password from standard input: %w", err)
+	switch sub {
+	case "add", "passwd", "disable", "enable", "revoke":
+		if *email == "" {
+			return fmt.Errorf("papi user %s needs --email\n%s", sub, userUsage)
+		}
+	case "list":
+	default:
+		return fmt.Errorf("unknown subcommand user %s\n%s", sub, userUsage)
 	}
-	password := strings.TrimRight(line, "\r\n")
+	if (*role != "" || *commune != "") && sub != "add" {
+		return fmt.Errorf("--role and --commune belong to papi user add\n%s", userUsage)
+	}
+	var password string
+	if sub == "add" || sub == "passwd" {
+		p, err := readPassword(stdin)
+		if err != nil {
+			return err
+		}
+		password = p
+	}
 	st, err := openStore(ctx, cfg)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	u, err := st.CreateUser(ctx, survey.User{Email: *email, Role: survey.Role(*role), CommuneCode: *commune}, password)
-	if err != nil {
-		var derr *survey.Error
-		if errors.As(err, &derr) {
-			return errors.New(derr.Message.En)
+	if err := userCommand(ctx, st, sub, *email, survey.Role(*role), *commune, password, stdout); err != nil {
+		return plainError(err)
+	}
+	return nil
+}
+
+func userCommand(ctx context.Context, st *store.Store, sub, email string, role survey.Role, commune, password string, stdout io.Writer) error {
+	const actor = "cli"
+	if sub == "list" {
+		users, err := st.Users(ctx)
+		if err != nil {
+			return err
 		}
+		for _, u := range users {
+			state := "active"
+			if u.Disabled {
+				state = "disabled"
+			}
+			fmt.Fprintf(stdout, "%d\t%s\t%s\t%s\t%s\n", u.ID, u.Email, u.Role, orDefault(u.CommuneCode, "-"), state)
+		}
+		return nil
+	}
+	if sub == "add" {
+		u, err := st.CreateUser(ctx, actor, survey.User{Email: email, Role: role, CommuneCode: commune}, password)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "created %s account %s (id %d)\n", u.Role, u.Email, u.ID)
+		return nil
+	}
+	u, err := st.UserByEmail(ctx, email)
+	if err != nil {
 		return err
 	}
-	_ = st.Audit(ctx, "cli", "user_create", u.Email+" ("+string(u.Role)+")")
-	fmt.Fprintf(stdout, "created %s account %s (id %d)\n", u.Role, u.Email, u.ID)
+	yes, no := true, false
+	switch sub {
+	case "passwd":
+		if _, err := st.UpdateUser(ctx, actor, u.ID, survey.UserUpdate{Password: &password}, ""); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "set a new password for %s; its sessions have ended\n", u.Email)
+	case "disable":
+		if _, err := st.UpdateUser(ctx, actor, u.ID, survey.UserUpdate{Disabled: &yes}, ""); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "disabled %s; its sessions have ended\n", u.Email)
+	case "enable":
+		if _, err := st.UpdateUser(ctx, actor, u.ID, survey.UserUpdate{Disabled: &no}, ""); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "enabled %s\n", u.Email)
+	case "revoke":
+		n, err := st.RevokeSessions(ctx, actor, u.ID)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "ended %d session(s) of %s\n", n, u.Email)
+	}
 	return nil
+}
+
+// readPassword reads one line from standard input.
+func readPassword(stdin io.Reader) (string, error) {
+	line, err := bufio.NewReader(stdin).ReadString('\n')
+	if err != nil && !errors.Is(err, io.EOF) {
+		return "", fmt.Errorf("read password from standard input: %w", err)
+	}
+	return strings.TrimRight(line, "\r\n"), nil
+}
+
+// plainError words a domain error for the terminal (the English message).
+func plainError(err error) error {
+	var derr *survey.Error
+	var verr *survey.ValidationError
+	switch {
+	case errors.As(err, &derr):
+		return errors.New(derr.Message.En)
+	case errors.As(err, &verr):
+		msgs := make([]string, len(verr.Errors))
+		for i, fe := range verr.Errors {
+			msgs[i] = fe.Message.En
+		}
+		return errors.New(strings.Join(msgs, " "))
+	}
+	return err
 }
 
 // demo adds synthetic responses through the same validation as the HTTP
