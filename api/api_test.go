@@ -49,12 +49,20 @@ func MustServer(t testing.TB, rl api.RateLimit, population ...survey.Population)
 // Version are filled in.
 func MustServerConfig(t testing.TB, cfg api.Config) *testServer {
 	t.Helper()
+	return MustServerWith(t, cfg, store.Options{})
+}
+
+// MustServerWith is MustServerConfig with store options too (the
+// catalogues are filled in).
+func MustServerWith(t testing.TB, cfg api.Config, opt store.Options) *testServer {
+	t.Helper()
 	ctx := context.Background()
 	cats, err := survey.Catalogues()
 	if err != nil {
 		t.Fatal(err)
 	}
-	st, err := store.Open(ctx, filepath.Join(t.TempDir(), "papi.db"), store.Options{Catalogues: cats})
+	opt.Catalogues = cats
+	st, err := store.Open(ctx, filepath.Join(t.TempDir(), "papi.db"), opt)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -240,7 +248,11 @@ func TestBadSubmissions(t *testing.T) {
 	base := func(id string) map[string]any { return validBody(t, ts, centre.Token, f, id, 42) }
 	answers := func(b map[string]any) map[string]any { return b["answers"].(map[string]any) }
 	hidden := firstHiddenQuestion(t, cat, answers(base("x")))
-	used, _ := ts.store.CreateReceipt(ctx, centre.ID, "t")
+	receipt, err := ts.store.CreateReceipt(ctx, survey.User{ID: 1, Email: "admin@papi.test"}, centre.ID, "HS-0001")
+	if err != nil {
+		t.Fatal(err)
+	}
+	used := receipt.Code
 	okBody := base("receipt-first-use-0001")
 	okBody["receipt"] = used
 	if res := ts.do(t, "POST", "/api/v1/responses", "", mustJSON(okBody), nil); res.StatusCode != 201 {

@@ -98,6 +98,29 @@ func (s *Server) centreScope(next echo.HandlerFunc) echo.HandlerFunc {
 	}
 }
 
+// receiptScope lets through accounts that may issue receipts for the :id
+// centre's commune: admin, department and issuer accounts, never the
+// commune's own staff.
+func (s *Server) receiptScope(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		id, err := pathID(c, "id")
+		if err != nil {
+			return err
+		}
+		centre, err := s.store.Centre(c.Request().Context(), id)
+		if err != nil {
+			return err
+		}
+		if !currentUser(c).CanIssueReceipts(centre.CommuneCode) {
+			return survey.Errorf(survey.EFORBIDDEN,
+				"Tài khoản này không được cấp biên nhận cho trung tâm này; biên nhận do hệ thống một cửa hoặc Sở Nội vụ cấp.",
+				"This account may not issue receipts for this centre; receipts come from the one-stop-shop system or the department.")
+		}
+		c.Set("papi.centre", centre)
+		return next(c)
+	}
+}
+
 func scopedCentre(c echo.Context) store.Centre {
 	centre, _ := c.Get("papi.centre").(store.Centre)
 	return centre

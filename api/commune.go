@@ -6,6 +6,7 @@ import (
 	"html/template"
 	"net/http"
 	"strconv"
+	"time"
 
 	"github.com/labstack/echo/v4"
 	qrcode "github.com/skip2/go-qrcode"
@@ -213,22 +214,106 @@ func (s *Server) handleCentrePoster(c echo.Context) error {
 	return c.HTMLBlob(http.StatusOK, buf.Bytes())
 }
 
+type receiptRequest struct {
+	// Record is the procedure's record number in the one-stop-shop
+	// system; it is kept only as a keyed hash, one receipt per record.
+	Record string `json:"record" validate:"required,max=64"`
+}
+
+// handleReceiptCreate issues a receipt for a finished procedure. Only
+// accounts that may issue for the centre's commune get here (receiptScope):
+// never the commune's own staff, whose results a receipt would "verify".
 func (s *Server) handleReceiptCreate(c echo.Context) error {
 	ct := scopedCentre(c)
-	code, err := s.store.CreateReceipt(c.Request().Context(), ct.ID, currentUser(c).Email)
-	if err != nil {
+	var req receiptRequest
+	if err := s.bindJSON(c, &req); err != nil {
 		return err
 	}
-	_ = s.store.Audit(c.Request().Context(), currentUser(c).Email, "receipt_issue", "centre "+uitoa(ct.ID)+" ("+ct.CommuneCode+")")
-	url := s.formURL(ct.Token) + "?r=" + code
+	r, err := s.store.CreateReceipt(c.Request().Context(), currentUser(c), ct.ID, req.Record)
+	if err != nil {
+		if survey.ErrorCode(err) == survey.ETOOMANY {
+			c.Response().Header().Set("Retry-After", strconv.Itoa(untilMidnight(s.now())))
+		}
+		return err
+	}
+	url := s.formURL(ct.Token) + "?r=" + r.Code
 	// The QR for the paper receipt comes with the code, so the one-stop
 	// system can print it without another call.
 	png, err := qrPNG(url, 256)
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusCreated, map[string]string{"code": code, "form_url": url,
+	return c.JSON(http.StatusCreated, map[string]string{"code": r.Code, "form_url": url, "issued_on": r.IssuedOn, "expires_on": r.ExpiresOn,
 		"qr_data_uri": "data:image/png;base64," + base64.StdEncoding.EncodeToString(png)})
+}
+
+// untilMidnight is the number of seconds to the next midnight in the city.
+func untilMidnight(now time.Time) int {
+	l := now.In(survey.Local)
+	next := time.Date(l.Year(), l.Month(), l.Day()+1, 0, 0, 0, 0, survey.Local)
+	return int(next.Sub(l).Seconds()) + 1
+}
+
+// issuerMonth is one month of an issuer's receipts.
+type issuerMonth struct {
+	Month    string `json:"month"`
+	Issued   int64  `json:"issued"`
+	Redeemed int64  `json:"redeemed"`
+}
+
+// issuerReceipts is an issuing account's receipts over a period.
+type issuerReceipts struct {
+	ID          uint          `json:"id"`
+	Email       string        `json:"email"`
+	Role        survey.Role   `json:"role"`
+	CommuneCode string        `json:"commune_code,omitempty"`
+	Issued      int64         `json:"issued"`
+	Redeemed    int64         `json:"redeemed"`
+	Share       *float64      `json:"redeemed_share"`
+	Months      []issuerMonth `json:"months"`
+}
+
+// handleReceiptIssuers shows, per issuing account, how many receipts it
+// issued and how many came back with an answer, month by month (whole
+// months from the month of from to the month of to). A share far above
+// the others' is worth a look: receipts handed to friends, or answered at
+// the counter.
+func (s *Server) handleReceiptIssuers(c echo.Context) error {
+	p, err := survey.ResolvePeriod(c.QueryParam("from"), c.QueryParam("to"), c.QueryParam("period"), s.now())
+	if err != nil {
+		return err
+	}
+	from, to := p.From[:7], p.To[:7]
+	counts, err := s.store.ReceiptCounts(c.Request().Context(), from, to)
+	if err != nil {
+		return err
+	}
+	users, err := s.store.Users(c.Request().Context())
+	if err != nil {
+		return err
+	}
+	byID := map[uint]survey.User{}
+	for _, u := range users {
+		byID[u.ID] = u
+	}
+	out := []issuerReceipts{}
+	for _, rc := range counts {
+		if len(out) == 0 || out[len(out)-1].ID != rc.IssuerID {
+			u := byID[rc.IssuerID]
+			out = append(out, issuerReceipts{ID: rc.IssuerID, Email: u.Email, Role: u.Role, CommuneCode: u.CommuneCode, Months: []issuerMonth{}})
+		}
+		ir := &out[len(out)-1]
+		ir.Issued += rc.Issued
+		ir.Redeemed += rc.Redeemed
+		ir.Months = append(ir.Months, issuerMonth{Month: rc.Month, Issued: rc.Issued, Redeemed: rc.Redeemed})
+	}
+	for i := range out {
+		if out[i].Issued > 0 {
+			share := float64(out[i].Redeemed) / float64(out[i].Issued)
+			out[i].Share = &share
+		}
+	}
+	return c.JSON(http.StatusOK, map[string]any{"period": survey.Period{From: from, To: to}, "issuers": out})
 }
 
 func uitoa(v uint) string { return strconv.FormatUint(uint64(v), 10) }

@@ -19,9 +19,9 @@ import (
 
 // MustOpenRaw is MustOpen that also returns a second, plain connection to
 // the same database, for tests that must reach under the store.
-func MustOpenRaw(t *testing.T, backend string, now func() time.Time) (*store.Store, *gorm.DB) {
+func MustOpenRaw(t *testing.T, backend string, opt store.Options) (*store.Store, *gorm.DB) {
 	t.Helper()
-	cats, _ := survey.Catalogues()
+	opt.Catalogues, _ = survey.Catalogues()
 	var dsn string
 	var dial gorm.Dialector
 	if backend == "postgres" {
@@ -31,7 +31,7 @@ func MustOpenRaw(t *testing.T, backend string, now func() time.Time) (*store.Sto
 		dsn = filepath.Join(t.TempDir(), "papi.db")
 		dial = sqlite.Open("file:" + dsn + "?_busy_timeout=10000")
 	}
-	st, err := store.Open(context.Background(), dsn, store.Options{Catalogues: cats, Now: now})
+	st, err := store.Open(context.Background(), dsn, opt)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -56,7 +56,7 @@ func MustOpenRaw(t *testing.T, backend string, now func() time.Time) (*store.Sto
 func eachBackendRaw(t *testing.T, now func() time.Time, fn func(t *testing.T, st *store.Store, raw *gorm.DB)) {
 	for _, b := range backends(t) {
 		t.Run(b, func(t *testing.T) {
-			st, raw := MustOpenRaw(t, b, now)
+			st, raw := MustOpenRaw(t, b, store.Options{Now: now})
 			fn(t, st, raw)
 		})
 	}

@@ -41,3 +41,31 @@ func TestTrustedProxiesConfig(t *testing.T) {
 		}
 	}
 }
+
+func TestReceiptConfig(t *testing.T) {
+	for _, tc := range []struct {
+		env     map[string]string
+		days    int
+		cap     int
+		key     string
+		wantErr string
+	}{
+		{env: map[string]string{}, days: 0, cap: 0},
+		{env: map[string]string{"PAPI_RECEIPT_DAYS": "3", "PAPI_RECEIPT_DAILY_CAP": "200", "PAPI_RECEIPT_KEY": strings.Repeat("k", 32)}, days: 3, cap: 200, key: strings.Repeat("k", 32)},
+		{env: map[string]string{"PAPI_RECEIPT_DAYS": "0"}, wantErr: "PAPI_RECEIPT_DAYS"},
+		{env: map[string]string{"PAPI_RECEIPT_DAYS": "7d"}, wantErr: "PAPI_RECEIPT_DAYS"},
+		{env: map[string]string{"PAPI_RECEIPT_DAILY_CAP": "-1"}, wantErr: "PAPI_RECEIPT_DAILY_CAP"},
+		{env: map[string]string{"PAPI_RECEIPT_KEY": "short"}, wantErr: "PAPI_RECEIPT_KEY"},
+	} {
+		cfg, err := loadConfig(func(k string) string { return tc.env[k] })
+		if tc.wantErr != "" {
+			if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+				t.Errorf("%v: got %v, want an error naming %s", tc.env, err, tc.wantErr)
+			}
+			continue
+		}
+		if err != nil || cfg.Receipts.Days != tc.days || cfg.Receipts.DailyCap != tc.cap || string(cfg.Receipts.Key) != tc.key {
+			t.Errorf("%v: got %+v, %v", tc.env, cfg.Receipts, err)
+		}
+	}
+}

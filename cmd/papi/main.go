@@ -23,6 +23,7 @@ import (
 	"net"
 	"os"
 	"os/signal"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -61,6 +62,9 @@ type Config struct {
 	// TrustedProxies are the reverse proxies whose X-Forwarded-For is
 	// believed (PAPI_TRUSTED_PROXIES); none by default.
 	TrustedProxies []*net.IPNet
+	// Receipts are the receipt rules: PAPI_RECEIPT_DAYS,
+	// PAPI_RECEIPT_DAILY_CAP and PAPI_RECEIPT_KEY.
+	Receipts store.ReceiptPolicy
 }
 
 func loadConfig(getenv func(string) string) (Config, error) {
@@ -92,6 +96,25 @@ func loadConfig(getenv func(string) string) (Config, error) {
 		return cfg, fmt.Errorf("PAPI_TRUSTED_PROXIES: %w", err)
 	}
 	cfg.TrustedProxies = proxies
+	for _, n := range []struct {
+		key string
+		dst *int
+		max int
+	}{{"PAPI_RECEIPT_DAYS", &cfg.Receipts.Days, 366}, {"PAPI_RECEIPT_DAILY_CAP", &cfg.Receipts.DailyCap, 1_000_000}} {
+		if v := strings.TrimSpace(getenv(n.key)); v != "" {
+			i, err := strconv.Atoi(v)
+			if err != nil || i < 1 || i > n.max {
+				return cfg, fmt.Errorf("%s must be a whole number from 1 to %d", n.key, n.max)
+			}
+			*n.dst = i
+		}
+	}
+	if v := getenv("PAPI_RECEIPT_KEY"); v != "" {
+		if len(v) < 32 {
+			return cfg, errors.New("PAPI_RECEIPT_KEY must be at least 32 characters (for example: openssl rand -hex 32)")
+		}
+		cfg.Receipts.Key = []byte(v)
+	}
 	if err := cfg.LogLevel.UnmarshalText([]byte(orDefault(getenv("PAPI_LOG_LEVEL"), "info"))); err != nil {
 		return cfg, errors.New("PAPI_LOG_LEVEL must be debug, info, warn or error")
 	}
@@ -176,7 +199,7 @@ func openStore(ctx context.Context, cfg Config) (*store.Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	st, err := store.Open(ctx, cfg.DB, store.Options{Catalogues: cats})
+	st, err := store.Open(ctx, cfg.DB, store.Options{Catalogues: cats, Receipts: cfg.Receipts})
 	if err != nil {
 		return nil, err
 	}
