@@ -31,6 +31,7 @@ import (
 type testServer struct {
 	*httptest.Server
 	store  *store.Store
+	path   string // the SQLite file
 	api    *api.Server
 	tokens map[string]string // bearer tokens by role
 }
@@ -62,7 +63,8 @@ func MustServerWith(t testing.TB, cfg api.Config, opt store.Options) *testServer
 		t.Fatal(err)
 	}
 	opt.Catalogues = cats
-	st, err := store.Open(ctx, filepath.Join(t.TempDir(), "papi.db"), opt)
+	path := filepath.Join(t.TempDir(), "papi.db")
+	st, err := store.Open(ctx, path, opt)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -70,7 +72,7 @@ func MustServerWith(t testing.TB, cfg api.Config, opt store.Options) *testServer
 	if err := st.Seed(ctx, communes); err != nil {
 		t.Fatal(err)
 	}
-	ts := &testServer{store: st, tokens: map[string]string{}}
+	ts := &testServer{store: st, path: path, tokens: map[string]string{}}
 	var handler http.Handler
 	ts.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { handler.ServeHTTP(w, r) }))
 	if cfg.BaseURL == "" {
@@ -238,8 +240,13 @@ func TestBadSubmissions(t *testing.T) {
 	ts := MustServer(t, api.RateLimit{Off: true})
 	ctx := context.Background()
 	centre := mustCentre(t, ts, "26740")
-	closed, _ := ts.store.CreateCentre(ctx, "26740", "Điểm đã đóng")
-	_ = ts.store.SetCentreOpen(ctx, closed.ID, false)
+	closed, err := ts.store.CreateCentre(ctx, "test", "26740", "Điểm đã đóng", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ts.store.SetCentreOpen(ctx, "test", closed.ID, false); err != nil {
+		t.Fatal(err)
+	}
 	var f formJSON
 	ts.do(t, "GET", "/api/v1/forms/"+centre.Token+"?full=1", "", "", &f)
 	cat := ts.store.Catalogue()

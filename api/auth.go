@@ -98,6 +98,26 @@ func (s *Server) centreScope(next echo.HandlerFunc) echo.HandlerFunc {
 	}
 }
 
+// centreRunScope lets through accounts that may close, reopen and renew
+// the QR code of the :id centre: an admin or the commune's own staff.
+func (s *Server) centreRunScope(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		id, err := pathID(c, "id")
+		if err != nil {
+			return err
+		}
+		centre, err := s.store.Centre(c.Request().Context(), id)
+		if err != nil {
+			return err
+		}
+		if !currentUser(c).CanRunCentres(centre.CommuneCode) {
+			return survey.Errorf(survey.EFORBIDDEN, "Chỉ quản trị viên hoặc cán bộ của xã/phường này được thay đổi trung tâm.", "Only an administrator or this commune's staff may change its centres.")
+		}
+		c.Set("papi.centre", centre)
+		return next(c)
+	}
+}
+
 // receiptScope lets through accounts that may issue receipts for the :id
 // centre's commune: admin, department and issuer accounts, never the
 // commune's own staff.

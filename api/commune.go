@@ -162,12 +162,45 @@ func (s *Server) handleCentreCreate(c echo.Context) error {
 	if err := s.bindJSON(c, &req); err != nil {
 		return err
 	}
-	ct, err := s.store.CreateCentre(c.Request().Context(), c.Param("code"), req.Name)
+	limit := survey.MaxCentresPerCommune
+	if currentUser(c).Role == survey.RoleAdmin {
+		limit = 0
+	}
+	ct, err := s.store.CreateCentre(c.Request().Context(), currentUser(c).Email, c.Param("code"), req.Name, limit)
 	if err != nil {
 		return err
 	}
-	_ = s.store.Audit(c.Request().Context(), currentUser(c).Email, "centre_create", c.Param("code")+": "+ct.Name)
 	return c.JSON(http.StatusCreated, s.centreItem(ct))
+}
+
+// handleCentreClose stops a centre taking answers; its posters then show a
+// closed page.
+func (s *Server) handleCentreClose(c echo.Context) error {
+	ct, err := s.store.SetCentreOpen(c.Request().Context(), currentUser(c).Email, scopedCentre(c).ID, false)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, s.centreItem(ct))
+}
+
+// handleCentreOpen lets a closed centre take answers again.
+func (s *Server) handleCentreOpen(c echo.Context) error {
+	ct, err := s.store.SetCentreOpen(c.Request().Context(), currentUser(c).Email, scopedCentre(c).ID, true)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, s.centreItem(ct))
+}
+
+// handleCentreRotate gives a centre a new QR token: for a code that was
+// copied or misused. The answer carries the new form URL; the poster and QR
+// downloads then print it, and old posters show a closed page.
+func (s *Server) handleCentreRotate(c echo.Context) error {
+	ct, err := s.store.RotateCentreToken(c.Request().Context(), currentUser(c).Email, scopedCentre(c).ID)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, s.centreItem(ct))
 }
 
 // qrPNG encodes a form URL; medium error correction survives a scuffed or
@@ -182,7 +215,9 @@ func (s *Server) handleCentreQR(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	_ = s.store.Audit(c.Request().Context(), currentUser(c).Email, "download_qr", "centre "+uitoa(ct.ID)+" ("+ct.CommuneCode+")")
+	if err := s.store.Audit(c.Request().Context(), currentUser(c).Email, "download_qr", "centre "+uitoa(ct.ID)+" ("+ct.CommuneCode+")"); err != nil {
+		return err
+	}
 	c.Response().Header().Set(echo.HeaderContentDisposition, `inline; filename="papi-qr-`+ct.CommuneCode+`-`+uitoa(ct.ID)+`.png"`)
 	return c.Blob(http.StatusOK, "image/png", png)
 }
@@ -196,7 +231,9 @@ func (s *Server) handleCentrePoster(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	_ = s.store.Audit(c.Request().Context(), currentUser(c).Email, "download_poster", "centre "+uitoa(ct.ID)+" ("+ct.CommuneCode+")")
+	if err := s.store.Audit(c.Request().Context(), currentUser(c).Email, "download_poster", "centre "+uitoa(ct.ID)+" ("+ct.CommuneCode+")"); err != nil {
+		return err
+	}
 	url := s.formURL(ct.Token)
 	png, err := qrPNG(url, 1024)
 	if err != nil {

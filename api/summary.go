@@ -243,7 +243,9 @@ func (s *Server) respondSummary(c echo.Context, u unit, target string) error {
 	}
 	format := c.QueryParam("format")
 	if format != "" && format != "json" {
-		_ = s.store.Audit(c.Request().Context(), currentUser(c).Email, "export_summary_"+format, target+" "+q.period.From+".."+q.period.To)
+		if err := s.store.Audit(c.Request().Context(), currentUser(c).Email, "export_summary_"+format, target+" "+q.period.From+".."+q.period.To); err != nil {
+			return err
+		}
 	}
 	switch format {
 	case "", "json":
@@ -438,7 +440,9 @@ func (s *Server) handleCompare(c echo.Context) error {
 	}
 	format := c.QueryParam("format")
 	if format != "" && format != "json" {
-		_ = s.store.Audit(c.Request().Context(), currentUser(c).Email, "export_compare_"+format, q.period.From+".."+q.period.To)
+		if err := s.store.Audit(c.Request().Context(), currentUser(c).Email, "export_compare_"+format, q.period.From+".."+q.period.To); err != nil {
+			return err
+		}
 	}
 	switch format {
 	case "", "json":
@@ -485,7 +489,9 @@ func (s *Server) handleFollowup(c echo.Context) error {
 	case "", "json":
 		return c.JSON(http.StatusOK, out)
 	case "xlsx":
-		_ = s.store.Audit(c.Request().Context(), currentUser(c).Email, "export_followup_xlsx", q.period.From+".."+q.period.To)
+		if err := s.store.Audit(c.Request().Context(), currentUser(c).Email, "export_followup_xlsx", q.period.From+".."+q.period.To); err != nil {
+			return err
+		}
 		return s.followupXLSX(c, out)
 	}
 	return survey.Invalid("format", "format phải là json hoặc xlsx.", "format must be json or xlsx.")

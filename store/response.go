@@ -347,9 +347,9 @@ func (s *Store) Flagged(ctx context.Context, status string, limit int) ([]Respon
 }
 
 // SetStatus moves a response between counted, flagged and quarantined,
-// adding it to or removing it from the aggregates in the same transaction.
-// Nothing is ever deleted.
-func (s *Store) SetStatus(ctx context.Context, id uint64, status string) (Response, error) {
+// adding it to or removing it from the aggregates and writing actor's audit
+// row in the same transaction. Nothing is ever deleted.
+func (s *Store) SetStatus(ctx context.Context, actor string, id uint64, status string) (Response, error) {
 	if status != StatusCounted && status != StatusFlagged && status != StatusQuarantined {
 		return Response{}, survey.Invalid("status", "Trạng thái không hợp lệ.", "Unknown status.")
 	}
@@ -381,6 +381,9 @@ func (s *Store) SetStatus(ctx context.Context, id uint64, status string) (Respon
 			if err := tx.Model(&responseRow{}).Where("id = ?", id).Update("status", status).Error; err != nil {
 				return err
 			}
+			if err := s.writeAudit(tx, actor, statusAction[status], fmt.Sprintf("response %d (%s)", r.ID, r.CommuneCode)); err != nil {
+				return err
+			}
 		}
 		var err error
 		out, err = r.response()
@@ -388,6 +391,9 @@ func (s *Store) SetStatus(ctx context.Context, id uint64, status string) (Respon
 	})
 	return out, err
 }
+
+// statusAction names a move to a status in the audit log.
+var statusAction = map[string]string{StatusCounted: "release", StatusQuarantined: "quarantine", StatusFlagged: "flag"}
 
 // ResponseCount counts stored responses, optionally of one commune.
 func (s *Store) ResponseCount(ctx context.Context, communeCode string) (int64, error) {

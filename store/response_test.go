@@ -179,7 +179,7 @@ func TestAggregatesMatchRawResponses(t *testing.T) {
 			if i%2 == 1 {
 				status = store.StatusCounted
 			}
-			if _, err := st.SetStatus(ctx, r.ID, status); err != nil {
+			if _, err := st.SetStatus(ctx, "admin@x.vn", r.ID, status); err != nil {
 				t.Fatal(err)
 			}
 		}

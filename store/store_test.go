@@ -180,7 +180,7 @@ func TestSeedIsIdempotent(t *testing.T) {
 func TestCentres(t *testing.T) {
 	eachBackend(t, func(t *testing.T, st *store.Store) {
 		ctx := context.Background()
-		c, err := st.CreateCentre(ctx, "26740", "  Điểm tiếp nhận số 2  ")
+		c, err := st.CreateCentre(ctx, "test", "26740", "  Điểm tiếp nhận số 2  ", 0)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -195,7 +195,7 @@ func TestCentres(t *testing.T) {
 		if err != nil || byToken.ID != c.ID {
 			t.Fatalf("CentreByToken: got %+v, %v", byToken, err)
 		}
-		if err := st.SetCentreOpen(ctx, c.ID, false); err != nil {
+		if _, err := st.SetCentreOpen(ctx, "test", c.ID, false); err != nil {
 			t.Fatal(err)
 		}
 		if got, _ := st.Centre(ctx, c.ID); got.Open {
@@ -205,7 +205,7 @@ func TestCentres(t *testing.T) {
 			{"26740", "", survey.EINVALID},
 			{"99999", "X", survey.ENOTFOUND},
 		} {
-			if _, err := st.CreateCentre(ctx, tc.code, tc.name); survey.ErrorCode(err) != tc.want {
+			if _, err := st.CreateCentre(ctx, "test", tc.code, tc.name, 0); survey.ErrorCode(err) != tc.want {
 				t.Errorf("CreateCentre(%q, %q): got %v, want %s", tc.code, tc.name, err, tc.want)
 			}
 		}
