@@ -165,6 +165,28 @@ func (s *Server) adminOnly(next echo.HandlerFunc) echo.HandlerFunc {
 	}
 }
 
+// disclosedPeriod applies the account's disclosure rule to a period and
+// returns it with the period its changes are measured against. Commune
+// accounts see whole months only (survey.User.MonthsOnly): a from that is
+// not the first of a month or a to that is not the last gets a 400;
+// presets and defaults are widened to whole months; the previous period is
+// the same number of whole months before.
+func disclosedPeriod(c echo.Context, p survey.Period) (survey.Period, survey.Period, error) {
+	if !currentUser(c).MonthsOnly() {
+		return p, p.Previous(), nil
+	}
+	if v := c.QueryParam("from"); v != "" && !survey.IsMonthStart(v) {
+		return p, p, survey.Invalid("from", "Tài khoản cấp xã xem số liệu theo tháng trọn vẹn: ngày bắt đầu phải là ngày 1 của tháng.",
+			"Commune accounts see whole months: from must be the first day of a month.")
+	}
+	if v := c.QueryParam("to"); v != "" && !survey.IsMonthEnd(v) {
+		return p, p, survey.Invalid("to", "Tài khoản cấp xã xem số liệu theo tháng trọn vẹn: ngày kết thúc phải là ngày cuối của tháng.",
+			"Commune accounts see whole months: to must be the last day of a month.")
+	}
+	p = p.Months()
+	return p, p.PreviousMonths(), nil
+}
+
 // pathID reads a numeric path parameter, answering 400 for anything else.
 func pathID(c echo.Context, name string) (uint, error) {
 	v, err := strconv.ParseUint(c.Param(name), 10, 32)

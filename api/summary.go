@@ -28,6 +28,7 @@ var papi2024 = map[string]any{
 
 type periodQuery struct {
 	period         survey.Period
+	previous       survey.Period
 	verifiedOnly   bool
 	includeFlagged bool
 	weighted       bool
@@ -39,7 +40,11 @@ func (s *Server) readPeriod(c echo.Context) (periodQuery, error) {
 	if err != nil {
 		return periodQuery{}, err
 	}
-	q := periodQuery{period: p, policy: s.cfg.Policy}
+	p, prev, err := disclosedPeriod(c, p)
+	if err != nil {
+		return periodQuery{}, err
+	}
+	q := periodQuery{period: p, previous: prev, policy: s.cfg.Policy}
 	switch c.QueryParam("verified") {
 	case "", "0", "false", "all":
 	case "1", "true", "only":
@@ -134,7 +139,7 @@ func (s *Server) summary(c echo.Context, u unit, q periodQuery) (communeSummary,
 	}
 	out.Scores = cat.Score(tallies, q.policy)
 
-	prevPeriod := q.period.Previous()
+	prevPeriod := q.previous
 	prev, err := s.unitTallies(c, u, prevPeriod, q)
 	if err != nil {
 		return out, err
