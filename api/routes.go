@@ -39,7 +39,7 @@ func (s *Server) routes() {
 	e.StaticFS("/static", assets)
 	e.GET("/s/:token", s.handleFormPage)
 	e.GET("/", s.page("index.html"))
-	e.GET("/login", s.page("login.html"))
+	e.GET("/login", s.page("login.html"), checkNext)
 	e.GET("/staff", s.page("staff.html"))
 
 	// Staff.
