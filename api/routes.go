@@ -25,7 +25,9 @@ func (s *Server) routes() {
 	// Public.
 	e.GET("/healthz", s.handleHealth)
 	e.GET("/readyz", s.handleReady)
-	e.GET("/metrics", s.handleMetrics)
+	if !s.cfg.SeparateMetrics {
+		e.GET("/metrics", s.handleMetrics)
+	}
 	e.GET("/api/v1/openapi.json", s.handleOpenAPI)
 	e.GET("/api/v1/catalogue", s.handleCatalogueGet)
 	e.GET("/api/v1/communes", s.handleCommuneList)

@@ -6,6 +6,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 
@@ -306,5 +307,20 @@ func TestCrossSiteRequests(t *testing.T) {
 	}
 	if res := ts.do(t, "GET", "/api/v1/me", ts.tokens["admin"], "", nil); res.StatusCode != 200 {
 		t.Errorf("after a cross-site logout: /me got %d, want 200 (session kept)", res.StatusCode)
+	}
+}
+
+// TestMetricsSeparate closes L3: with a metrics address configured, the
+// public router has no /metrics; the metrics handler serves it instead.
+func TestMetricsSeparate(t *testing.T) {
+	ts := MustServerConfig(t, api.Config{RateLimit: api.RateLimit{Off: true}, SeparateMetrics: true})
+	if res, _ := ts.send(t, "GET", "/metrics", "", nil); res.StatusCode != 404 {
+		t.Errorf("/metrics on the public address: got %d, want 404", res.StatusCode)
+	}
+	ts.send(t, "GET", "/healthz", "", nil)
+	rec := httptest.NewRecorder()
+	ts.api.MetricsHandler().ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
+	if rec.Code != 200 || !strings.Contains(rec.Body.String(), `papi_http_requests_total{method="GET",route="/healthz",status="200"} 1`) {
+		t.Errorf("metrics handler: got %d, want the request counts", rec.Code)
 	}
 }

@@ -17,6 +17,7 @@ import (
 
 	"github.com/go-playground/validator/v10"
 	"github.com/labstack/echo/v4"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/papi-hcmc/papi/store"
 	"github.com/papi-hcmc/papi/survey"
@@ -38,6 +39,10 @@ type Config struct {
 	// Targets replace the city-average target of the follow-up for some
 	// indicators (on the 1-10 scale).
 	Targets map[string]float64
+	// SeparateMetrics leaves /metrics off the public router: the caller
+	// serves MetricsHandler on its own address (PAPI_METRICS_ADDR), so
+	// outsiders cannot watch logins, exports and what the checks catch.
+	SeparateMetrics bool
 	// Version is the build version.
 	Version string
 	// Now is the clock; time.Now when nil.
@@ -116,6 +121,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.echo.Serv
 
 // Handler returns the root HTTP handler.
 func (s *Server) Handler() http.Handler { return s.echo }
+
+// MetricsHandler serves the Prometheus metrics, for a separate listener.
+func (s *Server) MetricsHandler() http.Handler {
+	return promhttp.HandlerFor(s.metrics.registry, promhttp.HandlerOpts{})
+}
 
 // Routes lists the method and path of every route, for the OpenAPI check.
 func (s *Server) Routes() []*echo.Route { return s.echo.Routes() }

@@ -21,6 +21,7 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"net"
+	"net/http"
 	"os"
 	"os/signal"
 	"strconv"
@@ -62,6 +63,9 @@ type Config struct {
 	// TrustedProxies are the reverse proxies whose X-Forwarded-For is
 	// believed (PAPI_TRUSTED_PROXIES); none by default.
 	TrustedProxies []*net.IPNet
+	// MetricsAddr, when set, is the only address serving /metrics
+	// (PAPI_METRICS_ADDR, e.g. 127.0.0.1:9090).
+	MetricsAddr string
 	// Receipts are the receipt rules: PAPI_RECEIPT_DAYS,
 	// PAPI_RECEIPT_DAILY_CAP and PAPI_RECEIPT_KEY.
 	Receipts store.ReceiptPolicy
@@ -79,6 +83,7 @@ func loadConfig(getenv func(string) string) (Config, error) {
 	set("PAPI_BASE_URL", &cfg.BaseURL)
 	set("PAPI_POPULATION", &cfg.Population)
 	set("PAPI_TARGETS", &cfg.Targets)
+	set("PAPI_METRICS_ADDR", &cfg.MetricsAddr)
 	switch strings.ToLower(getenv("PAPI_RATE_LIMIT")) {
 	case "", "on", "1", "true":
 	case "off", "0", "false":
@@ -254,10 +259,21 @@ func serve(ctx context.Context, cfg Config, args []string, stderr io.Writer) err
 		}
 	}
 	srv := api.New(st, api.Config{BaseURL: cfg.BaseURL, Version: version, RateLimit: rl, TrustedProxies: cfg.TrustedProxies, Population: population, Targets: targets,
-		Policy: survey.Policy{MinN: cfg.MinN, HideBelow: survey.DefaultPolicy.HideBelow}}, log)
-	errc := make(chan error, 1)
+		SeparateMetrics: cfg.MetricsAddr != "", Policy: survey.Policy{MinN: cfg.MinN, HideBelow: survey.DefaultPolicy.HideBelow}}, log)
+	errc := make(chan error, 2)
 	go func() { errc <- srv.Start(cfg.Addr) }()
-	log.Info("papi serving", "addr", cfg.Addr, "base_url", cfg.BaseURL, "postgres", st.Postgres(), "questionnaire", st.Catalogue().Version, "version", version)
+	var metrics *http.Server
+	if cfg.MetricsAddr != "" {
+		metrics = &http.Server{Addr: cfg.MetricsAddr, Handler: srv.MetricsHandler(), ReadHeaderTimeout: 10 * time.Second}
+		go func() {
+			if err := metrics.ListenAndServe(); !errors.Is(err, http.ErrServerClosed) {
+				errc <- fmt.Errorf("PAPI_METRICS_ADDR %s: %w", cfg.MetricsAddr, err)
+			}
+		}()
+	} else {
+		log.Warn("/metrics is served on the public address; set PAPI_METRICS_ADDR (e.g. 127.0.0.1:9090) in production")
+	}
+	log.Info("papi serving", "addr", cfg.Addr, "metrics_addr", cfg.MetricsAddr, "base_url", cfg.BaseURL, "postgres", st.Postgres(), "questionnaire", st.Catalogue().Version, "version", version)
 	select {
 	case err := <-errc:
 		return err
@@ -267,6 +283,9 @@ func serve(ctx context.Context, cfg Config, args []string, stderr io.Writer) err
 	log.Info("shutting down: finishing requests in flight")
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
+	if metrics != nil {
+		_ = metrics.Shutdown(shutdownCtx) // scrapes in flight are not worth waiting for
+	}
 	if err := srv.Shutdown(shutdownCtx); err != nil {
 		return fmt.Errorf("shutdown: %w", err)
 	}
