@@ -7,10 +7,12 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/papi-hcmc/papi/api"
+	"github.com/papi-hcmc/papi/survey"
 )
 
 // submitFrom posts n valid submissions to one centre, each with the
@@ -322,5 +324,41 @@ func TestMetricsSeparate(t *testing.T) {
 	ts.api.MetricsHandler().ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
 	if rec.Code != 200 || !strings.Contains(rec.Body.String(), `papi_http_requests_total{method="GET",route="/healthz",status="200"} 1`) {
 		t.Errorf("metrics handler: got %d, want the request counts", rec.Code)
+	}
+}
+
+// TestUntimedSubmissionsFlagged closes L6's timing part: a web-form
+// submission without duration_ms (or with 0) is stored but flagged for
+// review instead of skipping the speed check; a timed one is counted.
+func TestUntimedSubmissionsFlagged(t *testing.T) {
+	ts := MustServer(t, api.RateLimit{Off: true})
+	centre := mustCentre(t, ts, "26740")
+	var f formJSON
+	ts.do(t, "GET", "/api/v1/forms/"+centre.Token, "", "", &f)
+	for i, tc := range []struct {
+		id       string
+		duration any // nil: left out
+		status   string
+	}{
+		{"untimed-missing-1", nil, "flagged"},
+		{"untimed-zero-0001", 0, "flagged"},
+		{"timed-submission1", 150000, "counted"},
+	} {
+		b := validBody(t, ts, centre.Token, f, tc.id, uint64(100+i))
+		if tc.duration == nil {
+			delete(b, "duration_ms")
+		} else {
+			b["duration_ms"] = tc.duration
+		}
+		if res := ts.do(t, "POST", "/api/v1/responses", "", mustJSON(b), nil); res.StatusCode != 201 {
+			t.Fatalf("%s: got %d, want 201 (stored, the resident sees thanks)", tc.id, res.StatusCode)
+		}
+		got, err := ts.store.ResponseBySubmission(context.Background(), tc.id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.Status != tc.status || tc.status == "flagged" && !slices.Contains(got.Flags, survey.FlagUntimed) {
+			t.Errorf("%s: got status %s flags %v, want %s (untimed when flagged)", tc.id, got.Status, got.Flags, tc.status)
+		}
 	}
 }

@@ -95,3 +95,14 @@ func TestPasswordBounds(t *testing.T) {
 		}
 	}
 }
+
+func TestClientFlags(t *testing.T) {
+	for _, tc := range []struct {
+		ms   int64
+		want []string
+	}{{0, []string{FlagUntimed}}, {-5, []string{FlagUntimed}}, {1, nil}, {120000, nil}} {
+		if got := ClientFlags(tc.ms); strings.Join(got, ",") != strings.Join(tc.want, ",") {
+			t.Errorf("ClientFlags(%d): got %v, want %v", tc.ms, got, tc.want)
+		}
+	}
+}

@@ -17,7 +17,9 @@ func TestServeMetricsAddr(t *testing.T) {
 	env := map[string]string{"PAPI_DB": filepath.Join(t.TempDir(), "papi.db"), "PAPI_ADDR": addr, "PAPI_METRICS_ADDR": metricsAddr, "PAPI_LOG_LEVEL": "error"}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- run(ctx, []string{"serve"}, func(k string) string { return env[k] }, strings.NewReader(""), io.Discard, io.Discard) }()
+	go func() {
+		done <- run(ctx, []string{"serve"}, func(k string) string { return env[k] }, strings.NewReader(""), io.Discard, io.Discard)
+	}()
 	get := func(url string) (int, string) {
 		res, err := http.Get(url)
 		if err != nil {
