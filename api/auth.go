@@ -79,66 +79,48 @@ func (s *Server) communeScope(next echo.HandlerFunc) echo.HandlerFunc {
 	}
 }
 
+// centreGate loads the :id centre and lets through accounts for which
+// allowed holds on the centre's commune, answering denied otherwise.
+func (s *Server) centreGate(allowed func(survey.User, string) bool, denied error) echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			id, err := pathID(c, "id")
+			if err != nil {
+				return err
+			}
+			centre, err := s.store.Centre(c.Request().Context(), id)
+			if err != nil {
+				return err
+			}
+			if !allowed(currentUser(c), centre.CommuneCode) {
+				return denied
+			}
+			c.Set("papi.centre", centre)
+			return next(c)
+		}
+	}
+}
+
 // centreScope lets through accounts that may see the :id centre's commune.
 func (s *Server) centreScope(next echo.HandlerFunc) echo.HandlerFunc {
-	return func(c echo.Context) error {
-		id, err := pathID(c, "id")
-		if err != nil {
-			return err
-		}
-		centre, err := s.store.Centre(c.Request().Context(), id)
-		if err != nil {
-			return err
-		}
-		if !currentUser(c).CanSeeCommune(centre.CommuneCode) {
-			return errScope
-		}
-		c.Set("papi.centre", centre)
-		return next(c)
-	}
+	return s.centreGate(survey.User.CanSeeCommune, errScope)(next)
 }
 
 // centreRunScope lets through accounts that may close, reopen and renew
 // the QR code of the :id centre: an admin or the commune's own staff.
 func (s *Server) centreRunScope(next echo.HandlerFunc) echo.HandlerFunc {
-	return func(c echo.Context) error {
-		id, err := pathID(c, "id")
-		if err != nil {
-			return err
-		}
-		centre, err := s.store.Centre(c.Request().Context(), id)
-		if err != nil {
-			return err
-		}
-		if !currentUser(c).CanRunCentres(centre.CommuneCode) {
-			return survey.Errorf(survey.EFORBIDDEN, "Chỉ quản trị viên hoặc cán bộ của xã/phường này được thay đổi trung tâm.", "Only an administrator or this commune's staff may change its centres.")
-		}
-		c.Set("papi.centre", centre)
-		return next(c)
-	}
+	return s.centreGate(survey.User.CanRunCentres, survey.Errorf(survey.EFORBIDDEN,
+		"Chỉ quản trị viên hoặc cán bộ của xã/phường này được thay đổi trung tâm.",
+		"Only an administrator or this commune's staff may change its centres."))(next)
 }
 
 // receiptScope lets through accounts that may issue receipts for the :id
 // centre's commune: admin, department and issuer accounts, never the
 // commune's own staff.
 func (s *Server) receiptScope(next echo.HandlerFunc) echo.HandlerFunc {
-	return func(c echo.Context) error {
-		id, err := pathID(c, "id")
-		if err != nil {
-			return err
-		}
-		centre, err := s.store.Centre(c.Request().Context(), id)
-		if err != nil {
-			return err
-		}
-		if !currentUser(c).CanIssueReceipts(centre.CommuneCode) {
-			return survey.Errorf(survey.EFORBIDDEN,
-				"Tài khoản này không được cấp biên nhận cho trung tâm này; biên nhận do hệ thống một cửa hoặc Sở Nội vụ cấp.",
-				"This account may not issue receipts for this centre; receipts come from the one-stop-shop system or the department.")
-		}
-		c.Set("papi.centre", centre)
-		return next(c)
-	}
+	return s.centreGate(survey.User.CanIssueReceipts, survey.Errorf(survey.EFORBIDDEN,
+		"Tài khoản này không được cấp biên nhận cho trung tâm này; biên nhận do hệ thống một cửa hoặc Sở Nội vụ cấp.",
+		"This account may not issue receipts for this centre; receipts come from the one-stop-shop system or the department."))(next)
 }
 
 func scopedCentre(c echo.Context) store.Centre {
