@@ -31,6 +31,7 @@ import (
 type testServer struct {
 	*httptest.Server
 	store  *store.Store
+	path   string // the SQLite file
 	api    *api.Server
 	tokens map[string]string // bearer tokens by role
 }
@@ -38,12 +39,32 @@ type testServer struct {
 // MustServer starts papi on a fresh database with one account per role.
 func MustServer(t testing.TB, rl api.RateLimit, population ...survey.Population) *testServer {
 	t.Helper()
+	cfg := api.Config{RateLimit: rl}
+	if len(population) > 0 {
+		cfg.Population = population[0]
+	}
+	return MustServerConfig(t, cfg)
+}
+
+// MustServerConfig is MustServer with the whole configuration; BaseURL and
+// Version are filled in.
+func MustServerConfig(t testing.TB, cfg api.Config) *testServer {
+	t.Helper()
+	return MustServerWith(t, cfg, store.Options{})
+}
+
+// MustServerWith is MustServerConfig with store options too (the
+// catalogues are filled in).
+func MustServerWith(t testing.TB, cfg api.Config, opt store.Options) *testServer {
+	t.Helper()
 	ctx := context.Background()
 	cats, err := survey.Catalogues()
 	if err != nil {
 		t.Fatal(err)
 	}
-	st, err := store.Open(ctx, filepath.Join(t.TempDir(), "papi.db"), store.Options{Catalogues: cats})
+	opt.Catalogues = cats
+	path := filepath.Join(t.TempDir(), "papi.db")
+	st, err := store.Open(ctx, path, opt)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -51,13 +72,13 @@ func MustServer(t testing.TB, rl api.RateLimit, population ...survey.Population)
 	if err := st.Seed(ctx, communes); err != nil {
 		t.Fatal(err)
 	}
-	ts := &testServer{store: st, tokens: map[string]string{}}
+	ts := &testServer{store: st, path: path, tokens: map[string]string{}}
 	var handler http.Handler
 	ts.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { handler.ServeHTTP(w, r) }))
-	cfg := api.Config{BaseURL: ts.URL, RateLimit: rl, Version: "test"}
-	if len(population) > 0 {
-		cfg.Population = population[0]
+	if cfg.BaseURL == "" {
+		cfg.BaseURL = ts.URL
 	}
+	cfg.Version = "test"
 	ts.api = api.New(st, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	handler = ts.api
 	t.Cleanup(func() { ts.Close(); st.Close() })
@@ -66,7 +87,7 @@ func MustServer(t testing.TB, rl api.RateLimit, population ...survey.Population)
 		{Email: "dept@sonoivu.test", Role: survey.RoleDepartment},
 		{Email: "xa@saigon.test", Role: survey.RoleCommune, CommuneCode: "26740"},
 	} {
-		if _, err := st.CreateUser(ctx, u, "correct horse battery"); err != nil {
+		if _, err := st.CreateUser(ctx, "test", u, "correct horse battery"); err != nil {
 			t.Fatal(err)
 		}
 		var out struct{ Token string }
@@ -225,8 +246,13 @@ func TestBadSubmissions(t *testing.T) {
 	ts := MustServer(t, api.RateLimit{Off: true})
 	ctx := context.Background()
 	centre := mustCentre(t, ts, "26740")
-	closed, _ := ts.store.CreateCentre(ctx, "26740", "Điểm đã đóng")
-	_ = ts.store.SetCentreOpen(ctx, closed.ID, false)
+	closed, err := ts.store.CreateCentre(ctx, "test", "26740", "Điểm đã đóng", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ts.store.SetCentreOpen(ctx, "test", closed.ID, false); err != nil {
+		t.Fatal(err)
+	}
 	var f formJSON
 	ts.do(t, "GET", "/api/v1/forms/"+centre.Token+"?full=1", "", "", &f)
 	cat := ts.store.Catalogue()
@@ -236,7 +262,11 @@ func TestBadSubmissions(t *testing.T) {
 	answers := func(b map[string]any) map[string]any { return b["answers"].(map[string]any) }
 	hidden := firstHiddenQuestion(t, cat, answers(base("x")))
 	checklist := firstWithExclusiveOption(t, cat)
-	used, _ := ts.store.CreateReceipt(ctx, centre.ID, "t")
+	receipt, err := ts.store.CreateReceipt(ctx, survey.User{ID: 1, Email: "admin@papi.test"}, centre.ID, "HS-0001")
+	if err != nil {
+		t.Fatal(err)
+	}
+	used := receipt.Code
 	okBody := base("receipt-first-use-0001")
 	okBody["receipt"] = used
 	if res := ts.do(t, "POST", "/api/v1/responses", "", mustJSON(okBody), nil); res.StatusCode != 201 {
@@ -253,7 +283,7 @@ func TestBadSubmissions(t *testing.T) {
 	}{
 		{"empty body", func() string { return "" }, "application/json", 400, "body"},
 		{"not JSON", func() string { return "{answers:" }, "application/json", 400, "body"},
-		{"not a JSON content type", func() string { return mustJSON(base("ctype-000001")) }, "text/plain", 400, "body"},
+		{"not a JSON content type", func() string { return mustJSON(base("ctype-000001")) }, "text/plain", 415, ""},
 		{"unknown top-level field", func() string { b := base("unknown-field-01"); b["name"] = "Nguyễn Văn A"; return mustJSON(b) }, "", 400, "name"},
 		{"missing token", func() string { b := base("missing-token-01"); delete(b, "token"); return mustJSON(b) }, "", 400, "token"},
 		{"unknown token", func() string {

@@ -27,9 +27,10 @@ func (s *Server) bindJSON(c echo.Context, dst any) error {
 
 // decodeJSON decodes a JSON body strictly.
 func (s *Server) decodeJSON(c echo.Context, dst any) error {
-	ct := c.Request().Header.Get(echo.HeaderContentType)
-	if mt, _, _ := mime.ParseMediaType(ct); ct != "" && mt != echo.MIMEApplicationJSON {
-		return survey.Invalid("body", "Cần gửi dữ liệu dạng JSON (Content-Type: application/json).", "Send the body as JSON (Content-Type: application/json).")
+	// An explicit JSON type is required: a cross-site HTML form can send
+	// text/plain or no type at all, never application/json.
+	if mt, _, err := mime.ParseMediaType(c.Request().Header.Get(echo.HeaderContentType)); err != nil || mt != echo.MIMEApplicationJSON {
+		return echo.ErrUnsupportedMediaType
 	}
 	dec := json.NewDecoder(c.Request().Body)
 	dec.DisallowUnknownFields()
@@ -53,8 +54,11 @@ func (s *Server) validateStruct(dst any) error {
 func decodeError(err error) error {
 	var syntax *json.SyntaxError
 	var typ *json.UnmarshalTypeError
-	var tooBig interface{ Error() string }
+	var herr *echo.HTTPError
 	switch {
+	case errors.As(err, &herr):
+		// The body limit, met while reading a chunked body: 413.
+		return herr
 	case errors.Is(err, io.EOF):
 		return survey.Invalid("body", "Thiếu dữ liệu gửi lên.", "The request body is empty.")
 	case errors.As(err, &syntax), errors.Is(err, io.ErrUnexpectedEOF):
@@ -68,10 +72,9 @@ func decodeError(err error) error {
 	case strings.HasPrefix(err.Error(), "json: unknown field "):
 		name := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
 		return survey.Invalid(name, "Trường này không được hỗ trợ.", "Unknown field; remove it.")
-	case errors.As(err, &tooBig) && strings.Contains(err.Error(), "too large"):
-		return survey.Errorf(survey.EINVALID, "Dữ liệu gửi lên quá lớn.", "The request body is too large.")
 	}
-	return survey.Invalid("body", "Không đọc được dữ liệu gửi lên.", "The body could not be read: "+err.Error())
+	// The reader's own error text stays in the server: it can name internals.
+	return survey.Invalid("body", "Không đọc được dữ liệu gửi lên.", "The body could not be read; send it again.")
 }
 
 // validationError words validator failures per field, using the JSON name.

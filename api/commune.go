@@ -6,6 +6,7 @@ import (
 	"html/template"
 	"net/http"
 	"strconv"
+	"time"
 
 	"github.com/labstack/echo/v4"
 	qrcode "github.com/skip2/go-qrcode"
@@ -177,12 +178,45 @@ func (s *Server) handleCentreCreate(c echo.Context) error {
 	if err := s.bindJSON(c, &req); err != nil {
 		return err
 	}
-	ct, err := s.store.CreateCentre(c.Request().Context(), c.Param("code"), req.Name)
+	limit := survey.MaxCentresPerCommune
+	if currentUser(c).Role == survey.RoleAdmin {
+		limit = 0
+	}
+	ct, err := s.store.CreateCentre(c.Request().Context(), currentUser(c).Email, c.Param("code"), req.Name, limit)
 	if err != nil {
 		return err
 	}
-	_ = s.store.Audit(c.Request().Context(), currentUser(c).Email, "centre_create", c.Param("code")+": "+ct.Name)
 	return c.JSON(http.StatusCreated, s.centreItem(ct))
+}
+
+// handleCentreClose stops a centre taking answers; its posters then show a
+// closed page.
+func (s *Server) handleCentreClose(c echo.Context) error {
+	ct, err := s.store.SetCentreOpen(c.Request().Context(), currentUser(c).Email, scopedCentre(c).ID, false)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, s.centreItem(ct))
+}
+
+// handleCentreOpen lets a closed centre take answers again.
+func (s *Server) handleCentreOpen(c echo.Context) error {
+	ct, err := s.store.SetCentreOpen(c.Request().Context(), currentUser(c).Email, scopedCentre(c).ID, true)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, s.centreItem(ct))
+}
+
+// handleCentreRotate gives a centre a new QR token: for a code that was
+// copied or misused. The answer carries the new form URL; the poster and QR
+// downloads then print it, and old posters show a closed page.
+func (s *Server) handleCentreRotate(c echo.Context) error {
+	ct, err := s.store.RotateCentreToken(c.Request().Context(), currentUser(c).Email, scopedCentre(c).ID)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, s.centreItem(ct))
 }
 
 // qrPNG encodes a form URL; medium error correction survives a scuffed or
@@ -197,7 +231,9 @@ func (s *Server) handleCentreQR(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	_ = s.store.Audit(c.Request().Context(), currentUser(c).Email, "download_qr", "centre "+uitoa(ct.ID)+" ("+ct.CommuneCode+")")
+	if err := s.store.Audit(c.Request().Context(), currentUser(c).Email, "download_qr", "centre "+uitoa(ct.ID)+" ("+ct.CommuneCode+")"); err != nil {
+		return err
+	}
 	c.Response().Header().Set(echo.HeaderContentDisposition, `inline; filename="papi-qr-`+ct.CommuneCode+`-`+uitoa(ct.ID)+`.png"`)
 	return c.Blob(http.StatusOK, "image/png", png)
 }
@@ -211,7 +247,9 @@ func (s *Server) handleCentrePoster(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	_ = s.store.Audit(c.Request().Context(), currentUser(c).Email, "download_poster", "centre "+uitoa(ct.ID)+" ("+ct.CommuneCode+")")
+	if err := s.store.Audit(c.Request().Context(), currentUser(c).Email, "download_poster", "centre "+uitoa(ct.ID)+" ("+ct.CommuneCode+")"); err != nil {
+		return err
+	}
 	url := s.formURL(ct.Token)
 	png, err := qrPNG(url, 1024)
 	if err != nil {
@@ -229,22 +267,116 @@ func (s *Server) handleCentrePoster(c echo.Context) error {
 	return c.HTMLBlob(http.StatusOK, buf.Bytes())
 }
 
+type receiptRequest struct {
+	// Record is the procedure's record number in the one-stop-shop
+	// system; it is kept only as a keyed hash, one receipt per record. The
+	// issuer service account must send it; admin and department staff may
+	// issue an unbound receipt by sending no body at all.
+	Record string `json:"record" validate:"omitempty,max=64"`
+}
+
+// handleReceiptCreate issues a receipt for a finished procedure. Only
+// accounts that may issue for the centre's commune get here (receiptScope):
+// never the commune's own staff, whose results a receipt would "verify".
 func (s *Server) handleReceiptCreate(c echo.Context) error {
 	ct := scopedCentre(c)
-	code, err := s.store.CreateReceipt(c.Request().Context(), ct.ID, currentUser(c).Email)
+	var req receiptRequest
+	// An empty body (no content, no type) asks for an unbound receipt; any
+	// body must be JSON.
+	empty := c.Request().ContentLength == 0 && c.Request().Header.Get(echo.HeaderContentType) == ""
+	if !empty {
+		if err := s.bindJSON(c, &req); err != nil {
+			return err
+		}
+	}
+	if req.Record == "" && (!empty || currentUser(c).Role == survey.RoleIssuer) {
+		return survey.Invalid("record", "Cần số hồ sơ thủ tục (1–64 ký tự in được).", "The procedure's record number is required (1–64 printable characters).")
+	}
+	r, err := s.store.CreateReceipt(c.Request().Context(), currentUser(c), ct.ID, req.Record)
 	if err != nil {
+		if survey.ErrorCode(err) == survey.ETOOMANY {
+			c.Response().Header().Set("Retry-After", strconv.Itoa(untilMidnight(s.now())))
+		}
 		return err
 	}
-	_ = s.store.Audit(c.Request().Context(), currentUser(c).Email, "receipt_issue", "centre "+uitoa(ct.ID)+" ("+ct.CommuneCode+")")
-	url := s.formURL(ct.Token) + "?r=" + code
+	url := s.formURL(ct.Token) + "?r=" + r.Code
 	// The QR for the paper receipt comes with the code, so the one-stop
 	// system can print it without another call.
 	png, err := qrPNG(url, 256)
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusCreated, map[string]string{"code": code, "form_url": url,
+	return c.JSON(http.StatusCreated, map[string]string{"code": r.Code, "form_url": url, "issued_on": r.IssuedOn, "expires_on": r.ExpiresOn,
 		"qr_data_uri": "data:image/png;base64," + base64.StdEncoding.EncodeToString(png)})
+}
+
+// untilMidnight is the number of seconds to the next midnight in the city.
+func untilMidnight(now time.Time) int {
+	l := now.In(survey.Local)
+	next := time.Date(l.Year(), l.Month(), l.Day()+1, 0, 0, 0, 0, survey.Local)
+	return int(next.Sub(l).Seconds()) + 1
+}
+
+// issuerMonth is one month of an issuer's receipts.
+type issuerMonth struct {
+	Month    string `json:"month"`
+	Issued   int64  `json:"issued"`
+	Redeemed int64  `json:"redeemed"`
+}
+
+// issuerReceipts is an issuing account's receipts over a period.
+type issuerReceipts struct {
+	ID          uint          `json:"id"`
+	Email       string        `json:"email"`
+	Role        survey.Role   `json:"role"`
+	CommuneCode string        `json:"commune_code,omitempty"`
+	Issued      int64         `json:"issued"`
+	Redeemed    int64         `json:"redeemed"`
+	Share       *float64      `json:"redeemed_share"`
+	Months      []issuerMonth `json:"months"`
+}
+
+// handleReceiptIssuers shows, per issuing account, how many receipts it
+// issued and how many came back with an answer, month by month (whole
+// months from the month of from to the month of to). A share far above
+// the others' is worth a look: receipts handed to friends, or answered at
+// the counter.
+func (s *Server) handleReceiptIssuers(c echo.Context) error {
+	p, err := survey.ResolvePeriod(c.QueryParam("from"), c.QueryParam("to"), c.QueryParam("period"), s.now())
+	if err != nil {
+		return err
+	}
+	from, to := p.From[:7], p.To[:7]
+	counts, err := s.store.ReceiptCounts(c.Request().Context(), from, to)
+	if err != nil {
+		return err
+	}
+	users, err := s.store.Users(c.Request().Context())
+	if err != nil {
+		return err
+	}
+	byID := map[uint]survey.User{}
+	for _, u := range users {
+		byID[u.ID] = u
+	}
+	out := []issuerReceipts{}
+	for _, rc := range counts {
+		if len(out) == 0 || out[len(out)-1].ID != rc.IssuerID {
+			u := byID[rc.IssuerID]
+			out = append(out, issuerReceipts{ID: rc.IssuerID, Email: u.Email, Role: u.Role, CommuneCode: u.CommuneCode, Months: []issuerMonth{}})
+		}
+		ir := &out[len(out)-1]
+		ir.Issued += rc.Issued
+		ir.Redeemed += rc.Redeemed
+		ir.Months = append(ir.Months, issuerMonth{Month: rc.Month, Issued: rc.Issued, Redeemed: rc.Redeemed})
+	}
+	for i := range out {
+		if out[i].Issued > 0 {
+			share := float64(out[i].Redeemed) / float64(out[i].Issued)
+			out[i].Share = &share
+		}
+	}
+	return c.JSON(http.StatusOK, map[string]any{"period": survey.Period{From: from, To: to}, "issuers": out})
 }
 
 func uitoa(v uint) string { return strconv.FormatUint(uint64(v), 10) }

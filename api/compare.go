@@ -64,7 +64,9 @@ func (s *Server) handleCompare(c echo.Context) error {
 	}
 	format := c.QueryParam("format")
 	if format != "" && format != "json" {
-		_ = s.store.Audit(c.Request().Context(), currentUser(c).Email, "export_compare_"+format, q.period.From+".."+q.period.To)
+		if err := s.store.Audit(c.Request().Context(), currentUser(c).Email, "export_compare_"+format, q.period.From+".."+q.period.To); err != nil {
+			return err
+		}
 	}
 	switch format {
 	case "", "json":

@@ -374,7 +374,9 @@ func (s *Server) handleResponsesExport(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	_ = s.store.Audit(c.Request().Context(), currentUser(c).Email, "export_responses_csv", code+" "+q.period.From+".."+q.period.To)
+	if err := s.store.Audit(c.Request().Context(), currentUser(c).Email, "export_responses_csv", code+" "+q.period.From+".."+q.period.To); err != nil {
+		return err
+	}
 	attachment(c, fmt.Sprintf("papi-phieu-%s-%s-%s.csv", code, q.period.From, q.period.To), "text/csv; charset=utf-8")
 	c.Response().WriteHeader(http.StatusOK)
 	_, err = s.store.WriteResponsesCSV(c.Request().Context(), c.Response(), code, q.period.From, q.period.To)

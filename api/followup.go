@@ -39,7 +39,9 @@ func (s *Server) handleFollowup(c echo.Context) error {
 	case "", "json":
 		return c.JSON(http.StatusOK, out)
 	case "xlsx":
-		_ = s.store.Audit(c.Request().Context(), currentUser(c).Email, "export_followup_xlsx", q.period.From+".."+q.period.To)
+		if err := s.store.Audit(c.Request().Context(), currentUser(c).Email, "export_followup_xlsx", q.period.From+".."+q.period.To); err != nil {
+			return err
+		}
 		return s.followupXLSX(c, out)
 	}
 	return survey.Invalid("format", "format phải là json hoặc xlsx.", "format must be json or xlsx.")

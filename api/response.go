@@ -131,6 +131,6 @@ func (s *Server) checkResponse(c echo.Context, req SubmissionRequest) (store.New
 	}
 	return store.NewResponse{
 		SubmissionID: req.SubmissionID, Centre: centre, Version: cat.Version, Visit: visit,
-		Lang: req.Lang, DurationMS: req.DurationMS, Receipt: req.Receipt,
+		Lang: req.Lang, DurationMS: req.DurationMS, Receipt: req.Receipt, Flags: survey.ClientFlags(req.DurationMS),
 	}, nil
 }

@@ -31,17 +31,18 @@ func (s *Server) handleFlagList(c echo.Context) error {
 	return c.JSON(http.StatusOK, list)
 }
 
-func (s *Server) setStatus(status, action string) echo.HandlerFunc {
+// setStatus moves a response to status; the store audits the move in the
+// same transaction.
+func (s *Server) setStatus(status string) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		id, err := strconv.ParseUint(c.Param("id"), 10, 64)
 		if err != nil || id == 0 {
 			return survey.Invalid("id", "Mã phiếu phải là số nguyên dương.", "id must be a positive whole number.")
 		}
-		r, err := s.store.SetStatus(c.Request().Context(), id, status)
+		r, err := s.store.SetStatus(c.Request().Context(), currentUser(c).Email, id, status)
 		if err != nil {
 			return err
 		}
-		_ = s.store.Audit(c.Request().Context(), currentUser(c).Email, action, "response "+strconv.FormatUint(id, 10)+" ("+r.CommuneCode+")")
 		return c.JSON(http.StatusOK, r)
 	}
 }

@@ -17,15 +17,17 @@ const maxResponseBody = "64K"
 func (s *Server) routes() {
 	e := s.echo
 	e.Pre(middleware.RemoveTrailingSlashWithConfig(middleware.TrailingSlashConfig{RedirectCode: http.StatusMovedPermanently}))
-	e.Use(middleware.RequestID())
+	e.Use(requestID)
 	e.Use(s.observe)
 	e.Use(middleware.Recover())
-	e.Use(middleware.Secure())
+	e.Use(s.securityHeaders)
 
 	// Public.
 	e.GET("/healthz", s.handleHealth)
 	e.GET("/readyz", s.handleReady)
-	e.GET("/metrics", s.handleMetrics)
+	if !s.cfg.SeparateMetrics {
+		e.GET("/metrics", s.handleMetrics)
+	}
 	e.GET("/api/v1/openapi.json", s.handleOpenAPI)
 	e.GET("/api/v1/catalogue", s.handleCatalogueGet)
 	e.GET("/api/v1/catalogue/xlsform", s.handleXLSFormGet)
@@ -33,25 +35,29 @@ func (s *Server) routes() {
 	e.GET("/api/v1/communes", s.handleCommuneList)
 	e.GET("/api/v1/forms/:token", s.handleFormGet)
 	e.POST("/api/v1/responses", s.handleResponseCreate, middleware.BodyLimit(maxResponseBody), s.throttle)
-	e.POST("/api/v1/auth/login", s.handleLogin, middleware.BodyLimit("4K"))
-	e.POST("/api/v1/auth/logout", s.handleLogout)
+	e.POST("/api/v1/auth/login", s.handleLogin, noStore, middleware.BodyLimit("4K"))
+	e.POST("/api/v1/auth/logout", s.handleLogout, noStore)
 
 	// Pages.
 	assets, _ := fs.Sub(static.FS, ".")
 	e.StaticFS("/static", assets)
 	e.GET("/s/:token", s.handleFormPage)
 	e.GET("/", s.page("index.html"))
-	e.GET("/login", s.page("login.html"))
+	e.GET("/login", s.page("login.html"), checkNext)
 	e.GET("/staff", s.page("staff.html"))
 
 	// Staff.
-	staff := e.Group("/api/v1", s.authenticate)
+	staff := e.Group("/api/v1", noStore, s.authenticate)
 	staff.GET("/me", s.handleMe)
 	staff.GET("/communes/:code/centres", s.handleCentreList, s.communeScope)
 	staff.POST("/communes/:code/centres", s.handleCentreCreate, s.communeScope, middleware.BodyLimit("4K"))
+	staff.POST("/centres/:id/close", s.handleCentreClose, s.centreRunScope)
+	staff.POST("/centres/:id/open", s.handleCentreOpen, s.centreRunScope)
+	staff.POST("/centres/:id/rotate-token", s.handleCentreRotate, s.centreRunScope)
 	staff.GET("/centres/:id/qr.png", s.handleCentreQR, s.centreScope)
 	staff.GET("/centres/:id/poster", s.handleCentrePoster, s.centreScope)
-	staff.POST("/centres/:id/receipts", s.handleReceiptCreate, s.centreScope)
+	staff.POST("/centres/:id/receipts", s.handleReceiptCreate, s.receiptScope, middleware.BodyLimit("4K"))
+	staff.GET("/receipts/issuers", s.handleReceiptIssuers, s.adminOnly)
 	staff.GET("/communes/:code/summary", s.handleSummary, s.communeScope)
 	staff.GET("/communes/:code/responses.csv", s.handleResponsesExport, s.communeScope)
 	staff.GET("/summary", s.handleUnitSummary, s.cityScope)
@@ -61,8 +67,10 @@ func (s *Server) routes() {
 	staff.GET("/audit", s.handleAudit, s.adminOnly)
 	staff.GET("/flags", s.handleFlagList, s.adminOnly)
 	staff.POST("/imports", s.handleImportCreate, s.adminOnly, middleware.BodyLimit(maxImportBody))
-	staff.POST("/responses/:id/quarantine", s.setStatus(store.StatusQuarantined, "quarantine"), s.adminOnly)
-	staff.POST("/responses/:id/release", s.setStatus(store.StatusCounted, "release"), s.adminOnly)
+	staff.POST("/responses/:id/quarantine", s.setStatus(store.StatusQuarantined), s.adminOnly)
+	staff.POST("/responses/:id/release", s.setStatus(store.StatusCounted), s.adminOnly)
 	staff.GET("/users", s.handleUserList, s.adminOnly)
 	staff.POST("/users", s.handleUserCreate, s.adminOnly, middleware.BodyLimit("4K"))
+	staff.PATCH("/users/:id", s.handleUserUpdate, s.adminOnly, middleware.BodyLimit("4K"))
+	staff.DELETE("/users/:id/sessions", s.handleUserSessionsDelete, s.adminOnly)
 }

@@ -4,9 +4,12 @@ package api
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"log/slog"
+	"net"
 	"net/http"
+	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -14,6 +17,7 @@ import (
 
 	"github.com/go-playground/validator/v10"
 	"github.com/labstack/echo/v4"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/papi-hcmc/papi/store"
 	"github.com/papi-hcmc/papi/survey"
@@ -27,11 +31,18 @@ type Config struct {
 	Policy survey.Policy
 	// RateLimit turns on throttling of open-poster submissions.
 	RateLimit RateLimit
+	// TrustedProxies are the reverse proxies whose X-Forwarded-For names
+	// the client; none by default, so the connection's peer is the client.
+	TrustedProxies []*net.IPNet
 	// Population holds per-commune sex × age margins for weighted summaries.
 	Population survey.Population
 	// Targets replace the city-average target of the follow-up for some
 	// indicators (on the 1-10 scale).
 	Targets map[string]float64
+	// SeparateMetrics leaves /metrics off the public router: the caller
+	// serves MetricsHandler on its own address (PAPI_METRICS_ADDR), so
+	// outsiders cannot watch logins, exports and what the checks catch.
+	SeparateMetrics bool
 	// Version is the build version.
 	Version string
 	// Now is the clock; time.Now when nil.
@@ -54,10 +65,16 @@ type Server struct {
 	store    *store.Store
 	cfg      Config
 	log      *slog.Logger
+	origin   string // PAPI_BASE_URL's origin, for the cross-site check
 	validate *validator.Validate
 	metrics  *metrics
 	limiter  *limiter
-	now      func() time.Time
+	logins   *loginGuard
+	hashes   *hashSlots
+	// tagKey keys the client tags of the audit log; it lives only in this
+	// process, so a tag cannot be turned back into an address.
+	tagKey [32]byte
+	now    func() time.Time
 
 	// visits counts form loads per centre to rotate modules in turn.
 	// draining is set when shutdown begins; /readyz then answers 503.
@@ -81,15 +98,20 @@ func New(st *store.Store, cfg Config, log *slog.Logger) *Server {
 		store:    st,
 		cfg:      cfg,
 		log:      log,
+		origin:   originOf(cfg.BaseURL),
 		validate: NewValidator(),
 		metrics:  newMetrics(),
 		limiter:  newLimiter(cfg.RateLimit, cfg.Now),
+		logins:   newLoginGuard(cfg.Now),
+		hashes:   newHashSlots(runtime.GOMAXPROCS(0)),
 		now:      cfg.Now,
 		visits:   map[uint]uint64{},
 	}
+	_, _ = rand.Read(s.tagKey[:])
 	s.echo.HideBanner = true
 	s.echo.HidePort = true
 	s.echo.HTTPErrorHandler = s.handleError
+	s.echo.IPExtractor = ipExtractor(cfg.TrustedProxies)
 	s.routes()
 	return s
 }
@@ -99,6 +121,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.echo.Serv
 
 // Handler returns the root HTTP handler.
 func (s *Server) Handler() http.Handler { return s.echo }
+
+// MetricsHandler serves the Prometheus metrics, for a separate listener.
+func (s *Server) MetricsHandler() http.Handler {
+	return promhttp.HandlerFor(s.metrics.registry, promhttp.HandlerOpts{})
+}
 
 // Routes lists the method and path of every route, for the OpenAPI check.
 func (s *Server) Routes() []*echo.Route { return s.echo.Routes() }
@@ -194,7 +221,7 @@ func echoText(status int, msg string) survey.Text {
 	case http.StatusMethodNotAllowed:
 		return survey.Text{Vi: "Phương thức không được hỗ trợ.", En: "Method not allowed."}
 	case http.StatusUnsupportedMediaType:
-		return survey.Text{Vi: "Cần gửi dữ liệu dạng JSON.", En: "Send the body as application/json."}
+		return survey.Text{Vi: "Cần gửi dữ liệu dạng JSON (Content-Type: application/json).", En: "Send the body as JSON (Content-Type: application/json)."}
 	case http.StatusTooManyRequests:
 		return survey.Text{Vi: "Gửi quá nhiều lần, vui lòng thử lại sau ít phút.", En: "Too many submissions; please try again in a minute."}
 	}

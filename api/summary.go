@@ -16,6 +16,7 @@ import (
 // the query string.
 type periodQuery struct {
 	period         survey.Period
+	previous       survey.Period
 	verifiedOnly   bool
 	includeFlagged bool
 	weighted       bool
@@ -30,7 +31,11 @@ func (s *Server) readPeriod(c echo.Context) (periodQuery, error) {
 	if err != nil {
 		return periodQuery{}, err
 	}
-	q := periodQuery{period: p, policy: s.cfg.Policy, estimates: true}
+	p, prev, err := disclosedPeriod(c, p)
+	if err != nil {
+		return periodQuery{}, err
+	}
+	q := periodQuery{period: p, previous: prev, policy: s.cfg.Policy, estimates: true}
 	flags := []struct {
 		name, vi, en string
 		set          *bool
@@ -103,7 +108,7 @@ func (s *Server) summary(ctx context.Context, u unit, q periodQuery) (summaryJSO
 	if out.Summary, err = s.unitSummary(ctx, u, q, q.period); err != nil {
 		return out, err
 	}
-	prevPeriod := q.period.Previous()
+	prevPeriod := q.previous
 	prev, err := s.unitSummary(ctx, u, q, prevPeriod)
 	if err != nil {
 		return out, err
@@ -266,7 +271,9 @@ func (s *Server) respondSummary(c echo.Context, u unit, target string) error {
 	}
 	format := c.QueryParam("format")
 	if format != "" && format != "json" {
-		_ = s.store.Audit(c.Request().Context(), currentUser(c).Email, "export_summary_"+format, target+" "+q.period.From+".."+q.period.To)
+		if err := s.store.Audit(c.Request().Context(), currentUser(c).Email, "export_summary_"+format, target+" "+q.period.From+".."+q.period.To); err != nil {
+			return err
+		}
 	}
 	switch format {
 	case "", "json":

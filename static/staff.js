@@ -520,9 +520,14 @@
 
   // ---------------------------------------------------------------- login
   function safeNext(n) {
-    // Only same-origin paths: "/staff…", never "//host" or "https://…".
-    if (!n || n.charAt(0) !== '/' || n.charAt(1) === '/' || n.charAt(1) === '\\') return '';
-    return n;
+    // Only a path on this origin. Browsers drop tabs and newlines inside
+    // URLs ("/\t/host" becomes "//host"), so control characters, spaces and
+    // backslashes are refused, and what is left must resolve to this origin.
+    if (!n || n.charAt(0) !== '/' || /[\u0000-\u0020\u007f\\]/.test(n)) return '';
+    var u;
+    try { u = new URL(n, location.origin); } catch (e) { return ''; }
+    if (u.origin !== location.origin) return '';
+    return u.pathname + u.search + u.hash;
   }
   function initLogin() {
     setupLang();

@@ -170,30 +170,81 @@ func (s *Store) CentreByToken(ctx context.Context, token string) (Centre, error)
 	return r.centre(), nil
 }
 
-// CreateCentre adds an open centre to a commune.
-func (s *Store) CreateCentre(ctx context.Context, communeCode, name string) (Centre, error) {
+// CreateCentre adds an open centre to a commune, audited in the same
+// transaction. limit, when above 0, is the most centres the commune may
+// have: each centre gets its own throttle and burst window, so only an
+// admin adds centres without bound.
+func (s *Store) CreateCentre(ctx context.Context, actor, communeCode, name string, limit int) (Centre, error) {
 	name = strings.TrimSpace(name)
 	if name == "" || len([]rune(name)) > 200 {
-		return Centre{}, survey.Errorf(survey.EINVALID, "Tên trung tâm cần từ 1 đến 200 ký tự.", "The centre name needs 1 to 200 characters.")
+		return Centre{}, survey.Invalid("name", "Tên trung tâm cần từ 1 đến 200 ký tự.", "The centre name needs 1 to 200 characters.")
 	}
 	if _, err := s.Commune(ctx, communeCode); err != nil {
 		return Centre{}, err
 	}
 	r := centreRow{CommuneCode: communeCode, Name: name, Token: newToken(), Open: true, CreatedAt: s.now().UTC()}
-	if err := s.db.WithContext(ctx).Create(&r).Error; err != nil {
-		return Centre{}, translate(err, survey.Text{Vi: "Trung tâm", En: "Centre"})
+	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		if limit > 0 {
+			var n int64
+			if err := tx.Model(&centreRow{}).Where("commune_code = ?", communeCode).Count(&n).Error; err != nil {
+				return fmt.Errorf("count centres: %w", err)
+			}
+			if n >= int64(limit) {
+				return survey.Errorf(survey.EFORBIDDEN,
+					fmt.Sprintf("Xã/phường đã có %d điểm khảo sát, mức tối đa; quản trị viên có thể thêm.", n),
+					fmt.Sprintf("The commune already has %d survey points, the most allowed; an administrator can add more.", n))
+			}
+		}
+		if err := tx.Create(&r).Error; err != nil {
+			return translate(err, survey.Text{Vi: "Trung tâm", En: "Centre"})
+		}
+		return s.writeAudit(tx, actor, "centre_create", describeCentre(r))
+	})
+	if err != nil {
+		return Centre{}, err
 	}
 	return r.centre(), nil
 }
 
-// SetCentreOpen opens or closes a centre; a closed centre takes no answers.
-func (s *Store) SetCentreOpen(ctx context.Context, id uint, open bool) error {
-	res := s.db.WithContext(ctx).Model(&centreRow{}).Where("id = ?", id).Update("open", open)
-	if res.Error != nil {
-		return res.Error
+// describeCentre names a centre in the audit log.
+func describeCentre(r centreRow) string {
+	return fmt.Sprintf("centre %d (%s): %s", r.ID, r.CommuneCode, r.Name)
+}
+
+// SetCentreOpen opens or closes a centre, audited in the same transaction;
+// a closed centre takes no answers and its posters show a closed page.
+func (s *Store) SetCentreOpen(ctx context.Context, actor string, id uint, open bool) (Centre, error) {
+	action := "centre_close"
+	if open {
+		action = "centre_open"
 	}
-	if res.RowsAffected == 0 {
-		return translate(gorm.ErrRecordNotFound, survey.Text{Vi: "trung tâm", En: "Centre"})
+	return s.changeCentre(ctx, actor, id, action, map[string]any{"open": open})
+}
+
+// RotateCentreToken gives a centre a new QR token, for a code that was
+// copied or misused: posters with the old one then show a closed page and
+// their answers are refused. The centre needs new posters.
+func (s *Store) RotateCentreToken(ctx context.Context, actor string, id uint) (Centre, error) {
+	return s.changeCentre(ctx, actor, id, "centre_rotate_token", map[string]any{"token": newToken()})
+}
+
+func (s *Store) changeCentre(ctx context.Context, actor string, id uint, action string, set map[string]any) (Centre, error) {
+	var r centreRow
+	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		res := tx.Model(&centreRow{}).Where("id = ?", id).Updates(set)
+		if res.Error != nil {
+			return fmt.Errorf("%s: %w", action, res.Error)
+		}
+		if res.RowsAffected == 0 {
+			return translate(gorm.ErrRecordNotFound, survey.Text{Vi: "trung tâm", En: "Centre"})
+		}
+		if err := tx.Where("id = ?", id).Take(&r).Error; err != nil {
+			return fmt.Errorf("read centre %d: %w", id, err)
+		}
+		return s.writeAudit(tx, actor, action, describeCentre(r))
+	})
+	if err != nil {
+		return Centre{}, err
 	}
-	return nil
+	return r.centre(), nil
 }

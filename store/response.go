@@ -2,8 +2,6 @@ package store
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -349,9 +347,9 @@ func (s *Store) Flagged(ctx context.Context, status string, limit int) ([]Respon
 }
 
 // SetStatus moves a response between counted, flagged and quarantined,
-// adding it to or removing it from the aggregates in the same transaction.
-// Nothing is ever deleted.
-func (s *Store) SetStatus(ctx context.Context, id uint64, status string) (Response, error) {
+// adding it to or removing it from the aggregates and writing actor's audit
+// row in the same transaction. Nothing is ever deleted.
+func (s *Store) SetStatus(ctx context.Context, actor string, id uint64, status string) (Response, error) {
 	if status != StatusCounted && status != StatusFlagged && status != StatusQuarantined {
 		return Response{}, survey.Invalid("status", "Trạng thái không hợp lệ.", "Unknown status.")
 	}
@@ -383,6 +381,9 @@ func (s *Store) SetStatus(ctx context.Context, id uint64, status string) (Respon
 			if err := tx.Model(&responseRow{}).Where("id = ?", id).Update("status", status).Error; err != nil {
 				return err
 			}
+			if err := s.writeAudit(tx, actor, statusAction[status], fmt.Sprintf("response %d (%s)", r.ID, r.CommuneCode)); err != nil {
+				return err
+			}
 		}
 		var err error
 		out, err = r.response()
@@ -390,6 +391,9 @@ func (s *Store) SetStatus(ctx context.Context, id uint64, status string) (Respon
 	})
 	return out, err
 }
+
+// statusAction names a move to a status in the audit log.
+var statusAction = map[string]string{StatusCounted: "release", StatusQuarantined: "quarantine", StatusFlagged: "flag"}
 
 // ResponseCount counts stored responses, optionally of one commune.
 func (s *Store) ResponseCount(ctx context.Context, communeCode string) (int64, error) {
@@ -438,55 +442,4 @@ func (s *Store) EachResponse(ctx context.Context, communeCode, from, to string, 
 		}
 	}
 	return rows.Err()
-}
-
-type receiptRow struct {
-	// CodeHash is the SHA-256 of the code: a database leak does not reveal
-	// codes that are still unused.
-	CodeHash   string `gorm:"primaryKey;size:64"`
-	CentreID   uint   `gorm:"not null;index"`
-	IssuedBy   string
-	CreatedAt  time.Time
-	UsedAt     *time.Time
-	ResponseID *uint64
-}
-
-func (receiptRow) TableName() string { return "receipts" }
-
-func hashCode(code string) string {
-	sum := sha256.Sum256([]byte(strings.ToLower(strings.TrimSpace(code))))
-	return hex.EncodeToString(sum[:])
-}
-
-// CreateReceipt issues a one-time receipt code for a finished procedure at a
-// centre.
-func (s *Store) CreateReceipt(ctx context.Context, centreID uint, issuedBy string) (string, error) {
-	if _, err := s.Centre(ctx, centreID); err != nil {
-		return "", err
-	}
-	code := newToken()[:16]
-	r := receiptRow{CodeHash: hashCode(code), CentreID: centreID, IssuedBy: issuedBy, CreatedAt: s.now().UTC()}
-	if err := s.db.WithContext(ctx).Create(&r).Error; err != nil {
-		return "", err
-	}
-	return code, nil
-}
-
-// consumeReceipt marks a receipt used, refusing unknown codes, codes of
-// another centre and codes used before.
-func consumeReceipt(tx *gorm.DB, centreID uint, code string, now time.Time) error {
-	res := tx.Model(&receiptRow{}).
-		Where("code_hash = ? AND centre_id = ? AND used_at IS NULL", hashCode(code), centreID).
-		Update("used_at", now)
-	if res.Error != nil {
-		return res.Error
-	}
-	if res.RowsAffected == 1 {
-		return nil
-	}
-	var r receiptRow
-	if err := tx.Where("code_hash = ? AND centre_id = ?", hashCode(code), centreID).Take(&r).Error; err == nil {
-		return survey.Errorf(survey.ECONFLICT, "Mã biên nhận này đã được dùng.", "This receipt code has already been used.")
-	}
-	return survey.Invalid("receipt", "Mã biên nhận không đúng với trung tâm này.", "The receipt code is not valid for this centre.")
 }

@@ -36,6 +36,7 @@ type Store struct {
 	current    *survey.Catalogue
 	now        func() time.Time
 	postgres   bool
+	receipts   receipts
 
 	// queue feeds the single writer goroutine (see CreateResponse).
 	queue   chan *pending
@@ -55,6 +56,8 @@ type Options struct {
 	Now func() time.Time
 	// MaxReaders bounds the read pool (default 8).
 	MaxReaders int
+	// Receipts sets the receipt rules (DefaultReceiptPolicy for zero fields).
+	Receipts ReceiptPolicy
 }
 
 // Open connects to dsn, a SQLite file path or a postgres:// URL, and brings
@@ -68,6 +71,7 @@ func Open(ctx context.Context, dsn string, opt Options) (*Store, error) {
 	if s.now == nil {
 		s.now = time.Now
 	}
+	s.receipts.policy = opt.Receipts.withDefaults()
 	go s.writeLoop()
 	for _, c := range opt.Catalogues {
 		s.catalogues[c.Version] = c
@@ -108,6 +112,16 @@ func Open(ctx context.Context, dsn string, opt Options) (*Store, error) {
 	if err := s.migrate(ctx); err != nil {
 		s.Close()
 		return nil, err
+	}
+	if s.read != s.db {
+		// A reader connection opened before the migrations can name a
+		// changed table's old columns beside its new values (SQLite reads
+		// column names before it notices the schema changed): start the
+		// read pool afresh.
+		if sqlDB, err := s.read.DB(); err == nil {
+			sqlDB.SetMaxIdleConns(0)
+			sqlDB.SetMaxIdleConns(opt.MaxReaders)
+		}
 	}
 	return s, nil
 }

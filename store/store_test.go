@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"fmt"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -181,7 +180,7 @@ func TestSeedIsIdempotent(t *testing.T) {
 func TestCentres(t *testing.T) {
 	eachBackend(t, func(t *testing.T, st *store.Store) {
 		ctx := context.Background()
-		c, err := st.CreateCentre(ctx, "26740", "  Điểm tiếp nhận số 2  ")
+		c, err := st.CreateCentre(ctx, "test", "26740", "  Điểm tiếp nhận số 2  ", 0)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -196,7 +195,7 @@ func TestCentres(t *testing.T) {
 		if err != nil || byToken.ID != c.ID {
 			t.Fatalf("CentreByToken: got %+v, %v", byToken, err)
 		}
-		if err := st.SetCentreOpen(ctx, c.ID, false); err != nil {
+		if _, err := st.SetCentreOpen(ctx, "test", c.ID, false); err != nil {
 			t.Fatal(err)
 		}
 		if got, _ := st.Centre(ctx, c.ID); got.Open {
@@ -206,7 +205,7 @@ func TestCentres(t *testing.T) {
 			{"26740", "", survey.EINVALID},
 			{"99999", "X", survey.ENOTFOUND},
 		} {
-			if _, err := st.CreateCentre(ctx, tc.code, tc.name); survey.ErrorCode(err) != tc.want {
+			if _, err := st.CreateCentre(ctx, "test", tc.code, tc.name, 0); survey.ErrorCode(err) != tc.want {
 				t.Errorf("CreateCentre(%q, %q): got %v, want %s", tc.code, tc.name, err, tc.want)
 			}
 		}
@@ -230,99 +229,12 @@ func TestMigrationsRunOnce(t *testing.T) {
 	}
 	var n int64
 	db.Table("schema_migrations").Count(&n)
-	if n != 5 {
-		t.Errorf("got %d recorded migrations after two opens, want 5 (each step once)", n)
+	if n != 7 {
+		t.Errorf("got %d recorded migrations after two opens, want 7 (each step once)", n)
 	}
 	var mode string
 	db.Raw("PRAGMA journal_mode").Scan(&mode)
 	if mode != "wal" {
 		t.Errorf("journal_mode: got %q, want wal", mode)
 	}
-}
-
-func TestUsersAndSessions(t *testing.T) {
-	eachBackend(t, func(t *testing.T, st *store.Store) {
-		ctx := context.Background()
-		u, err := st.CreateUser(ctx, survey.User{Email: " Officer@UBND.gov.vn ", Role: survey.RoleCommune, CommuneCode: "26740"}, "mật khẩu dài đủ")
-		if err != nil {
-			t.Fatal(err)
-		}
-		if u.Email != "officer@ubnd.gov.vn" {
-			t.Errorf("email: got %q, want it lower-cased and trimmed", u.Email)
-		}
-		cases := []struct {
-			name     string
-			user     survey.User
-			password string
-			want     string
-		}{
-			{"duplicate email", survey.User{Email: "officer@ubnd.gov.vn", Role: survey.RoleAdmin}, "another long one", survey.ECONFLICT},
-			{"short password", survey.User{Email: "a@b.vn", Role: survey.RoleAdmin}, "short", survey.EINVALID},
-			{"commune role without commune", survey.User{Email: "c@b.vn", Role: survey.RoleCommune}, "long enough pw", survey.EINVALID},
-			{"unknown commune", survey.User{Email: "d@b.vn", Role: survey.RoleCommune, CommuneCode: "99999"}, "long enough pw", survey.ENOTFOUND},
-			{"bad role", survey.User{Email: "e@b.vn", Role: "mayor"}, "long enough pw", survey.EINVALID},
-			{"bad email", survey.User{Email: "not-an-email", Role: survey.RoleAdmin}, "long enough pw", survey.EINVALID},
-		}
-		for _, tc := range cases {
-			if _, err := st.CreateUser(ctx, tc.user, tc.password); survey.ErrorCode(err) != tc.want {
-				t.Errorf("%s: got %v, want %s", tc.name, err, tc.want)
-			}
-		}
-		if _, _, err := st.Login(ctx, "officer@ubnd.gov.vn", "wrong password"); survey.ErrorCode(err) != survey.EUNAUTHORIZED {
-			t.Errorf("wrong password: got %v, want unauthorized", err)
-		}
-		if _, _, err := st.Login(ctx, "nobody@ubnd.gov.vn", "mật khẩu dài đủ"); survey.ErrorCode(err) != survey.EUNAUTHORIZED {
-			t.Errorf("unknown email: got %v, want unauthorized", err)
-		}
-		token, lu, err := st.Login(ctx, "OFFICER@ubnd.gov.vn", "mật khẩu dài đủ")
-		if err != nil || lu.ID != u.ID {
-			t.Fatalf("login: got %v, %v", lu, err)
-		}
-		su, err := st.UserBySession(ctx, token)
-		if err != nil || su.CommuneCode != "26740" || su.Role != survey.RoleCommune {
-			t.Fatalf("session: got %+v, %v", su, err)
-		}
-		if err := st.Logout(ctx, token); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := st.UserBySession(ctx, token); survey.ErrorCode(err) != survey.EUNAUTHORIZED {
-			t.Errorf("after logout: got %v, want unauthorized", err)
-		}
-	})
-}
-
-func TestSessionExpires(t *testing.T) {
-	now := time.Date(2026, 3, 1, 8, 0, 0, 0, time.UTC)
-	clock := func() time.Time { return now }
-	st := MustOpen(t, "sqlite", clock)
-	ctx := context.Background()
-	if _, err := st.CreateUser(ctx, survey.User{Email: "a@sonoivu.gov.vn", Role: survey.RoleDepartment}, "long enough pw"); err != nil {
-		t.Fatal(err)
-	}
-	token, _, err := st.Login(ctx, "a@sonoivu.gov.vn", "long enough pw")
-	if err != nil {
-		t.Fatal(err)
-	}
-	now = now.Add(store.SessionLifetime + time.Minute)
-	if _, err := st.UserBySession(ctx, token); survey.ErrorCode(err) != survey.EUNAUTHORIZED {
-		t.Errorf("expired session: got %v, want unauthorized", err)
-	}
-}
-
-func TestAuditLogNewestFirst(t *testing.T) {
-	eachBackend(t, func(t *testing.T, st *store.Store) {
-		ctx := context.Background()
-		for i := 0; i < 3; i++ {
-			if err := st.Audit(ctx, "admin@x.vn", fmt.Sprintf("action_%d", i), "t"); err != nil {
-				t.Fatal(err)
-			}
-		}
-		log, err := st.AuditLog(ctx, 10)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if len(log) != 3 || log[0].Action != "action_2" || log[2].Action != "action_0" {
-			t.Errorf("got %+v, want action_2, action_1, action_0", log)
-		}
-	})
 }

@@ -3,13 +3,11 @@ package store
 import (
 	"context"
 	"crypto/rand"
-	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/base64"
-	"encoding/hex"
-	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	"golang.org/x/crypto/argon2"
@@ -24,28 +22,27 @@ type userRow struct {
 	PasswordHash string `gorm:"not null"`
 	Role         string `gorm:"not null;size:16"`
 	CommuneCode  string `gorm:"size:5"`
+	Disabled     bool   `gorm:"not null;default:false"`
 	CreatedAt    time.Time
 }
 
 func (userRow) TableName() string { return "users" }
 
 func (r userRow) user() survey.User {
-	return survey.User{ID: r.ID, Email: r.Email, Role: survey.Role(r.Role), CommuneCode: r.CommuneCode, CreatedAt: r.CreatedAt}
+	return survey.User{ID: r.ID, Email: r.Email, Role: survey.Role(r.Role), CommuneCode: r.CommuneCode, Disabled: r.Disabled, CreatedAt: r.CreatedAt}
 }
 
-type sessionRow struct {
-	// TokenHash is the SHA-256 of the bearer token; the token itself is
-	// only ever held by the client.
-	TokenHash string `gorm:"primaryKey;size:64"`
-	UserID    uint   `gorm:"not null;index"`
-	CreatedAt time.Time
-	ExpiresAt time.Time `gorm:"not null;index"`
+// userRowV1 is the users table as migration 1 created it. Frozen.
+type userRowV1 struct {
+	ID           uint   `gorm:"primaryKey"`
+	Email        string `gorm:"not null;uniqueIndex;size:254"`
+	PasswordHash string `gorm:"not null"`
+	Role         string `gorm:"not null;size:16"`
+	CommuneCode  string `gorm:"size:5"`
+	CreatedAt    time.Time
 }
 
-func (sessionRow) TableName() string { return "sessions" }
-
-// SessionLifetime is how long a login lasts.
-const SessionLifetime = 12 * time.Hour
+func (userRowV1) TableName() string { return "users" }
 
 // argon2id parameters: the OWASP minimum (19 MiB, 2 passes), which keeps a
 // login under ~50 ms on the 2-core machines papi runs on.
@@ -86,31 +83,55 @@ func checkPassword(encoded, password string) bool {
 	return subtle.ConstantTimeCompare(got, want) == 1
 }
 
-// CreateUser adds a staff account with an argon2id-hashed password.
-func (s *Store) CreateUser(ctx context.Context, u survey.User, password string) (survey.User, error) {
+// dummyHash is checked against when no account has the email, so that the
+// answer takes as long as for a real account and does not reveal which
+// emails exist. It is made on first use: a CLI command that never logs
+// anyone in should not spend 19 MiB and 50 ms on it.
+var dummyHash = sync.OnceValue(func() string { return hashPassword("papi-timing-equaliser") })
+
+// CreateUser adds a staff account with an argon2id-hashed password; actor
+// is who creates it, recorded in the audit log in the same transaction.
+func (s *Store) CreateUser(ctx context.Context, actor string, u survey.User, password string) (survey.User, error) {
 	if err := u.Validate(); err != nil {
 		return survey.User{}, err
 	}
 	if err := survey.ValidatePassword(password); err != nil {
 		return survey.User{}, err
 	}
-	if u.Role == survey.RoleCommune {
+	if u.CommuneCode != "" {
 		if _, err := s.Commune(ctx, u.CommuneCode); err != nil {
 			return survey.User{}, err
 		}
 	}
+	// Hashed before the transaction: the writer is not held for the ~50 ms
+	// of argon2id.
 	r := userRow{Email: u.Email, PasswordHash: hashPassword(password), Role: string(u.Role), CommuneCode: u.CommuneCode, CreatedAt: s.now().UTC()}
-	if err := s.db.WithContext(ctx).Create(&r).Error; err != nil {
-		return survey.User{}, translate(err, survey.Text{Vi: "Tài khoản " + u.Email, En: "Account " + u.Email})
+	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		if err := tx.Create(&r).Error; err != nil {
+			return translate(err, survey.Text{Vi: "Tài khoản " + u.Email, En: "Account " + u.Email})
+		}
+		return s.writeAudit(tx, actor, "user_create", describeUser(r.user()))
+	})
+	if err != nil {
+		return survey.User{}, err
 	}
 	return r.user(), nil
+}
+
+// describeUser names an account in the audit log.
+func describeUser(u survey.User) string {
+	d := u.Email + " (" + string(u.Role)
+	if u.CommuneCode != "" {
+		d += " " + u.CommuneCode
+	}
+	return d + ")"
 }
 
 // Users lists staff accounts.
 func (s *Store) Users(ctx context.Context) ([]survey.User, error) {
 	var rows []userRow
 	if err := s.read.WithContext(ctx).Order("id").Find(&rows).Error; err != nil {
-		return nil, err
+		return nil, fmt.Errorf("read accounts: %w", err)
 	}
 	out := make([]survey.User, len(rows))
 	for i, r := range rows {
@@ -119,97 +140,73 @@ func (s *Store) Users(ctx context.Context) ([]survey.User, error) {
 	return out, nil
 }
 
-var errBadLogin = survey.Errorf(survey.EUNAUTHORIZED, "Email hoặc mật khẩu không đúng.", "Wrong email or password.")
+var accountNoun = survey.Text{Vi: "tài khoản", En: "Account"}
 
-// Login checks a password and opens a session, returning its bearer token.
-func (s *Store) Login(ctx context.Context, email, password string) (string, survey.User, error) {
+// User returns an account by id.
+func (s *Store) User(ctx context.Context, id uint) (survey.User, error) {
 	var r userRow
-	err := s.read.WithContext(ctx).Where("email = ?", strings.ToLower(strings.TrimSpace(email))).Take(&r).Error
-	if errors.Is(err, gorm.ErrRecordNotFound) {
-		// Spend the same time as a real check so timing does not reveal
-		// which emails have accounts.
-		checkPassword(dummyHash, password)
-		return "", survey.User{}, errBadLogin
+	if err := s.read.WithContext(ctx).Where("id = ?", id).Take(&r).Error; err != nil {
+		return survey.User{}, translate(err, accountNoun)
 	}
-	if err != nil {
-		return "", survey.User{}, err
-	}
-	if !checkPassword(r.PasswordHash, password) {
-		return "", survey.User{}, errBadLogin
-	}
-	token := newToken() + newToken()
-	now := s.now().UTC()
-	sess := sessionRow{TokenHash: hashToken(token), UserID: r.ID, CreatedAt: now, ExpiresAt: now.Add(SessionLifetime)}
-	if err := s.db.WithContext(ctx).Create(&sess).Error; err != nil {
-		return "", survey.User{}, err
-	}
-	return token, r.user(), nil
+	return r.user(), nil
 }
 
-var dummyHash = hashPassword("papi-timing-equaliser")
-
-func hashToken(t string) string {
-	sum := sha256.Sum256([]byte(t))
-	return hex.EncodeToString(sum[:])
+// UserByEmail returns an account by email address.
+func (s *Store) UserByEmail(ctx context.Context, email string) (survey.User, error) {
+	var r userRow
+	if err := s.read.WithContext(ctx).Where("email = ?", survey.NormalEmail(email)).Take(&r).Error; err != nil {
+		return survey.User{}, translate(err, survey.Text{Vi: "tài khoản " + email, En: "Account " + email})
+	}
+	return r.user(), nil
 }
 
-// UserBySession returns the account of a live session token.
-func (s *Store) UserBySession(ctx context.Context, token string) (survey.User, error) {
-	var sess sessionRow
-	err := s.read.WithContext(ctx).Where("token_hash = ? AND expires_at > ?", hashToken(token), s.now().UTC()).Take(&sess).Error
-	if err != nil {
-		if errors.Is(err, gorm.ErrRecordNotFound) {
-			return survey.User{}, survey.Errorf(survey.EUNAUTHORIZED, "Phiên đăng nhập đã hết hạn, vui lòng đăng nhập lại.", "Your session has expired; log in again.")
-		}
+// UpdateUser disables, enables or sets the password of an account, with its
+// audit row in the same transaction. Disabling ends every session of the
+// account at once; a new password ends every session but keepToken's (the
+// session of the person changing it, when it is their own; "" for none).
+func (s *Store) UpdateUser(ctx context.Context, actor string, id uint, upd survey.UserUpdate, keepToken string) (survey.User, error) {
+	if err := upd.Validate(); err != nil {
 		return survey.User{}, err
 	}
-	var u userRow
-	if err := s.read.WithContext(ctx).Where("id = ?", sess.UserID).Take(&u).Error; err != nil {
-		return survey.User{}, survey.Errorf(survey.EUNAUTHORIZED, "Tài khoản không còn tồn tại.", "This account no longer exists.")
+	var hash string
+	if upd.Password != nil {
+		hash = hashPassword(*upd.Password)
 	}
-	return u.user(), nil
-}
-
-// Logout ends a session.
-func (s *Store) Logout(ctx context.Context, token string) error {
-	return s.db.WithContext(ctx).Where("token_hash = ?", hashToken(token)).Delete(&sessionRow{}).Error
-}
-
-type auditRow struct {
-	ID     uint64    `gorm:"primaryKey"`
-	At     time.Time `gorm:"not null;index"`
-	Actor  string    `gorm:"not null"`
-	Action string    `gorm:"not null;size:64"`
-	Target string
-}
-
-func (auditRow) TableName() string { return "audit_log" }
-
-// AuditEntry is one line of the audit log.
-type AuditEntry struct {
-	At     time.Time `json:"at"`
-	Actor  string    `json:"actor"`
-	Action string    `json:"action"`
-	Target string    `json:"target"`
-}
-
-// Audit records who did what.
-func (s *Store) Audit(ctx context.Context, actor, action, target string) error {
-	return s.db.WithContext(ctx).Create(&auditRow{At: s.now().UTC(), Actor: actor, Action: action, Target: target}).Error
-}
-
-// AuditLog lists the latest entries, newest first.
-func (s *Store) AuditLog(ctx context.Context, limit int) ([]AuditEntry, error) {
-	if limit <= 0 || limit > 1000 {
-		limit = 200
-	}
-	var rows []auditRow
-	if err := s.read.WithContext(ctx).Order("at DESC, id DESC").Limit(limit).Find(&rows).Error; err != nil {
-		return nil, err
-	}
-	out := make([]AuditEntry, len(rows))
-	for i, r := range rows {
-		out[i] = AuditEntry{At: r.At, Actor: r.Actor, Action: r.Action, Target: r.Target}
-	}
-	return out, nil
+	var out survey.User
+	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		var r userRow
+		if err := tx.Where("id = ?", id).Take(&r).Error; err != nil {
+			return translate(err, accountNoun)
+		}
+		if upd.Disabled != nil && *upd.Disabled != r.Disabled {
+			r.Disabled = *upd.Disabled
+			action := "user_enable"
+			if r.Disabled {
+				action = "user_disable"
+				if err := tx.Where("user_id = ?", id).Delete(&sessionRow{}).Error; err != nil {
+					return fmt.Errorf("end sessions of account %d: %w", id, err)
+				}
+			}
+			if err := tx.Model(&userRow{}).Where("id = ?", id).Update("disabled", r.Disabled).Error; err != nil {
+				return fmt.Errorf("update account %d: %w", id, err)
+			}
+			if err := s.writeAudit(tx, actor, action, describeUser(r.user())); err != nil {
+				return err
+			}
+		}
+		if upd.Password != nil {
+			if err := tx.Model(&userRow{}).Where("id = ?", id).Update("password_hash", hash).Error; err != nil {
+				return fmt.Errorf("set password of account %d: %w", id, err)
+			}
+			if err := tx.Where("user_id = ? AND token_hash <> ?", id, hashToken(keepToken)).Delete(&sessionRow{}).Error; err != nil {
+				return fmt.Errorf("end sessions of account %d: %w", id, err)
+			}
+			if err := s.writeAudit(tx, actor, "user_password", describeUser(r.user())); err != nil {
+				return err
+			}
+		}
+		out = r.user()
+		return nil
+	})
+	return out, err
 }

@@ -64,3 +64,43 @@ var Disclaimer = Text{
 	Vi: "Số liệu từ ý kiến của người dân đã sử dụng dịch vụ và tự nguyện trả lời qua mã QR; là tín hiệu theo dõi xây dựng theo định nghĩa chỉ tiêu của PAPI, không phải điểm PAPI chính thức.",
 	En: "Answers from service users who chose to respond by QR code; a monitoring signal built with PAPI's indicator definitions, not the official PAPI score.",
 }
+
+// IsMonthStart reports whether day ("YYYY-MM-DD") is the first of a month.
+func IsMonthStart(day string) bool {
+	t, err := time.Parse(DateLayout, day)
+	return err == nil && t.Day() == 1
+}
+
+// IsMonthEnd reports whether day ("YYYY-MM-DD") is the last of a month.
+func IsMonthEnd(day string) bool {
+	t, err := time.Parse(DateLayout, day)
+	return err == nil && t.AddDate(0, 0, 1).Day() == 1
+}
+
+// WholeMonths reports whether p runs from the first day of a month to the
+// last day of a month.
+func (p Period) WholeMonths() bool { return IsMonthStart(p.From) && IsMonthEnd(p.To) }
+
+// Months widens p to whole calendar months: from the first day of its first
+// month to the last day of its last.
+func (p Period) Months() Period {
+	f, _ := time.Parse(DateLayout, p.From)
+	t, _ := time.Parse(DateLayout, p.To)
+	return Period{
+		From: time.Date(f.Year(), f.Month(), 1, 0, 0, 0, 0, time.UTC).Format(DateLayout),
+		To:   time.Date(t.Year(), t.Month()+1, 0, 0, 0, 0, 0, time.UTC).Format(DateLayout),
+	}
+}
+
+// PreviousMonths returns as many whole months just before p as p spans; p
+// is whole months. (Previous, the same number of days before, would start
+// mid-month and let two summaries be differenced down to a few days.)
+func (p Period) PreviousMonths() Period {
+	f, _ := time.Parse(DateLayout, p.From)
+	t, _ := time.Parse(DateLayout, p.To)
+	months := (t.Year()-f.Year())*12 + int(t.Month()-f.Month()) + 1
+	return Period{
+		From: f.AddDate(0, -months, 0).Format(DateLayout),
+		To:   f.AddDate(0, 0, -1).Format(DateLayout),
+	}
+}

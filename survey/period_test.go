@@ -87,3 +87,30 @@ func TestPeriodPrevious(t *testing.T) {
 		})
 	}
 }
+
+func TestWholeMonths(t *testing.T) {
+	for _, tc := range []struct {
+		p            Period
+		whole        bool
+		months, prev Period
+	}{
+		{Period{"2026-03-01", "2026-03-31"}, true, Period{"2026-03-01", "2026-03-31"}, Period{"2026-02-01", "2026-02-28"}},
+		{Period{"2028-03-01", "2028-03-31"}, true, Period{"2028-03-01", "2028-03-31"}, Period{"2028-02-01", "2028-02-29"}},
+		{Period{"2026-01-01", "2026-12-31"}, true, Period{"2026-01-01", "2026-12-31"}, Period{"2025-01-01", "2025-12-31"}},
+		{Period{"2025-12-01", "2026-02-28"}, true, Period{"2025-12-01", "2026-02-28"}, Period{"2025-09-01", "2025-11-30"}},
+		{Period{"2025-11-26", "2026-11-25"}, false, Period{"2025-11-01", "2026-11-30"}, Period{"2024-10-01", "2025-10-31"}},
+		{Period{"2026-02-14", "2026-02-14"}, false, Period{"2026-02-01", "2026-02-28"}, Period{"2026-01-01", "2026-01-31"}},
+		{Period{"2026-02-01", "2026-02-27"}, false, Period{"2026-02-01", "2026-02-28"}, Period{"2026-01-01", "2026-01-31"}},
+	} {
+		if got := tc.p.WholeMonths(); got != tc.whole {
+			t.Errorf("%+v.WholeMonths(): got %v, want %v", tc.p, got, tc.whole)
+		}
+		m := tc.p.Months()
+		if m != tc.months {
+			t.Errorf("%+v.Months(): got %+v, want %+v", tc.p, m, tc.months)
+		}
+		if got := m.PreviousMonths(); got != tc.prev {
+			t.Errorf("%+v.PreviousMonths(): got %+v, want %+v", m, got, tc.prev)
+		}
+	}
+}

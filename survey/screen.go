@@ -14,6 +14,7 @@ const (
 	FlagDuplicate = "duplicate" // the same answer set again and again within a short window
 	FlagOffHours  = "off_hours" // sent when the centre is closed
 	FlagTooFast   = "too_fast"  // answered faster than anyone can read the questions
+	FlagUntimed   = "untimed"   // sent through the web form without the time it took
 )
 
 // Screening thresholds, chosen so that a busy centre's real queue passes
@@ -31,7 +32,8 @@ const (
 type ScreenInput struct {
 	At time.Time
 	// DurationMS is the time from opening the form to sending it, as the
-	// page reports it; 0 when unknown (then the speed check is skipped).
+	// page reports it; 0 when unknown (then the speed check is skipped
+	// here, and ClientFlags has flagged a web-form submission).
 	DurationMS int64
 	Answered   int
 	// RecentAtCentre counts unverified responses at the centre within
@@ -58,6 +60,19 @@ func Screen(in ScreenInput) []string {
 		flags = append(flags, FlagTooFast)
 	}
 	return flags
+}
+
+// ClientFlags returns the flags a web-form submission earns from what its
+// client reported, before the store's checks. The resident's page always
+// reports how long the answers took; a submission without it (duration_ms
+// missing or 0) comes from something else, and leaving the number out must
+// not exempt it from the speed check. Answers that come without a page
+// (papi demo, household interviews) do not pass through here.
+func ClientFlags(durationMS int64) []string {
+	if durationMS <= 0 {
+		return []string{FlagUntimed}
+	}
+	return nil
 }
 
 // OpenHours reports whether t falls in the widest plausible opening hours

@@ -4,9 +4,10 @@ import (
 	"net/mail"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
-// Role is what a staff account may see.
+// Role is what a staff account may see and do.
 type Role string
 
 // Staff roles.
@@ -15,43 +16,65 @@ const (
 	RoleAdmin Role = "admin"
 	// RoleDepartment (Sở Nội vụ) sees every commune and the comparison.
 	RoleDepartment Role = "department"
-	// RoleCommune (UBND cấp xã) sees only its own commune.
+	// RoleCommune (UBND cấp xã) sees only its own commune. It is the party
+	// being evaluated, so it may not issue receipts: a receipt makes an
+	// answer "verified".
 	RoleCommune Role = "commune"
+	// RoleIssuer is a service account of the one-stop-shop system: it only
+	// issues receipts, for the centres of its commune or, without a commune,
+	// of the whole city, and sees no results.
+	RoleIssuer Role = "issuer"
 )
+
+// Roles lists every role, in the order pages show them.
+var Roles = []Role{RoleAdmin, RoleDepartment, RoleCommune, RoleIssuer}
 
 // User is a staff account. Residents have no account.
 type User struct {
-	ID          uint      `json:"id"`
-	Email       string    `json:"email"`
-	Role        Role      `json:"role"`
-	CommuneCode string    `json:"commune_code,omitempty"`
-	CreatedAt   time.Time `json:"created_at"`
+	ID          uint   `json:"id"`
+	Email       string `json:"email"`
+	Role        Role   `json:"role"`
+	CommuneCode string `json:"commune_code,omitempty"`
+	// Disabled accounts cannot log in and their sessions are ended.
+	Disabled  bool      `json:"disabled"`
+	CreatedAt time.Time `json:"created_at"`
+}
+
+// NormalEmail is the form an email address is stored and looked up in.
+func NormalEmail(email string) string { return strings.ToLower(strings.TrimSpace(email)) }
+
+// IsEmail reports whether s is a bare email address (no display name).
+func IsEmail(s string) bool {
+	a, err := mail.ParseAddress(s)
+	return err == nil && a.Address == s
 }
 
 // Validate checks an account before it is stored.
 func (u *User) Validate() error {
-	u.Email = strings.ToLower(strings.TrimSpace(u.Email))
-	if a, err := mail.ParseAddress(u.Email); err != nil || a.Address != u.Email {
-		return Errorf(EINVALID, "Địa chỉ email không hợp lệ.", "The email address is not valid.")
+	u.Email = NormalEmail(u.Email)
+	if !IsEmail(u.Email) {
+		return Invalid("email", "Địa chỉ email không hợp lệ.", "The email address is not valid.")
 	}
 	switch u.Role {
 	case RoleAdmin, RoleDepartment:
 		if u.CommuneCode != "" {
-			return Errorf(EINVALID, "Chỉ tài khoản cấp xã mới gắn với một xã/phường.", "Only commune accounts belong to a commune; drop --commune.")
+			return Invalid("commune_code", "Chỉ tài khoản cấp xã hoặc tài khoản cấp biên nhận mới gắn với một xã/phường.", "Only commune and issuer accounts belong to a commune.")
 		}
 	case RoleCommune:
 		if u.CommuneCode == "" {
-			return Errorf(EINVALID, "Tài khoản cấp xã cần mã xã/phường (--commune).", "A commune account needs its commune code (--commune).")
+			return Invalid("commune_code", "Tài khoản cấp xã cần mã xã/phường.", "A commune account needs its commune code.")
 		}
+	case RoleIssuer:
+		// Without a commune it issues for every centre of the city.
 	default:
-		return Errorf(EINVALID, "Vai trò phải là admin, department hoặc commune.", "The role must be admin, department or commune.")
+		return Invalid("role", "Vai trò phải là admin, department, commune hoặc issuer.", "The role must be admin, department, commune or issuer.")
 	}
 	return nil
 }
 
 // CanSeeCommune reports whether the account may read data of a commune.
 func (u User) CanSeeCommune(code string) bool {
-	return u.Role == RoleAdmin || u.Role == RoleDepartment || u.CommuneCode == code
+	return u.Role == RoleAdmin || u.Role == RoleDepartment || u.Role == RoleCommune && u.CommuneCode == code
 }
 
 // CanSeeCity reports whether the account may compare all communes.
@@ -59,11 +82,68 @@ func (u User) CanSeeCity() bool {
 	return u.Role == RoleAdmin || u.Role == RoleDepartment
 }
 
-// ValidatePassword enforces NIST's minimum length of 8; longer passphrases
-// are better, and there is no composition rule.
+// CanIssueReceipts reports whether the account may issue receipts for the
+// centres of a commune. Commune staff may not: they are the ones evaluated.
+func (u User) CanIssueReceipts(communeCode string) bool {
+	switch u.Role {
+	case RoleAdmin, RoleDepartment:
+		return true
+	case RoleIssuer:
+		return u.CommuneCode == "" || u.CommuneCode == communeCode
+	}
+	return false
+}
+
+// CanRunCentres reports whether the account may close, reopen and renew
+// the QR codes of a commune's centres: an admin, or the commune's own staff,
+// who see a poster torn down or a code passed around first.
+func (u User) CanRunCentres(communeCode string) bool {
+	return u.Role == RoleAdmin || u.Role == RoleCommune && u.CommuneCode == communeCode
+}
+
+// MonthsOnly reports whether the account sees summaries for whole calendar
+// months only. Commune staff know whom they served on which day; if they
+// could ask for any two overlapping day ranges, the difference of the two
+// answers would be one day's handful of residents.
+func (u User) MonthsOnly() bool { return u.Role == RoleCommune }
+
+// MaxCentresPerCommune bounds the centres a non-admin account may create in
+// one commune: each centre gets its own throttle and burst window.
+const MaxCentresPerCommune = 10
+
+// Password bounds: NIST's minimum length of 8 characters, and at most 256
+// bytes, which is plenty for a passphrase and bounds the hashing work a
+// request can ask for.
+const (
+	MinPasswordChars = 8
+	MaxPasswordBytes = 256
+)
+
+// ValidatePassword enforces the password bounds; there is no composition
+// rule (NIST SP 800-63B).
 func ValidatePassword(p string) error {
-	if n := len([]rune(p)); n < 8 || n > 1024 {
-		return Errorf(EINVALID, "Mật khẩu cần từ 8 ký tự trở lên.", "The password needs at least 8 characters.")
+	if utf8.RuneCountInString(p) < MinPasswordChars {
+		return Invalid("password", "Mật khẩu cần từ 8 ký tự trở lên.", "The password needs at least 8 characters.")
+	}
+	if len(p) > MaxPasswordBytes {
+		return Invalid("password", "Mật khẩu dài tối đa 256 byte.", "The password may be at most 256 bytes long.")
+	}
+	return nil
+}
+
+// UserUpdate changes an account; nil fields stay as they are.
+type UserUpdate struct {
+	Disabled *bool
+	Password *string
+}
+
+// Validate checks an update before it is applied.
+func (u UserUpdate) Validate() error {
+	if u.Disabled == nil && u.Password == nil {
+		return Invalid("body", "Không có gì để thay đổi: gửi disabled hoặc password.", "Nothing to change: send disabled or password.")
+	}
+	if u.Password != nil {
+		return ValidatePassword(*u.Password)
 	}
 	return nil
 }

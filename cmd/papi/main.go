@@ -3,6 +3,7 @@
 //
 //	papi [serve]                       serve HTTP (creates, migrates and seeds the database)
 //	papi user add --email E --role R [--commune CODE]   password on standard input
+//	papi user passwd|disable|enable|revoke --email E    account life cycle
 //	papi demo --responses N [--seed S] add synthetic responses through the intake validation
 //	papi recompute                     rebuild aggregates from raw responses and verify them
 //	papi backup --out FILE             consistent copy of the SQLite database while serving
@@ -22,8 +23,11 @@ import (
 	"io"
 	"log/slog"
 	"math/rand/v2"
+	"net"
+	"net/http"
 	"os"
 	"os/signal"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -59,6 +63,15 @@ type Config struct {
 	Population string
 	// Targets is a CSV of follow-up targets (indicator,target).
 	Targets string
+	// TrustedProxies are the reverse proxies whose X-Forwarded-For is
+	// believed (PAPI_TRUSTED_PROXIES); none by default.
+	TrustedProxies []*net.IPNet
+	// MetricsAddr, when set, is the only address serving /metrics
+	// (PAPI_METRICS_ADDR, e.g. 127.0.0.1:9090).
+	MetricsAddr string
+	// Receipts are the receipt rules: PAPI_RECEIPT_DAYS,
+	// PAPI_RECEIPT_DAILY_CAP and PAPI_RECEIPT_KEY.
+	Receipts store.ReceiptPolicy
 }
 
 func loadConfig(getenv func(string) string) (Config, error) {
@@ -73,6 +86,7 @@ func loadConfig(getenv func(string) string) (Config, error) {
 	set("PAPI_BASE_URL", &cfg.BaseURL)
 	set("PAPI_POPULATION", &cfg.Population)
 	set("PAPI_TARGETS", &cfg.Targets)
+	set("PAPI_METRICS_ADDR", &cfg.MetricsAddr)
 	switch strings.ToLower(getenv("PAPI_RATE_LIMIT")) {
 	case "", "on", "1", "true":
 	case "off", "0", "false":
@@ -85,6 +99,30 @@ func loadConfig(getenv func(string) string) (Config, error) {
 			return cfg, fmt.Errorf("PAPI_MIN_N must be a whole number of at least %d", survey.DefaultPolicy.HideBelow)
 		}
 	}
+	proxies, err := parseNetworks(getenv("PAPI_TRUSTED_PROXIES"))
+	if err != nil {
+		return cfg, fmt.Errorf("PAPI_TRUSTED_PROXIES: %w", err)
+	}
+	cfg.TrustedProxies = proxies
+	for _, n := range []struct {
+		key string
+		dst *int
+		max int
+	}{{"PAPI_RECEIPT_DAYS", &cfg.Receipts.Days, 366}, {"PAPI_RECEIPT_DAILY_CAP", &cfg.Receipts.DailyCap, 1_000_000}} {
+		if v := strings.TrimSpace(getenv(n.key)); v != "" {
+			i, err := strconv.Atoi(v)
+			if err != nil || i < 1 || i > n.max {
+				return cfg, fmt.Errorf("%s must be a whole number from 1 to %d", n.key, n.max)
+			}
+			*n.dst = i
+		}
+	}
+	if v := getenv("PAPI_RECEIPT_KEY"); v != "" {
+		if len(v) < 32 {
+			return cfg, errors.New("PAPI_RECEIPT_KEY must be at least 32 characters (for example: openssl rand -hex 32)")
+		}
+		cfg.Receipts.Key = []byte(v)
+	}
 	if err := cfg.LogLevel.UnmarshalText([]byte(orDefault(getenv("PAPI_LOG_LEVEL"), "info"))); err != nil {
 		return cfg, errors.New("PAPI_LOG_LEVEL must be debug, info, warn or error")
 	}
@@ -95,6 +133,36 @@ func loadConfig(getenv func(string) string) (Config, error) {
 	return cfg, nil
 }
 
+// parseNetworks reads a comma-separated list of addresses and CIDR ranges;
+// a bare address is a range of one.
+func parseNetworks(list string) ([]*net.IPNet, error) {
+	var out []*net.IPNet
+	for _, item := range strings.Split(list, ",") {
+		item = strings.TrimSpace(item)
+		if item == "" {
+			continue
+		}
+		if !strings.Contains(item, "/") {
+			ip := net.ParseIP(item)
+			if ip == nil {
+				return nil, fmt.Errorf("%q is neither an IP address nor a CIDR range such as 10.0.0.0/8", item)
+			}
+			bits := 128
+			if ip4 := ip.To4(); ip4 != nil {
+				ip, bits = ip4, 32
+			}
+			out = append(out, &net.IPNet{IP: ip, Mask: net.CIDRMask(bits, bits)})
+			continue
+		}
+		_, n, err := net.ParseCIDR(item)
+		if err != nil {
+			return nil, fmt.Errorf("%q is neither an IP address nor a CIDR range such as 10.0.0.0/8", item)
+		}
+		out = append(out, n)
+	}
+	return out, nil
+}
+
 func orDefault(v, d string) string {
 	if v == "" {
 		return d
@@ -102,7 +170,46 @@ func orDefault(v, d string) string {
 	return v
 }
 
+// usage lists the commands; `papi help`, `papi -h` and `papi --help` print it.
+const usage = `papi collects citizen satisfaction surveys and scores them as PAPI does.
+
+Usage: papi [command] [flags]
+
+Commands:
+  serve                 serve HTTP (the default): creates, migrates and seeds the database
+  user add --email E --role admin|department|commune|issuer [--commune CODE]
+                        create a staff account (password on standard input)
+  user passwd|disable|enable|revoke --email E
+                        set a password (stdin), disable or enable an account, end its sessions
+  user list             list staff accounts
+  demo --responses N [--seed S] [--days D]
+                        add N synthetic responses through the real validation path
+  recompute             rebuild the running tallies from the raw responses, report mismatches
+  backup --out FILE     write a consistent copy of the SQLite database while serving
+  xlsform --out FILE [--version V]
+                        write the questionnaire as an XLSForm workbook (ODK, KoboToolbox)
+  xform --out FILE [--version V]
+                        write the questionnaire as an ODK XForm (XML)
+  import [--channel household] [--partial] [--dry-run] FILE
+                        import an ODK Central or KoboToolbox CSV export
+  version               print the version
+  help                  print this text
+
+Configuration is read from environment variables (PAPI_DB, PAPI_ADDR, PAPI_BASE_URL, …);
+README.md lists them all.
+`
+
 func run(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
+	if len(args) > 0 {
+		switch args[0] {
+		case "help", "-h", "-help", "--help":
+			fmt.Fprint(stdout, usage)
+			return nil
+		case "version", "--version":
+			fmt.Fprintln(stdout, version)
+			return nil
+		}
+	}
 	cfg, err := loadConfig(getenv)
 	if err != nil {
 		return err
@@ -115,10 +222,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	case "serve":
 		return serve(ctx, cfg, args, stderr)
 	case "user":
-		if len(args) == 0 || args[0] != "add" {
-			return errors.New("usage: papi user add --email E --role admin|department|commune [--commune CODE] (password on stdin)")
-		}
-		return userAdd(ctx, cfg, args[1:], stdin, stdout)
+		return user(ctx, cfg, args, stdin, stdout)
 	case "demo":
 		return demo(ctx, cfg, args, stdout)
 	case "recompute":
@@ -135,7 +239,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		fmt.Fprintln(stdout, version)
 		return nil
 	case "help", "-h", "--help":
-		fmt.Fprintln(stdout, "usage: papi [serve | user add | demo | recompute | backup | xlsform | xform | import | version]; see README.md")
+		fmt.Fprint(stdout, usage)
 		return nil
 	}
 	return fmt.Errorf("unknown command %q; try papi help", cmd)
@@ -148,7 +252,7 @@ func openStore(ctx context.Context, cfg Config) (*store.Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	st, err := store.Open(ctx, cfg.DB, store.Options{Catalogues: cats})
+	st, err := store.Open(ctx, cfg.DB, store.Options{Catalogues: cats, Receipts: cfg.Receipts})
 	if err != nil {
 		return nil, err
 	}
@@ -202,11 +306,22 @@ func serve(ctx context.Context, cfg Config, args []string, stderr io.Writer) err
 			return fmt.Errorf("PAPI_TARGETS %s: %w", cfg.Targets, err)
 		}
 	}
-	srv := api.New(st, api.Config{BaseURL: cfg.BaseURL, Version: version, RateLimit: rl, Population: population, Targets: targets,
-		Policy: survey.Policy{MinN: cfg.MinN, HideBelow: survey.DefaultPolicy.HideBelow}}, log)
-	errc := make(chan error, 1)
+	srv := api.New(st, api.Config{BaseURL: cfg.BaseURL, Version: version, RateLimit: rl, TrustedProxies: cfg.TrustedProxies, Population: population, Targets: targets,
+		SeparateMetrics: cfg.MetricsAddr != "", Policy: survey.Policy{MinN: cfg.MinN, HideBelow: survey.DefaultPolicy.HideBelow}}, log)
+	errc := make(chan error, 2)
 	go func() { errc <- srv.Start(cfg.Addr) }()
-	log.Info("papi serving", "addr", cfg.Addr, "base_url", cfg.BaseURL, "postgres", st.Postgres(), "questionnaire", st.Catalogue().Version, "version", version)
+	var metrics *http.Server
+	if cfg.MetricsAddr != "" {
+		metrics = &http.Server{Addr: cfg.MetricsAddr, Handler: srv.MetricsHandler(), ReadHeaderTimeout: 10 * time.Second}
+		go func() {
+			if err := metrics.ListenAndServe(); !errors.Is(err, http.ErrServerClosed) {
+				errc <- fmt.Errorf("PAPI_METRICS_ADDR %s: %w", cfg.MetricsAddr, err)
+			}
+		}()
+	} else {
+		log.Warn("/metrics is served on the public address; set PAPI_METRICS_ADDR (e.g. 127.0.0.1:9090) in production")
+	}
+	log.Info("papi serving", "addr", cfg.Addr, "metrics_addr", cfg.MetricsAddr, "base_url", cfg.BaseURL, "postgres", st.Postgres(), "questionnaire", st.Catalogue().Version, "version", version)
 	select {
 	case err := <-errc:
 		return err
@@ -216,41 +331,148 @@ func serve(ctx context.Context, cfg Config, args []string, stderr io.Writer) err
 	log.Info("shutting down: finishing requests in flight")
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
+	if metrics != nil {
+		_ = metrics.Shutdown(shutdownCtx) // scrapes in flight are not worth waiting for
+	}
 	if err := srv.Shutdown(shutdownCtx); err != nil {
 		return fmt.Errorf("shutdown: %w", err)
 	}
 	return <-errc
 }
 
-func userAdd(ctx context.Context, cfg Config, args []string, stdin io.Reader, stdout io.Writer) error {
-	fs := flag.NewFlagSet("user add", flag.ContinueOnError)
+const userUsage = `usage:
+  papi user add --email E --role admin|department|commune|issuer [--commune CODE]   (password on standard input)
+  papi user passwd --email E          (new password on standard input; the account's sessions end)
+  papi user disable --email E         (refuses logins; the account's sessions end at once)
+  papi user enable --email E
+  papi user revoke --email E          (ends the account's sessions)
+  papi user list`
+
+// user runs the account subcommands. Every change is audited with the
+// actor "cli", in the transaction of the change.
+func user(ctx context.Context, cfg Config, args []string, stdin io.Reader, stdout io.Writer) error {
+	if len(args) == 0 {
+		return errors.New(userUsage)
+	}
+	sub, args := args[0], args[1:]
+	fs := flag.NewFlagSet("user "+sub, flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
 	email := fs.String("email", "", "account email")
-	role := fs.String("role", "", "admin, department or commune")
-	commune := fs.String("commune", "", "commune code, for a commune account")
+	role := fs.String("role", "", "admin, department, commune or issuer")
+	commune := fs.String("commune", "", "commune code, for a commune or issuer account")
 	if err := fs.Parse(args); err != nil {
-		return err
+		return fmt.Errorf("%w\n%s", err, userUsage)
 	}
-	line, err := bufio.NewReader(stdin).ReadString('\n')
-	if err != nil && !errors.Is(err, io.EOF) {
-		return fmt.Errorf("read password from standard input: %w", err)
+	switch sub {
+	case "add", "passwd", "disable", "enable", "revoke":
+		if *email == "" {
+			return fmt.Errorf("papi user %s needs --email\n%s", sub, userUsage)
+		}
+	case "list":
+	default:
+		return fmt.Errorf("unknown subcommand user %s\n%s", sub, userUsage)
 	}
-	password := strings.TrimRight(line, "\r\n")
+	if (*role != "" || *commune != "") && sub != "add" {
+		return fmt.Errorf("--role and --commune belong to papi user add\n%s", userUsage)
+	}
+	var password string
+	if sub == "add" || sub == "passwd" {
+		p, err := readPassword(stdin)
+		if err != nil {
+			return err
+		}
+		password = p
+	}
 	st, err := openStore(ctx, cfg)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	u, err := st.CreateUser(ctx, survey.User{Email: *email, Role: survey.Role(*role), CommuneCode: *commune}, password)
-	if err != nil {
-		var derr *survey.Error
-		if errors.As(err, &derr) {
-			return errors.New(derr.Message.En)
+	if err := userCommand(ctx, st, sub, *email, survey.Role(*role), *commune, password, stdout); err != nil {
+		return plainError(err)
+	}
+	return nil
+}
+
+func userCommand(ctx context.Context, st *store.Store, sub, email string, role survey.Role, commune, password string, stdout io.Writer) error {
+	const actor = "cli"
+	if sub == "list" {
+		users, err := st.Users(ctx)
+		if err != nil {
+			return err
 		}
+		for _, u := range users {
+			state := "active"
+			if u.Disabled {
+				state = "disabled"
+			}
+			fmt.Fprintf(stdout, "%d\t%s\t%s\t%s\t%s\n", u.ID, u.Email, u.Role, orDefault(u.CommuneCode, "-"), state)
+		}
+		return nil
+	}
+	if sub == "add" {
+		u, err := st.CreateUser(ctx, actor, survey.User{Email: email, Role: role, CommuneCode: commune}, password)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "created %s account %s (id %d)\n", u.Role, u.Email, u.ID)
+		return nil
+	}
+	u, err := st.UserByEmail(ctx, email)
+	if err != nil {
 		return err
 	}
-	_ = st.Audit(ctx, "cli", "user_create", u.Email+" ("+string(u.Role)+")")
-	fmt.Fprintf(stdout, "created %s account %s (id %d)\n", u.Role, u.Email, u.ID)
+	yes, no := true, false
+	switch sub {
+	case "passwd":
+		if _, err := st.UpdateUser(ctx, actor, u.ID, survey.UserUpdate{Password: &password}, ""); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "set a new password for %s; its sessions have ended\n", u.Email)
+	case "disable":
+		if _, err := st.UpdateUser(ctx, actor, u.ID, survey.UserUpdate{Disabled: &yes}, ""); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "disabled %s; its sessions have ended\n", u.Email)
+	case "enable":
+		if _, err := st.UpdateUser(ctx, actor, u.ID, survey.UserUpdate{Disabled: &no}, ""); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "enabled %s\n", u.Email)
+	case "revoke":
+		n, err := st.RevokeSessions(ctx, actor, u.ID)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "ended %d session(s) of %s\n", n, u.Email)
+	}
 	return nil
+}
+
+// readPassword reads one line from standard input.
+func readPassword(stdin io.Reader) (string, error) {
+	line, err := bufio.NewReader(stdin).ReadString('\n')
+	if err != nil && !errors.Is(err, io.EOF) {
+		return "", fmt.Errorf("read password from standard input: %w", err)
+	}
+	return strings.TrimRight(line, "\r\n"), nil
+}
+
+// plainError words a domain error for the terminal (the English message).
+func plainError(err error) error {
+	var derr *survey.Error
+	var verr *survey.ValidationError
+	switch {
+	case errors.As(err, &derr):
+		return errors.New(derr.Message.En)
+	case errors.As(err, &verr):
+		msgs := make([]string, len(verr.Errors))
+		for i, fe := range verr.Errors {
+			msgs[i] = fe.Message.En
+		}
+		return errors.New(strings.Join(msgs, " "))
+	}
+	return err
 }
 
 // demo adds synthetic responses through the same validation as the HTTP
