@@ -17,10 +17,12 @@ const maxResponseBody = "64K"
 func (s *Server) routes() {
 	e := s.echo
 	e.Pre(middleware.RemoveTrailingSlashWithConfig(middleware.TrailingSlashConfig{RedirectCode: http.StatusMovedPermanently}))
+	e.Pre(headAsGet)
 	e.Use(middleware.RequestID())
 	e.Use(s.observe)
 	e.Use(middleware.Recover())
 	e.Use(middleware.Secure())
+	e.Use(compressText)
 
 	// Public.
 	e.GET("/healthz", s.handleHealth)
