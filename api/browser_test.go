@@ -21,9 +21,12 @@ import (
 // MustBrowser starts headless Chromium (Debian's chromium package; the path
 // comes from PAPI_TEST_CHROMIUM or PATH). Without Chromium the browser tests
 // are skipped, unless PAPI_TEST_CHROMIUM_REQUIRED=1 (as in CI) makes that a
-// failure.
+// failure. -short skips them too: they are the slow part of the api tests.
 func MustBrowser(t *testing.T) context.Context {
 	t.Helper()
+	if testing.Short() {
+		t.Skip("browser test: skipped with -short")
+	}
 	path := os.Getenv("PAPI_TEST_CHROMIUM")
 	if path == "" {
 		path, _ = exec.LookPath("chromium")

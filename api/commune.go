@@ -1,16 +1,13 @@
 package api
 
 import (
-	"bytes"
 	"encoding/base64"
-	"html/template"
 	"net/http"
 	"strconv"
 
 	"github.com/labstack/echo/v4"
 	qrcode "github.com/skip2/go-qrcode"
 
-	"github.com/papi-hcmc/papi/static"
 	"github.com/papi-hcmc/papi/store"
 	"github.com/papi-hcmc/papi/survey"
 )
@@ -186,8 +183,6 @@ func (s *Server) handleCentreQR(c echo.Context) error {
 	return c.Blob(http.StatusOK, "image/png", png)
 }
 
-var posterTemplate = template.Must(template.ParseFS(static.FS, "poster.html"))
-
 // handleCentrePoster renders the printable A4 poster with the centre's QR.
 func (s *Server) handleCentrePoster(c echo.Context) error {
 	ct := scopedCentre(c)
@@ -196,21 +191,7 @@ func (s *Server) handleCentrePoster(c echo.Context) error {
 		return err
 	}
 	_ = s.store.Audit(c.Request().Context(), currentUser(c).Email, "download_poster", "centre "+uitoa(ct.ID)+" ("+ct.CommuneCode+")")
-	url := s.formURL(ct.Token)
-	png, err := qrPNG(url, 1024)
-	if err != nil {
-		return err
-	}
-	var buf bytes.Buffer
-	err = posterTemplate.Execute(&buf, map[string]any{
-		"CommuneName": commune.Name, "CentreName": ct.Name, "FormURL": url,
-		"QRDataURI": template.URL("data:image/png;base64," + base64.StdEncoding.EncodeToString(png)),
-		"Version":   s.store.Catalogue().Version,
-	})
-	if err != nil {
-		return err
-	}
-	return c.HTMLBlob(http.StatusOK, buf.Bytes())
+	return s.posterPage(c, commune, ct)
 }
 
 func (s *Server) handleReceiptCreate(c echo.Context) error {

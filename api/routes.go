@@ -1,12 +1,10 @@
 package api
 
 import (
-	"io/fs"
 	"net/http"
 
 	"github.com/labstack/echo/v4/middleware"
 
-	"github.com/papi-hcmc/papi/static"
 	"github.com/papi-hcmc/papi/store"
 )
 
@@ -36,13 +34,17 @@ func (s *Server) routes() {
 	e.POST("/api/v1/auth/login", s.handleLogin, middleware.BodyLimit("4K"))
 	e.POST("/api/v1/auth/logout", s.handleLogout)
 
-	// Pages.
-	assets, _ := fs.Sub(static.FS, ".")
-	e.StaticFS("/static", assets)
+	// Pages (api/page.go) and their assets.
+	e.GET("/static/*", s.handleAsset)
+	e.GET("/favicon.ico", s.handleFavicon)
+	e.GET("/", s.handleIndexPage)
+	e.GET("/login", s.handleLoginPage)
+	e.GET("/staff", s.handleStaffPage)
+	e.GET("/staff/:view", s.handleStaffPage)
+	e.GET("/staff/:view/:code", s.handleStaffPage)
 	e.GET("/s/:token", s.handleFormPage)
-	e.GET("/", s.page("index.html"))
-	e.GET("/login", s.page("login.html"))
-	e.GET("/staff", s.page("staff.html"))
+	e.GET("/c/:code", s.handleShortCode)
+	e.GET("/qr.png", s.handleQRImage)
 
 	// Staff.
 	staff := e.Group("/api/v1", s.authenticate)

@@ -15,6 +15,7 @@ import (
 	"github.com/go-playground/validator/v10"
 	"github.com/labstack/echo/v4"
 
+	"github.com/papi-hcmc/papi/static"
 	"github.com/papi-hcmc/papi/store"
 	"github.com/papi-hcmc/papi/survey"
 )
@@ -58,6 +59,7 @@ type Server struct {
 	metrics  *metrics
 	limiter  *limiter
 	now      func() time.Time
+	pages    *pages
 
 	// visits counts form loads per centre to rotate modules in turn.
 	// draining is set when shutdown begins; /readyz then answers 503.
@@ -86,6 +88,7 @@ func New(st *store.Store, cfg Config, log *slog.Logger) *Server {
 		limiter:  newLimiter(cfg.RateLimit, cfg.Now),
 		now:      cfg.Now,
 		visits:   map[uint]uint64{},
+		pages:    mustLoadPages(static.FS),
 	}
 	s.echo.HideBanner = true
 	s.echo.HidePort = true
