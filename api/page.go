@@ -398,7 +398,18 @@ func templateFuncs(a *assets) template.FuncMap {
 			}
 			return viValue(*p, k)
 		},
+		// interval writes a 95% interval with one unit sign: 76,6–85,3 %.
+		"interval": func(lo, hi *float64, k survey.Kind) string {
+			if lo == nil || hi == nil {
+				return "—"
+			}
+			if k == survey.KindRatio {
+				return viNumber(*lo*100, 1) + "–" + viNumber(*hi*100, 1) + "\u00a0%"
+			}
+			return strings.TrimSuffix(viValue(*lo, k), "\u00a0%") + "–" + viValue(*hi, k)
+		},
 		"int":  func(n int64) string { return viNumber(float64(n), 0) },
+		"add":  func(a, b int) int { return a + b },
 		"intp": func(n *int) string { return viIntp(n) },
 		"date": viDate,
 		// width is an SVG length on 0-100, so it keeps the decimal point.

@@ -439,7 +439,7 @@ func TestReportFormats(t *testing.T) {
 	}
 	html := string(body)
 	cells := regexp.MustCompile(`<td class="num[^"]*">(?:<strong>)?([^<]*)`).FindAllStringSubmatch(html, -1)
-	viNum := regexp.MustCompile(`^(—|[−+±]?\d{1,3}(\.\d{3})*(,\d+)?(\x{00a0}%)?( – [−+±]?\d{1,3}(\.\d{3})*(,\d+)?(\x{00a0}%)?)?|\d+ / \d+)$`)
+	viNum := regexp.MustCompile(`^(—|[−+±]?\d{1,3}(\.\d{3})*(,\d+)?(\x{00a0}%)?(( – |–)[−+±]?\d{1,3}(\.\d{3})*(,\d+)?(\x{00a0}%)?)?|\d+ / \d+)$`)
 	checked := 0
 	for _, c := range cells {
 		v := strings.TrimSpace(c[1])

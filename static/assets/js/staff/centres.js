@@ -140,12 +140,20 @@ function centreCard(c, ct, i, st) {
 function slip(c, ct, r) {
   const id = 'slip-' + ct.id;
   const print = h('button', { type: 'button', class: 'btn btn-primary', id: 'print-slip-' + ct.id }, t('printSlip'));
+  // Printing shows only the slip, on its own A6 page (@page slip in
+  // staff.css): the slip and the boxes around it are marked and everything
+  // else hidden.
   print.addEventListener('click', () => {
+    const el = $(id);
+    const path = [];
+    for (let p = el.parentElement; p && p !== document.body; p = p.parentElement) path.push(p);
     document.body.classList.add('printing-slip');
-    $(id).classList.add('print-this');
+    el.classList.add('print-this');
+    path.forEach((p) => p.classList.add('print-path'));
     const done = () => {
       document.body.classList.remove('printing-slip');
-      $(id)?.classList.remove('print-this');
+      el.classList.remove('print-this');
+      path.forEach((p) => p.classList.remove('print-path'));
       window.removeEventListener('afterprint', done);
     };
     window.addEventListener('afterprint', done);

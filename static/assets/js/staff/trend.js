@@ -146,16 +146,22 @@ function chart(ser, isTotal, w, W) {
       s('text', { class: 'tick', x: L - 6, y: f(y(v) + 4), 'text-anchor': 'end' }, nf(v, dec)));
   }
   g.push(s('line', { class: 'axis', x1: L, x2: W - R, y1: top + plotH, y2: top + plotH }));
+  // Counted from the last month, so the latest is always named.
+  const named = (i) => (n - 1 - i) % every === 0;
   ser.forEach((p, i) => {
-    const named = i % every === 0 || i === n - 1;
     g.push(s('g', { class: 'xt' + (p.v == null ? ' xt-na' : '') },
       s('line', { class: 'tickmark', x1: f(x(i)), x2: f(x(i)), y1: top + plotH, y2: top + plotH + 4 }),
-      named ? s('text', { class: 'tick mlbl', x: f(x(i)), y: top + plotH + 18, 'text-anchor': 'middle' }, narrow ? monthLabel(p.from, true) : monthLabel(p.from)) : null,
-      named ? s('text', { class: 'tick nlbl', x: f(x(i)), y: top + plotH + 36, 'text-anchor': 'middle' }, (narrow ? '' : 'n=') + int(p.n)) : null));
+      named(i) ? s('text', { class: 'tick mlbl', x: f(x(i)), y: top + plotH + 18, 'text-anchor': 'middle' }, narrow ? monthLabel(p.from, true) : monthLabel(p.from)) : null,
+      named(i) ? s('text', { class: 'tick nlbl', x: f(x(i)), y: top + plotH + 36, 'text-anchor': 'middle' }, (narrow ? '' : 'n=') + int(p.n)) : null));
   });
   if (narrow) {
+    // The year under the first named month of each year.
+    let year = '';
     ser.forEach((p, i) => {
-      if (i === 0 || /-01-/.test(p.from || '')) g.push(s('text', { class: 'tick yr', x: f(x(i)), y: top + plotH + 52, 'text-anchor': 'middle' }, String(p.from).slice(0, 4)));
+      const y4 = String(p.from).slice(0, 4);
+      if (!named(i) || y4 === year) return;
+      year = y4;
+      g.push(s('text', { class: 'tick yr', x: f(x(i)), y: top + plotH + 52, 'text-anchor': 'middle' }, y4));
     });
   }
   ser.forEach((p, i) => {
