@@ -39,18 +39,17 @@ export function bandsOf(cmp) {
 
 /**
  * The city headline: the average of the communes' totals (each commune
- * counts once, however many answered there), from the answer when it gives
- * one, else from the rows.
+ * counts once, however many answered there). The answer gives it when its
+ * city.basis is average_of_communes, with its own label; otherwise (a
+ * total pooled over responses) the page averages the rows itself.
  */
 export function communeAverage(cmp) {
   const c = cmp.city || {};
-  for (const k of ['average_of_communes', 'communes_average', 'mean_of_communes', 'average_total']) {
-    const v = c[k];
-    if (isNum(v)) return { value: v, n: c.communes_scored ?? c.communes_averaged ?? null };
-    if (v && isNum(v.score ?? v.value)) return { value: v.score ?? v.value, n: v.communes ?? v.n ?? null };
+  if (c.basis === 'average_of_communes') {
+    return isNum(c.total_score) ? { value: c.total_score, n: c.communes_scored ?? null, label: c.label ? text(c.label) : '' } : null;
   }
   const scored = (cmp.rows || []).map((r) => r.total_score).filter(isNum);
-  return scored.length ? { value: scored.reduce((a, b) => a + b, 0) / scored.length, n: scored.length } : null;
+  return scored.length ? { value: scored.reduce((a, b) => a + b, 0) / scored.length, n: scored.length, label: '' } : null;
 }
 
 const REF_LABELS = [['national_median', 'refNational'], ['rank_15_score', 'refRank15'], ['hcmc_former', 'refHCMC'], ['binh_duong', 'refBD'], ['ba_ria_vung_tau', 'refBRVT']];
@@ -121,7 +120,7 @@ function draw(q, params, cmp, st) {
   const avg = communeAverage(cmp);
   const kpis = h('div', { class: 'kpis' },
     kpi(t('cityResponses'), int(cmp.city && cmp.city.responses), { id: 'city-responses' }),
-    avg ? kpi(t('cityAverage'), nf(avg.value, 2), { id: 'city-total', details: [t('cityAverageLine', { n: avg.n ?? ranked })] })
+    avg ? kpi(t('cityAverage'), nf(avg.value, 2), { id: 'city-total', details: [avg.label || t('cityAverageLine', { n: avg.n ?? ranked })] })
       : kpi(t('cityAverage'), t('notEnough'), { id: 'city-total', na: true, details: [t('cityAverageNone')] }),
     kpi(t('communesRanked'), `${ranked} / ${rows.length}`, { id: 'communes-ranked', details: [t('communesRankedLine', { a: ranked, b: rows.length })] }));
 
@@ -165,7 +164,7 @@ function draw(q, params, cmp, st) {
         h('div', { class: 'view-switch', role: 'group', 'aria-label': t('viewLabel') },
           h('button', { type: 'button', id: 'view-table', 'aria-pressed': String(st.view === 'table'), on: { click: () => setView('table') } }, t('viewTable')),
           h('button', { type: 'button', id: 'view-heat', 'aria-pressed': String(st.view === 'heat'), on: { click: () => setView('heat') } }, t('viewHeat')))),
-      rankPicker(rankBy, choose),
+      rankPicker(rankBy, choose, cmp.rankable),
       h('div', { class: 'card-head' }, h('label', { class: 'check' }, hide, ' ', t('hideUnscored')), dl),
       legend, count, tableWrap, heatWrap));
   S.resize = () => drawTrend(st);
@@ -185,7 +184,9 @@ function draw(q, params, cmp, st) {
   }
   cols.push(
     { key: 'band', label: t('colBand'), sort: (r) => (r.band ? bands.no(r.band) : null),
-      cell: (r) => (r.band ? h('span', { class: 'band' }, h('span', { class: 'sw b-' + r.band, 'aria-hidden': 'true' }), bands.name(r.band)) : h('span', { class: 'muted' }, '—')) },
+      cell: (r) => (r.band ? [h('span', { class: 'band' }, h('span', { class: 'sw b-' + r.band, 'aria-hidden': 'true' }), bands.name(r.band)),
+        r.band_uncertain && r.band_from && r.band_to ? h('span', { class: 'band-range' }, t('bandRange', { a: bands.name(r.band_from), b: bands.name(r.band_to) })) : null]
+        : h('span', { class: 'muted' }, '—')) },
     { key: 'vs', label: t('colVs'), sort: (r) => ({ above: 1, not_different: 2, below: 3 }[r.versus_average] || null),
       cell: (r) => (r.versus_average ? h('span', { class: 'vs ' + r.versus_average }, (r.versus_average === 'above' ? '▲ ' : r.versus_average === 'below' ? '▼ ' : '') + t('vs_' + r.versus_average)) : h('span', { class: 'muted' }, '—')) },
     ...dims.map((d, i) => ({ key: d.id, label: d.id, title: pick(d), cls: 'num', firstDir: 'descending',

@@ -12,9 +12,16 @@ export function fold(s) {
 
 /**
  * The ranking control. current: '' (total), a dimension id or an indicator
- * id; choose(id) is called with the new choice.
+ * id; choose(id) is called with the new choice. rankable, when the
+ * comparison lists it ([{subdimensions: [{indicators: [{id}]}]}]), leaves
+ * out what cannot be ranked (context indicators).
  */
-export function rankPicker(current, choose) {
+export function rankPicker(current, choose, rankable) {
+  let ok = null;
+  if (Array.isArray(rankable)) {
+    ok = new Set();
+    for (const g of rankable) for (const sd of g.subdimensions || []) for (const i of sd.indicators || []) ok.add(i.id);
+  }
   const dims = (S.cat && S.cat.dimensions) || [];
   const isInd = !!S.indById[current];
   const sel = h('select', { id: 'rank-by' },
@@ -28,7 +35,7 @@ export function rankPicker(current, choose) {
   const items = [];
   const groups = dims.map((d) => {
     const subs = (d.subdimensions || []).map((sd) => {
-      const lis = (sd.indicators || []).map((ind) => {
+      const lis = (sd.indicators || []).filter((ind) => !ok || ok.has(ind.id)).map((ind) => {
         const b = h('button', { type: 'button', class: 'ind-choice', dataset: { indicator: ind.id }, 'aria-pressed': String(current === ind.id) },
           h('span', { class: 'ind-id' }, ind.id), ' ', pick(ind));
         b.addEventListener('click', () => choose(ind.id));
