@@ -599,7 +599,7 @@ func TestBrowserReceiptSlip(t *testing.T) {
 // do: switch language (and find it remembered after a reload), see an
 // empty period explained, rank communes by an indicator found by search,
 // and read the city headline as an average of communes apart from PAPI's
-// own figures.
+// own figures; a login's next= never leads off the site.
 func TestBrowserStaffViews(t *testing.T) {
 	ctx := MustBrowser(t)
 	ts := MustServer(t, api.RateLimit{Off: true})
@@ -664,6 +664,21 @@ func TestBrowserStaffViews(t *testing.T) {
 		t.Errorf("ranking title: got %q, want D5.3.4", h)
 	}
 	screenshot(t, ctx, "city")
+
+	// A next= that a browser would turn into another host (a tab between
+	// the slashes) is dropped: the login lands on the staff pages.
+	for _, next := range []string{"%2F%09%2Fevil.example", "%2F%0A%2Fevil.example", "%2F%5Cevil.example", "https%3A%2F%2Fevil.example"} {
+		do(t, ctx, "log in with next="+next,
+			chromedp.Navigate(ts.URL+"/login?next="+next),
+			chromedp.WaitVisible(chromedp.CSS(`#login-email`)),
+			chromedp.SendKeys(chromedp.CSS(`#login-email`), "dept@sonoivu.test"),
+			chromedp.SendKeys(chromedp.CSS(`#login-password`), "correct horse battery"),
+			chromedp.Click(chromedp.CSS(`#login-submit`)),
+			chromedp.WaitVisible(chromedp.CSS(`#logout-btn`)))
+		if u := value(t, ctx, "landed", chromedp.Evaluate[string](`location.origin + location.pathname`)); u != ts.URL+"/staff/city" {
+			t.Errorf("login with next=%s landed on %q, want %s/staff/city", next, u, ts.URL)
+		}
+	}
 }
 
 // strictCSP is a Content-Security-Policy without 'unsafe-inline': no inline

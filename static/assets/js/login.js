@@ -3,9 +3,14 @@ import { t, lang, loadDictionary, wireLangSwitch, onLangChange } from './i18n.js
 import { api, ApiError, errText } from './api.js';
 import { $ } from './dom.js';
 
-/** next= as a path on this origin, or '' (never "//host", "/\\host" or a scheme). */
+/**
+ * next= as a path on this origin, or ''. Browsers drop tabs and newlines
+ * inside URLs ("/\t/host" becomes "//host"), so control characters,
+ * spaces and backslashes are refused, and what is left must resolve to
+ * this origin (as the server's check on /login does).
+ */
 export function safeNext(n) {
-  if (!n || n[0] !== '/' || n[1] === '/' || n[1] === '\\') return '';
+  if (!n || n[0] !== '/' || n[1] === '/' || /[\u0000-\u0020\u007f\\]/.test(n)) return '';
   try {
     const u = new URL(n, location.origin);
     return u.origin === location.origin ? u.pathname + u.search + u.hash : '';
