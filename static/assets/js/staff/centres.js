@@ -166,7 +166,7 @@ function slip(c, ct, r) {
       h('p', { class: 'slip-place' }, c.name, h('span', { class: 'slip-centre' }, ct.name)),
       h('img', { class: 'slip-qr', src: '/qr.png?url=' + encodeURIComponent(r.form_url), alt: t('slipQRAlt'), width: '192', height: '192' }),
       h('p', { class: 'slip-code' }, h('span', {}, 'Mã / Code'), h('strong', { class: 'receipt-code' }, r.code)),
-      h('p', { class: 'slip-text' }, 'Quét mã QR bằng điện thoại, trả lời vài câu hỏi (3–5 phút). Ẩn danh; mã chỉ dùng một lần.',
-        h('span', { class: 'en', lang: 'en' }, 'Scan the QR code with your phone and answer a few questions (3–5 minutes). Anonymous; the code works once.'))),
+      h('p', { class: 'slip-text' }, 'Quét mã QR bằng điện thoại, trả lời vài câu hỏi (3–6 phút). Ẩn danh; mã chỉ dùng một lần.',
+        h('span', { class: 'en', lang: 'en' }, 'Scan the QR code with your phone and answer a few questions (3–6 minutes). Anonymous; the code works once.'))),
     h('p', { class: 'slip-actions' }, print, ' ', h('a', { class: 'url receipt-url', href: r.form_url, target: '_blank', rel: 'noopener' }, t('receiptURL'))));
 }
