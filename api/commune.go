@@ -1,9 +1,7 @@
 package api
 
 import (
-	"bytes"
 	"encoding/base64"
-	"html/template"
 	"net/http"
 	"strconv"
 	"time"
@@ -11,7 +9,6 @@ import (
 	"github.com/labstack/echo/v4"
 	qrcode "github.com/skip2/go-qrcode"
 
-	"github.com/papi-hcmc/papi/static"
 	"github.com/papi-hcmc/papi/store"
 	"github.com/papi-hcmc/papi/survey"
 )
@@ -238,8 +235,6 @@ func (s *Server) handleCentreQR(c echo.Context) error {
 	return c.Blob(http.StatusOK, "image/png", png)
 }
 
-var posterTemplate = template.Must(template.ParseFS(static.FS, "poster.html"))
-
 // handleCentrePoster renders the printable A4 poster with the centre's QR.
 func (s *Server) handleCentrePoster(c echo.Context) error {
 	ct := scopedCentre(c)
@@ -250,21 +245,7 @@ func (s *Server) handleCentrePoster(c echo.Context) error {
 	if err := s.store.Audit(c.Request().Context(), currentUser(c).Email, "download_poster", "centre "+uitoa(ct.ID)+" ("+ct.CommuneCode+")"); err != nil {
 		return err
 	}
-	url := s.formURL(ct.Token)
-	png, err := qrPNG(url, 1024)
-	if err != nil {
-		return err
-	}
-	var buf bytes.Buffer
-	err = posterTemplate.Execute(&buf, map[string]any{
-		"CommuneName": commune.Name, "CentreName": ct.Name, "FormURL": url,
-		"QRDataURI": template.URL("data:image/png;base64," + base64.StdEncoding.EncodeToString(png)),
-		"Version":   s.store.Catalogue().Version,
-	})
-	if err != nil {
-		return err
-	}
-	return c.HTMLBlob(http.StatusOK, buf.Bytes())
+	return s.posterPage(c, commune, ct)
 }
 
 type receiptRequest struct {

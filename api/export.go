@@ -1,10 +1,8 @@
 package api
 
 import (
-	"bytes"
 	"encoding/csv"
 	"fmt"
-	"html/template"
 	"net/http"
 	"strconv"
 	"strings"
@@ -12,7 +10,6 @@ import (
 	"github.com/labstack/echo/v4"
 	"github.com/xuri/excelize/v2"
 
-	"github.com/papi-hcmc/papi/static"
 	"github.com/papi-hcmc/papi/survey"
 )
 
@@ -223,38 +220,6 @@ func (s *Server) summaryXLSX(c echo.Context, sum summaryJSON) error {
 		_ = f.SetColWidth(sh.name, "B", "B", 70)
 	}
 	return writeXLSX(c, f, fmt.Sprintf("%s-%s-%s.xlsx", fileStem(sum), sum.Period.From, sum.Period.To))
-}
-
-var reportTemplate = template.Must(template.New("report.html").Funcs(template.FuncMap{
-	"num": func(p *float64) string {
-		if p == nil {
-			return "—"
-		}
-		return strconv.FormatFloat(*p, 'f', 2, 64)
-	},
-	"pct": func(p *float64, k survey.Kind) string {
-		if p == nil {
-			return "—"
-		}
-		if k == survey.KindRatio {
-			return strconv.FormatFloat(*p*100, 'f', 1, 64) + "%"
-		}
-		return strconv.FormatFloat(*p, 'f', 2, 64)
-	},
-	"width": func(p *float64) string {
-		if p == nil {
-			return "0"
-		}
-		return strconv.FormatFloat((*p-1)/9*100, 'f', 1, 64)
-	},
-}).ParseFS(static.FS, "report.html"))
-
-func (s *Server) summaryHTML(c echo.Context, sum summaryJSON) error {
-	var buf bytes.Buffer
-	if err := reportTemplate.Execute(&buf, sum); err != nil {
-		return err
-	}
-	return c.HTMLBlob(http.StatusOK, buf.Bytes())
 }
 
 // rankInt writes a rank, empty when not ranked (0).

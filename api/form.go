@@ -3,12 +3,10 @@ package api
 import (
 	"crypto/rand"
 	"encoding/binary"
-	"errors"
 	"net/http"
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/papi-hcmc/papi/static"
 	"github.com/papi-hcmc/papi/store"
 	"github.com/papi-hcmc/papi/survey"
 )
@@ -210,30 +208,4 @@ func (s *Server) handleFormGet(c echo.Context) error {
 	f.QuestionsMax = length.Max
 	c.Response().Header().Set(echo.HeaderCacheControl, "no-store")
 	return c.JSON(http.StatusOK, f)
-}
-
-// handleFormPage serves the resident page; it loads its questions itself.
-func (s *Server) handleFormPage(c echo.Context) error {
-	if _, err := s.openCentre(c, c.Param("token")); err != nil {
-		var derr *survey.Error
-		if errors.As(err, &derr) && derr.Code == survey.ENOTFOUND {
-			// Still serve the page: it shows the resident a friendly message.
-			return s.serveFile(c, "form.html", http.StatusNotFound)
-		}
-		return err
-	}
-	return s.serveFile(c, "form.html", http.StatusOK)
-}
-
-func (s *Server) page(name string) echo.HandlerFunc {
-	return func(c echo.Context) error { return s.serveFile(c, name, http.StatusOK) }
-}
-
-func (s *Server) serveFile(c echo.Context, name string, status int) error {
-	data, err := static.FS.ReadFile(name)
-	if err != nil {
-		return echo.ErrNotFound
-	}
-	c.Response().Header().Set(echo.HeaderCacheControl, "no-cache")
-	return c.Blob(status, echo.MIMETextHTMLCharsetUTF8, data)
 }

@@ -1,12 +1,10 @@
 package api
 
 import (
-	"io/fs"
 	"net/http"
 
 	"github.com/labstack/echo/v4/middleware"
 
-	"github.com/papi-hcmc/papi/static"
 	"github.com/papi-hcmc/papi/store"
 )
 
@@ -17,10 +15,12 @@ const maxResponseBody = "64K"
 func (s *Server) routes() {
 	e := s.echo
 	e.Pre(middleware.RemoveTrailingSlashWithConfig(middleware.TrailingSlashConfig{RedirectCode: http.StatusMovedPermanently}))
+	e.Pre(headAsGet)
 	e.Use(requestID)
 	e.Use(s.observe)
 	e.Use(middleware.Recover())
 	e.Use(s.securityHeaders)
+	e.Use(compressText)
 
 	// Public.
 	e.GET("/healthz", s.handleHealth)
@@ -38,13 +38,17 @@ func (s *Server) routes() {
 	e.POST("/api/v1/auth/login", s.handleLogin, noStore, middleware.BodyLimit("4K"))
 	e.POST("/api/v1/auth/logout", s.handleLogout, noStore)
 
-	// Pages.
-	assets, _ := fs.Sub(static.FS, ".")
-	e.StaticFS("/static", assets)
+	// Pages (api/page.go) and their assets.
+	e.GET("/static/*", s.handleAsset)
+	e.GET("/favicon.ico", s.handleFavicon)
+	e.GET("/", s.handleIndexPage)
+	e.GET("/login", s.handleLoginPage, checkNext)
+	e.GET("/staff", s.handleStaffPage)
+	e.GET("/staff/:view", s.handleStaffPage)
+	e.GET("/staff/:view/:code", s.handleStaffPage)
 	e.GET("/s/:token", s.handleFormPage)
-	e.GET("/", s.page("index.html"))
-	e.GET("/login", s.page("login.html"), checkNext)
-	e.GET("/staff", s.page("staff.html"))
+	e.GET("/c/:code", s.handleShortCode)
+	e.GET("/qr.png", s.handleQRImage)
 
 	// Staff.
 	staff := e.Group("/api/v1", noStore, s.authenticate)

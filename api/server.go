@@ -19,6 +19,7 @@ import (
 	"github.com/labstack/echo/v4"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/papi-hcmc/papi/static"
 	"github.com/papi-hcmc/papi/store"
 	"github.com/papi-hcmc/papi/survey"
 )
@@ -75,6 +76,7 @@ type Server struct {
 	// process, so a tag cannot be turned back into an address.
 	tagKey [32]byte
 	now    func() time.Time
+	pages  *pages
 
 	// visits counts form loads per centre to rotate modules in turn.
 	// draining is set when shutdown begins; /readyz then answers 503.
@@ -106,6 +108,7 @@ func New(st *store.Store, cfg Config, log *slog.Logger) *Server {
 		hashes:   newHashSlots(runtime.GOMAXPROCS(0)),
 		now:      cfg.Now,
 		visits:   map[uint]uint64{},
+		pages:    mustLoadPages(static.FS),
 	}
 	_, _ = rand.Read(s.tagKey[:])
 	s.echo.HideBanner = true
