@@ -44,7 +44,12 @@ var routeRules = map[string]rule{
 	"GET /":                                    public,
 	"GET /login":                               public,
 	"GET /staff":                               public,
-	"GET /static*":                             public,
+	"GET /static/*":                            public,
+	"GET /favicon.ico":                         public,
+	"GET /staff/:view":                         public, // the page shell; its data needs an account
+	"GET /staff/:view/:code":                   public,
+	"GET /c/:code":                             public,
+	"GET /qr.png":                              public, // draws papi's own form links only
 	"GET /api/v1/me":                           anyAccount,
 	"GET /api/v1/communes/:code/centres":       communeOf,
 	"POST /api/v1/communes/:code/centres":      communeOf,

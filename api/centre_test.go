@@ -1,12 +1,18 @@
 package api_test
 
 import (
+	"bytes"
+	"encoding/base64"
 	"fmt"
+	"html"
+	"image/png"
 	"io"
 	"net/http"
 	"strings"
 	"testing"
 
+	"github.com/makiuchi-d/gozxing"
+	"github.com/makiuchi-d/gozxing/qrcode"
 	"gorm.io/driver/sqlite"
 	"gorm.io/gorm"
 	"gorm.io/gorm/logger"
@@ -79,8 +85,12 @@ func TestCentreLifecycle(t *testing.T) {
 	}
 	res := ts.do(t, "GET", path("poster"), ts.tokens["commune"], "", nil)
 	poster, _ := io.ReadAll(res.Body)
-	if !strings.Contains(string(poster), got.FormURL) || strings.Contains(string(poster), centre.Token) {
-		t.Error("the poster after rotation does not carry the new form URL only")
+	if strings.Contains(string(poster), centre.Token) {
+		t.Error("the poster after rotation still carries the old token")
+	}
+	// Its QR code leads to the new form.
+	if qr := posterQR(t, string(poster)); qr != got.FormURL {
+		t.Errorf("the poster's QR after rotation: got %q, want %q", qr, got.FormURL)
 	}
 	var log []store.AuditEntry
 	ts.do(t, "GET", "/api/v1/audit?actor=xa@saigon.test", ts.tokens["admin"], "", &log)
@@ -157,4 +167,29 @@ func TestReadEventsAuditedFirst(t *testing.T) {
 	if c := mustCentre(t, ts, "26740"); !c.Open {
 		t.Error("the centre was closed although its audit row could not be written")
 	}
+}
+
+// posterQR decodes the QR code image embedded in a poster page.
+func posterQR(t testing.TB, page string) string {
+	t.Helper()
+	const prefix = "data:image/png;base64,"
+	i := strings.Index(page, prefix)
+	if i < 0 {
+		t.Fatal("the poster has no QR image")
+	}
+	end := strings.IndexAny(page[i+len(prefix):], `"'`)
+	data, err := base64.StdEncoding.DecodeString(html.UnescapeString(page[i+len(prefix) : i+len(prefix)+end]))
+	if err != nil {
+		t.Fatal(err)
+	}
+	img, err := png.Decode(bytes.NewReader(data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	bmp, _ := gozxing.NewBinaryBitmapFromImage(img)
+	decoded, err := qrcode.NewQRCodeReader().Decode(bmp, nil)
+	if err != nil {
+		t.Fatalf("decode the poster's QR: %v", err)
+	}
+	return decoded.GetText()
 }
