@@ -158,23 +158,26 @@ func (s *Server) unitTallies(c echo.Context, u unit, p survey.Period, q periodQu
 		return store.Tallies{}, survey.Invalid("weighted", "Trọng số chỉ áp dụng cho tổng hợp của một xã/phường.", "Weights apply to a whole commune's summary only.")
 	}
 	code := u.commune.Code
-	out := store.Tallies{Responses: map[string]int64{}, Verified: map[string]int64{}, Flagged: map[string]int64{}, ByCommune: map[string]map[string]survey.Tally{}}
+	var ct store.CommuneTallies
 	var visits []survey.Visit
 	err := s.store.EachResponse(ctx, code, p.From, p.To, func(r store.Response) error {
 		switch {
 		case r.Status == store.StatusQuarantined, q.verifiedOnly && !r.Verified:
 			return nil
 		case r.Status == store.StatusFlagged && !q.includeFlagged:
-			out.Flagged[code]++
+			ct.Responses++
+			ct.Flagged++
 			return nil
 		}
-		out.Responses[code]++
+		ct.Responses++
+		ct.Counted++
 		if r.Verified {
-			out.Verified[code]++
+			ct.Verified++
 		}
-		visits = append(visits, survey.Visit{Modules: r.Modules, Answers: r.Answers, Sex: r.Sex, AgeGroup: r.AgeGroup})
+		visits = append(visits, r.Visit())
 		return nil
 	})
+	out := store.Tallies{Communes: map[string]store.CommuneTallies{}}
 	if err != nil {
 		return out, err
 	}
@@ -182,7 +185,8 @@ func (s *Server) unitTallies(c echo.Context, u unit, p survey.Period, q periodQu
 	if err != nil {
 		return out, err
 	}
-	out.ByCommune[code] = s.store.Catalogue().WeightedTallies(visits, weights)
+	ct.Indicators = s.store.Catalogue().WeightedTallies(visits, weights)
+	out.Communes[code] = ct
 	return out, nil
 }
 
@@ -344,8 +348,9 @@ func (s *Server) compare(c echo.Context, q periodQuery) (comparison, error) {
 
 	totals, lows, highs := make([]*float64, len(kept)), make([]*float64, len(kept)), make([]*float64, len(kept))
 	for i, cm := range kept {
-		sc := cat.Score(t.ByCommune[cm.Code], q.policy)
-		row := compareRow{Commune: cm, Responses: t.Responses[cm.Code] + t.Flagged[cm.Code], Counted: t.Responses[cm.Code], Verified: t.Verified[cm.Code], Flagged: t.Flagged[cm.Code], TotalScore: sc.Total, TotalCILow: sc.TotalCILow, TotalCIHigh: sc.TotalCIHigh, scores: sc}
+		ct := t.Communes[cm.Code]
+		sc := cat.Score(ct.Indicators, q.policy)
+		row := compareRow{Commune: cm, Responses: ct.Responses, Counted: ct.Counted, Verified: ct.Verified, Flagged: ct.Flagged, TotalScore: sc.Total, TotalCILow: sc.TotalCILow, TotalCIHigh: sc.TotalCIHigh, scores: sc}
 		for _, d := range sc.Dimensions {
 			row.Dimensions = append(row.Dimensions, compareDimension{ID: d.ID, Score: d.Score, CILow: d.CILow, CIHigh: d.CIHigh})
 		}

@@ -134,8 +134,8 @@ func BenchmarkCompare(b *testing.B) {
 				if err != nil {
 					b.Fatal(err)
 				}
-				for _, m := range t.ByCommune {
-					_ = cat.Score(m, survey.DefaultPolicy)
+				for _, ct := range t.Communes {
+					_ = cat.Score(ct.Indicators, survey.DefaultPolicy)
 				}
 			}
 		})

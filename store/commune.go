@@ -58,6 +58,11 @@ func (s *Store) Seed(ctx context.Context, communes []survey.Commune) error {
 		rows[i] = communeRow{Code: c.Code, Name: c.Name, Type: c.Type, FormerProvince: c.FormerProvince}
 	}
 	return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		// Two processes starting together would both add the missing
+		// centres: the lock makes the second see the first's.
+		if err := s.lockSchema(tx); err != nil {
+			return err
+		}
 		if err := tx.Clauses(clause.OnConflict{
 			Columns:   []clause.Column{{Name: "code"}},
 			DoUpdates: clause.AssignmentColumns([]string{"name", "type", "former_province"}),

@@ -1,7 +1,7 @@
 // Package store persists papi's data with GORM: communes, service centres,
-// responses and their running aggregates, staff accounts, sessions, receipts
-// and the audit log. SQLite (one file, the default) and PostgreSQL behave the
-// same behind it.
+// responses and their packed running tallies, module assignments, staff
+// accounts, sessions, receipts and the audit log. SQLite (one file, the
+// default) and PostgreSQL behave the same behind it.
 package store
 
 import (
@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"os"
 	"strings"
 	"sync"
 	"time"
@@ -34,8 +35,15 @@ type Store struct {
 
 	catalogues map[string]*survey.Catalogue
 	current    *survey.Catalogue
-	now        func() time.Time
-	postgres   bool
+	// layouts describe each catalogue version's packed tallies.
+	layouts  map[string]*layout
+	now      func() time.Time
+	postgres bool
+
+	// communes caches the set of commune codes (seeded once, never
+	// changed), to check residence and household communes without a query.
+	communeMu sync.Mutex
+	communes  map[string]bool
 
 	// queue feeds the single writer goroutine (see CreateResponse).
 	queue   chan *pending
@@ -44,6 +52,7 @@ type Store struct {
 	once    sync.Once
 	closeMu sync.RWMutex
 	closed  bool
+	writing bool // the writer goroutine was started
 }
 
 // Options configure Open.
@@ -58,21 +67,22 @@ type Options struct {
 }
 
 // Open connects to dsn, a SQLite file path or a postgres:// URL, and brings
-// the schema up to date.
+// the schema up to date. It refuses a database whose schema is newer than
+// this build.
 func Open(ctx context.Context, dsn string, opt Options) (*Store, error) {
 	if len(opt.Catalogues) == 0 {
 		return nil, errors.New("store.Open: no questionnaire catalogue given")
 	}
-	s := &Store{catalogues: map[string]*survey.Catalogue{}, now: opt.Now,
+	s := &Store{catalogues: map[string]*survey.Catalogue{}, layouts: map[string]*layout{}, now: opt.Now,
 		queue: make(chan *pending, 4*maxBatch), closing: make(chan struct{}), stopped: make(chan struct{})}
 	if s.now == nil {
 		s.now = time.Now
 	}
-	go s.writeLoop()
+	s.current = opt.Catalogues[len(opt.Catalogues)-1]
 	for _, c := range opt.Catalogues {
 		s.catalogues[c.Version] = c
+		s.layouts[c.Version] = newLayout(c, s.current)
 	}
-	s.current = opt.Catalogues[len(opt.Catalogues)-1]
 	if opt.MaxReaders <= 0 {
 		opt.MaxReaders = 8
 	}
@@ -90,7 +100,10 @@ func Open(ctx context.Context, dsn string, opt Options) (*Store, error) {
 		sqlDB.SetConnMaxIdleTime(5 * time.Minute)
 		s.read = s.db
 	} else {
-		// The writer runs the same few statements for every response:
+		if err := createPrivate(dsn); err != nil {
+			return nil, err
+		}
+		// The writer runs the same few statements for every batch:
 		// keeping them prepared saves their parsing each time.
 		wcfg := *cfg
 		wcfg.PrepareStmt, wcfg.PrepareStmtMaxSize = true, 256
@@ -98,6 +111,7 @@ func Open(ctx context.Context, dsn string, opt Options) (*Store, error) {
 			return nil, err
 		}
 		if s.read, err = openSQLite(dsn, cfg, opt.MaxReaders); err != nil {
+			s.Close()
 			return nil, err
 		}
 	}
@@ -109,15 +123,38 @@ func Open(ctx context.Context, dsn string, opt Options) (*Store, error) {
 		s.Close()
 		return nil, err
 	}
+	// The writer starts last: an Open that fails leaves no goroutine behind.
+	s.writing = true
+	go s.writeLoop()
 	return s, nil
+}
+
+// createPrivate creates a new SQLite file readable by its owner only: it
+// holds password and session hashes, raw answers and the audit log. SQLite
+// gives the -wal and -shm files the same mode as the database file.
+func createPrivate(path string) error {
+	if path == "" || path == ":memory:" || strings.HasPrefix(path, "file:") {
+		return nil
+	}
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+	switch {
+	case errors.Is(err, os.ErrExist):
+		return nil
+	case err != nil:
+		return fmt.Errorf("create SQLite database %s: %w", path, err)
+	}
+	return f.Close()
 }
 
 // openSQLite opens one pool on the file. WAL lets readers work while one
 // writer commits; synchronous=NORMAL in WAL mode keeps every committed
 // transaction across a crash of the process (only a power cut can lose the
-// last ones); _txlock=immediate takes the write lock at BEGIN so two
-// transactions never deadlock upgrading a read lock; busy_timeout covers
-// other processes (papi backup, recompute) holding the lock briefly.
+// last ones); _txlock=immediate takes the write lock at BEGIN, so a
+// transaction's reads and writes see no other writer in between (the
+// tallies' read-modify-write relies on it, also against papi import in
+// another process) and two transactions never deadlock upgrading a read
+// lock; busy_timeout covers other processes (papi backup, import,
+// recompute) holding the lock briefly.
 func openSQLite(path string, cfg *gorm.Config, conns int) (*gorm.DB, error) {
 	q := url.Values{}
 	q.Set("_journal_mode", "WAL")
@@ -145,6 +182,9 @@ func (s *Store) Close() error {
 		s.closed = true
 		s.closeMu.Unlock()
 		close(s.closing)
+		if !s.writing {
+			return
+		}
 		select {
 		case <-s.stopped:
 		case <-time.After(30 * time.Second):
@@ -211,13 +251,45 @@ func translate(err error, what survey.Text) error {
 }
 
 // Backup writes a consistent copy of the SQLite database to path with
-// VACUUM INTO, which reads one snapshot while the server keeps writing.
+// VACUUM INTO, which reads one snapshot while the server keeps writing. The
+// copy is readable by its owner only, like the database.
 func (s *Store) Backup(ctx context.Context, path string) error {
 	if s.postgres {
 		return errors.New("papi backup copies SQLite files; for PostgreSQL use pg_dump")
 	}
+	// VACUUM INTO accepts an empty file: creating it first with mode 0600
+	// means the copy is never readable by others, not even while written.
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return fmt.Errorf("back up to %s: %w (choose a file that does not exist)", path, err)
+	}
+	f.Close()
 	if err := s.read.WithContext(ctx).Exec("VACUUM INTO ?", path).Error; err != nil {
+		os.Remove(path)
+		return fmt.Errorf("back up to %s: %w", path, err)
+	}
+	if err := os.Chmod(path, 0o600); err != nil {
 		return fmt.Errorf("back up to %s: %w", path, err)
 	}
 	return nil
+}
+
+// knownCommunes returns the set of commune codes, read once from the
+// database (Seed fills it; the city's communes do not change while papi
+// runs) and again when a code is missing, in case Seed ran since.
+func (s *Store) knownCommune(ctx context.Context, db *gorm.DB, code string) (bool, error) {
+	s.communeMu.Lock()
+	defer s.communeMu.Unlock()
+	if s.communes[code] {
+		return true, nil
+	}
+	var codes []string
+	if err := db.WithContext(ctx).Model(&communeRow{}).Pluck("code", &codes).Error; err != nil {
+		return false, fmt.Errorf("read communes: %w", err)
+	}
+	s.communes = make(map[string]bool, len(codes))
+	for _, c := range codes {
+		s.communes[c] = true
+	}
+	return s.communes[code], nil
 }
