@@ -129,7 +129,11 @@ func TestIntakeRefusals(t *testing.T) {
 		}{
 			{good("ok-1"), ""},
 			{bad("no-centre", func(r *store.NewResponse) { r.Centre = store.Centre{}; r.CommuneCode = "26740" }), "token"},
-			{bad("household-unknown-commune", func(r *store.NewResponse) { r.Centre = store.Centre{}; r.Channel = survey.ChannelHousehold; r.CommuneCode = "99999" }), "commune_code"},
+			{bad("household-unknown-commune", func(r *store.NewResponse) {
+				r.Centre = store.Centre{}
+				r.Channel = survey.ChannelHousehold
+				r.CommuneCode = "99999"
+			}), "commune_code"},
 			{bad("bad-channel", func(r *store.NewResponse) { r.Channel = "fax" }), "channel"},
 			{bad("bad-residence", func(r *store.NewResponse) { r.Visit.Residence = "moon" }), "answers.c_residence"},
 			{bad("bad-residence-commune", func(r *store.NewResponse) {

@@ -107,6 +107,10 @@ func Open(ctx context.Context, dsn string, opt Options) (*Store, error) {
 		// keeping them prepared saves their parsing each time.
 		wcfg := *cfg
 		wcfg.PrepareStmt, wcfg.PrepareStmtMaxSize = true, 256
+		// GORM's statement cache starts a goroutine that never ends (not
+		// even on Close) unless entries never expire, which its 10-year TTL
+		// means; the size bound still evicts.
+		wcfg.PrepareStmtTTL = 10 * 365 * 24 * time.Hour
 		if s.db, err = openSQLite(dsn, &wcfg, 1); err != nil {
 			return nil, err
 		}
@@ -274,7 +278,7 @@ func (s *Store) Backup(ctx context.Context, path string) error {
 	return nil
 }
 
-// knownCommunes returns the set of commune codes, read once from the
+// knownCommune reports whether code is a commune, from the codes read once from the
 // database (Seed fills it; the city's communes do not change while papi
 // runs) and again when a code is missing, in case Seed ran since.
 func (s *Store) knownCommune(ctx context.Context, db *gorm.DB, code string) (bool, error) {
