@@ -294,12 +294,19 @@ func rawTalliesFilter(t *testing.T, st *store.Store, f store.Filter) store.Talli
 		if r.Status == store.StatusFlagged && !f.IncludeFlagged {
 			return nil
 		}
-		for _, cr := range cat.Credits(v, r.CommuneCode) {
+		rcat, ok := st.CatalogueVersion(r.QuestionnaireVersion)
+		if !ok {
+			t.Fatalf("response %d: unknown version %s", r.ID, r.QuestionnaireVersion)
+		}
+		for _, cr := range rcat.Credits(v, r.CommuneCode) {
 			if len(f.Communes) > 0 && !slices.Contains(f.Communes, cr.Commune) {
 				continue
 			}
 			ct := get(cr.Commune)
 			for _, o := range cr.Observations {
+				if !cat.Carries(r.QuestionnaireVersion, o.Indicator) {
+					continue
+				}
 				ind, _ := cat.Indicator(o.Indicator)
 				tl := ct.Indicators[o.Indicator]
 				tl.Add(o.X, o.W, ind.Kind == survey.KindMedian)
