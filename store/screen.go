@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"strconv"
 
 	"gorm.io/gorm"
 
@@ -49,9 +50,16 @@ func (s *Store) screen(ctx context.Context, pool gorm.ConnPool, items []*item) e
 		}
 		q.WriteString(")")
 	}
-	q.WriteString(") SELECT w.i, SUM(CASE WHEN NOT r.verified AND r.created_at > w.burst THEN 1 ELSE 0 END), " +
-		"SUM(CASE WHEN r.fingerprint = w.fp THEN 1 ELSE 0 END) " +
-		"FROM w JOIN responses r ON r.centre_id = w.c AND r.created_at > w.lo AND r.created_at <= w.hi GROUP BY w.i")
+	// Each count stops at its rule's limit: Screen only asks whether it is
+	// reached, and a centre under a flood (or a load test) would otherwise
+	// make every submission count thousands of rows. Both counts read an
+	// index alone: (centre, created_at, verified) and (centre, fingerprint,
+	// created_at).
+	q.WriteString(") SELECT w.i, (SELECT COUNT(*) FROM (SELECT 1 FROM responses r WHERE r.centre_id = w.c AND r.created_at > w.burst AND r.created_at <= w.hi AND NOT r.verified LIMIT ")
+	q.WriteString(strconv.Itoa(survey.BurstLimit))
+	q.WriteString(") b), (SELECT COUNT(*) FROM (SELECT 1 FROM responses r WHERE r.centre_id = w.c AND r.fingerprint = w.fp AND r.created_at > w.lo AND r.created_at <= w.hi LIMIT ")
+	q.WriteString(strconv.Itoa(survey.DuplicateLimit))
+	q.WriteString(") d) FROM w")
 	rows, err := pool.QueryContext(ctx, q.String(), q.args...)
 	if err != nil {
 		return fmt.Errorf("screen responses: %w", err)
