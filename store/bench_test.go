@@ -207,3 +207,28 @@ func BenchmarkIntakeBatch(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkRecompute checks every tally row of the benchmark database
+// against its raw responses (papi recompute) and reports responses per
+// second.
+func BenchmarkRecompute(b *testing.B) {
+	for _, n := range benchSizes() {
+		b.Run(fmt.Sprintf("responses=%d", n), func(b *testing.B) {
+			st := benchStore(b, n)
+			ctx := context.Background()
+			b.ResetTimer()
+			var done int64
+			for i := 0; i < b.N; i++ {
+				rep, err := st.Recompute(ctx)
+				if err != nil {
+					b.Fatal(err)
+				}
+				if rep.Mismatches != 0 {
+					b.Fatalf("recompute found %d mismatches in the benchmark database", rep.Mismatches)
+				}
+				done += rep.Responses
+			}
+			b.ReportMetric(float64(done)/b.Elapsed().Seconds(), "responses/s")
+		})
+	}
+}

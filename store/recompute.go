@@ -5,7 +5,9 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"runtime"
 	"slices"
+	"sync"
 	"time"
 
 	"gorm.io/gorm"
@@ -100,8 +102,8 @@ func (s *Store) recomputeMonth(ctx context.Context, tx *gorm.DB, month string, r
 	rebuilt := map[tallyKey]tallyRow{}
 	batch := s.newTallyBatch()
 	defer batch.release()
-	// settle packs the cells of one grain and frees them: day cells when
-	// their day is over, month cells at the end.
+	// settle packs the cells of one grain and frees them (at the end of
+	// the month).
 	settle := func(grain string) {
 		for k, c := range batch.cells {
 			if k.grain != grain {
@@ -124,45 +126,91 @@ func (s *Store) recomputeMonth(ctx context.Context, tx *gorm.DB, month string, r
 	if err != nil {
 		return fmt.Errorf("read responses: %w", err)
 	}
-	var (
-		r       responseRow
-		centre  int64
-		answers []byte
-		lastDay string
-	)
-	for rows.Next() {
-		if err := rows.Scan(&centre, &r.CommuneCode, &r.Day, &r.QuestionnaireVersion, &r.Modules, &answers, &r.Verified, &r.Status,
-			&r.Channel, &r.Residence, &r.ResidenceCommune, &r.Probs); err != nil {
-			rows.Close()
-			return fmt.Errorf("read responses: %w", err)
+	// Parsing answers and crediting them costs more than reading them, so
+	// workers do it on chunks of rows while this goroutine reads; their
+	// results are merged in reading order, so that when a chunk is merged
+	// every day before its last one is complete and can be packed.
+	work := make(chan *recomputeChunk, recomputeWorkers)
+	var wg sync.WaitGroup
+	for range recomputeWorkers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for c := range work {
+				c.run(s)
+			}
+		}()
+	}
+	var pending []*recomputeChunk
+	var mergeErr error
+	merge := func(c *recomputeChunk) {
+		<-c.done
+		if c.err != nil && mergeErr == nil {
+			mergeErr = c.err
 		}
-		r.CentreID = uint(centre)
-		if r.Day != lastDay {
-			settle(grainDay)
-			lastDay = r.Day
-		}
-		rep.Responses++
-		if r.Status == StatusQuarantined {
-			continue
-		}
-		ans, err := survey.ParseAnswers(answers)
-		if err == nil {
-			var probs map[string]float64
-			if probs, err = parseProbs(r.Probs); err == nil {
-				err = batch.add(r.tallied(survey.Visit{Modules: splitList(r.Modules), Answers: ans, Channel: r.Channel,
-					Residence: r.Residence, ResidenceCommune: r.ResidenceCommune, Probs: probs}), +1)
+		rep.Responses += int64(len(c.rows))
+		rep.Counted += c.counted
+		for k, cl := range c.batch.cells {
+			if have := batch.cells[k]; have != nil {
+				have.merge(cl)
+				cl.release()
+			} else {
+				batch.cells[k] = cl
 			}
 		}
-		if err != nil {
-			rows.Close()
-			return fmt.Errorf("response of %s at centre %d: %w", r.Day, r.CentreID, err)
+		clear(c.batch.cells)
+		if n := len(c.rows); n > 0 {
+			lastDay := c.rows[n-1].Day
+			for k, cl := range batch.cells {
+				if k.grain == grainDay && k.period < lastDay {
+					if !cl.empty() {
+						rebuilt[k] = tallyRow{key: k, cnt: cl.counters, data: cl.encode(nil)}
+					}
+					cl.release()
+					delete(batch.cells, k)
+				}
+			}
 		}
-		rep.Counted++
 	}
-	err = rows.Err()
+	var readErr error
+	cur := &recomputeChunk{done: make(chan struct{})}
+	for rows.Next() {
+		var r responseRow
+		var centre int64
+		var answers []byte
+		if readErr = rows.Scan(&centre, &r.CommuneCode, &r.Day, &r.QuestionnaireVersion, &r.Modules, &answers, &r.Verified, &r.Status,
+			&r.Channel, &r.Residence, &r.ResidenceCommune, &r.Probs); readErr != nil {
+			break
+		}
+		r.CentreID = uint(centre)
+		r.Answers = string(answers)
+		cur.rows = append(cur.rows, r)
+		if len(cur.rows) == recomputeChunkSize {
+			work <- cur
+			pending = append(pending, cur)
+			cur = &recomputeChunk{done: make(chan struct{})}
+			if len(pending) > 2*recomputeWorkers {
+				merge(pending[0])
+				pending = pending[1:]
+			}
+		}
+	}
+	if readErr == nil {
+		readErr = rows.Err()
+	}
 	rows.Close()
-	if err != nil {
-		return fmt.Errorf("read responses: %w", err)
+	work <- cur
+	pending = append(pending, cur)
+	close(work)
+	for _, c := range pending {
+		merge(c)
+	}
+	wg.Wait()
+	if readErr != nil {
+		return fmt.Errorf("read responses: %w", readErr)
+	}
+	if mergeErr != nil {
+		return mergeErr
 	}
 	settle(grainDay)
 	settle(grainMonth)
@@ -269,3 +317,41 @@ func (c *cell) equal(o *cell) bool {
 }
 
 func near(a, b float64) bool { return math.Abs(a-b) <= 1e-9*(1+math.Abs(a)+math.Abs(b)) }
+
+// recomputeWorkers parse and credit responses in parallel.
+var recomputeWorkers = max(1, runtime.GOMAXPROCS(0))
+
+const recomputeChunkSize = 512
+
+// recomputeChunk is a run of responses, in day order, tallied by a worker.
+type recomputeChunk struct {
+	rows    []responseRow
+	batch   *tallyBatch
+	counted int64
+	err     error
+	done    chan struct{}
+}
+
+func (c *recomputeChunk) run(s *Store) {
+	defer close(c.done)
+	c.batch = s.newTallyBatch()
+	for i := range c.rows {
+		r := &c.rows[i]
+		if r.Status == StatusQuarantined {
+			continue
+		}
+		ans, err := survey.ParseAnswers([]byte(r.Answers))
+		if err == nil {
+			var probs map[string]float64
+			if probs, err = parseProbs(r.Probs); err == nil {
+				err = c.batch.add(r.tallied(survey.Visit{Modules: splitList(r.Modules), Answers: ans, Channel: r.Channel,
+					Residence: r.Residence, ResidenceCommune: r.ResidenceCommune, Probs: probs}), +1)
+			}
+		}
+		if err != nil {
+			c.err = fmt.Errorf("response of %s at centre %d: %w", r.Day, r.CentreID, err)
+			return
+		}
+		c.counted++
+	}
+}
