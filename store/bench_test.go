@@ -100,8 +100,31 @@ func benchStore(b *testing.B, n int) *store.Store {
 	return st
 }
 
+// BenchmarkTallies is the store's read alone: one commune's year and the
+// whole city's year (what a summary and the comparison fetch), without
+// scoring.
+func BenchmarkTallies(b *testing.B) {
+	for _, n := range benchSizes() {
+		for _, scope := range []struct {
+			name     string
+			communes []string
+		}{{"commune", []string{"26740"}}, {"city", nil}} {
+			b.Run(fmt.Sprintf("%s/responses=%d", scope.name, n), func(b *testing.B) {
+				st := benchStore(b, n)
+				ctx := context.Background()
+				b.ResetTimer()
+				for i := 0; i < b.N; i++ {
+					if _, err := st.Tallies(ctx, store.Filter{From: "2025-01-01", To: "2025-12-31", Communes: scope.communes}); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
+		}
+	}
+}
+
 // BenchmarkSummary reads one commune's summary for a year from the
-// aggregates: its cost should not grow with the number of stored responses.
+// tallies: its cost should not grow with the number of stored responses.
 func BenchmarkSummary(b *testing.B) {
 	for _, n := range benchSizes() {
 		b.Run(fmt.Sprintf("responses=%d", n), func(b *testing.B) {
