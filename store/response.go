@@ -242,9 +242,11 @@ type item struct {
 // fails the whole batch and stores nothing. The writer's group commit, papi
 // demo and the benchmarks use it.
 //
-// A batch costs a fixed number of statements whatever its size: one look-up
-// of the submission ids, one of the assignments, one screening query, one
-// multi-row insert, one completion update and the tally read and upsert.
+// A batch costs a fixed number of statements whatever its size: a look-up
+// of the submission ids (when a receipt is to be used), one of the
+// assignments (when there are some), one screening query, one multi-row
+// insert, one completion update (with assignments) and the tally read and
+// upsert.
 func (s *Store) CreateResponses(ctx context.Context, ins []NewResponse) ([]Result, error) {
 	out := make([]Result, len(ins))
 	items := make([]*item, 0, len(ins))
@@ -365,8 +367,13 @@ func (s *Store) insertBatch(ctx context.Context, tx *gorm.DB, items []*item, out
 		first[it.row.SubmissionID] = it
 		live = append(live, it)
 	}
-	if err := s.findStored(ctx, pool, live, out); err != nil {
-		return err
+	// A retry must not use its receipt twice, so batches with receipts look
+	// their submission ids up first; the others learn of a retry from the
+	// insert, which skips a stored submission id (one statement less).
+	if slices.ContainsFunc(live, func(it *item) bool { return it.in.Receipt != "" }) {
+		if err := s.findStored(ctx, pool, live, out); err != nil {
+			return err
+		}
 	}
 	if err := s.applyAssignments(ctx, pool, live, out); err != nil {
 		return err
@@ -400,8 +407,8 @@ func (s *Store) insertBatch(ctx context.Context, tx *gorm.DB, items []*item, out
 	if err != nil {
 		return err
 	}
-	// A submission stored by another process since the look-up (only
-	// possible on PostgreSQL) is a retry: answer with the stored id.
+	// A submission id stored before (a retry, or one stored by another
+	// process since the look-up) gets the stored id.
 	var raced []*item
 	for _, it := range fresh {
 		if _, ok := inserted[it]; !ok {

@@ -140,9 +140,9 @@ const (
 // the batch touches with one query, adds the changes and writes the
 // absolute values back with one upsert. On SQLite the transaction holds the
 // write lock since BEGIN, so nobody writes between the read and the write.
-// On PostgreSQL the rows are locked first (missing ones inserted empty),
-// in key order so that two processes never deadlock, and an update by
-// another process waits for this transaction.
+// On PostgreSQL the read also locks the rows (missing ones are inserted
+// empty), in key order so that two processes never deadlock, and another
+// process's update waits for this transaction.
 func (b *tallyBatch) flush(ctx context.Context, tx *gorm.DB) error {
 	defer b.release()
 	if len(b.cells) == 0 {
@@ -168,9 +168,10 @@ func (b *tallyBatch) flush(ctx context.Context, tx *gorm.DB) error {
 const tallyChunk = 1000
 
 func (b *tallyBatch) flushChunk(ctx context.Context, pool gorm.ConnPool, keys []tallyKey) error {
-	pg := b.s.postgres
-	if pg {
-		q := newQuery(pg)
+	q := newQuery(b.s.postgres)
+	if b.s.postgres {
+		// One statement inserts the missing rows empty and locks the
+		// others (a no-op update), returning every row's current values.
 		q.WriteString("INSERT INTO tallies (" + tallyCols + ") VALUES ")
 		for i, k := range keys {
 			if i > 0 {
@@ -182,17 +183,11 @@ func (b *tallyBatch) flushChunk(ctx context.Context, pool gorm.ConnPool, keys []
 			q.arg([]byte{})
 			q.WriteString(")")
 		}
-		q.WriteString(" ON CONFLICT (" + tallyKeyCols + ") DO NOTHING")
-		if _, err := pool.ExecContext(ctx, q.String(), q.args...); err != nil {
-			return err
-		}
-	}
-	q := newQuery(pg)
-	q.WriteString("SELECT " + tallyCols + " FROM tallies WHERE (" + tallyKeyCols + ") IN (")
-	q.keyValues(keys)
-	q.WriteString(")")
-	if pg {
-		q.WriteString(" ORDER BY " + tallyKeyCols + " FOR UPDATE")
+		q.WriteString(" ON CONFLICT (" + tallyKeyCols + ") DO UPDATE SET responses = tallies.responses RETURNING " + tallyCols)
+	} else {
+		q.WriteString("SELECT " + tallyCols + " FROM tallies WHERE (" + tallyKeyCols + ") IN (")
+		q.keyValues(keys)
+		q.WriteString(")")
 	}
 	rows, err := pool.QueryContext(ctx, q.String(), q.args...)
 	if err != nil {
