@@ -44,6 +44,9 @@ type Store struct {
 	// changed), to check residence and household communes without a query.
 	communeMu sync.Mutex
 	communes  map[string]bool
+	// centreCache remembers CentreByToken's answers briefly.
+	centreMu    sync.Mutex
+	centreCache map[string]cachedCentre
 
 	// queue feeds the single writer goroutine (see CreateResponse).
 	queue   chan *pending
