@@ -130,9 +130,21 @@ func Open(ctx context.Context, dsn string, opt Options) (*Store, error) {
 		s.Close()
 		return nil, err
 	}
-	// The writer starts last: an Open that fails leaves no goroutine behind.
+	// The writers start last: an Open that fails leaves no goroutine
+	// behind. SQLite has one writer connection, so one writer; PostgreSQL
+	// takes several transactions at once, and their tally rows are locked
+	// in key order, so batches overlap there.
+	writers := 1
+	if s.postgres {
+		writers = pgWriters
+	}
 	s.writing = true
-	go s.writeLoop()
+	var wg sync.WaitGroup
+	for range writers {
+		wg.Add(1)
+		go func() { defer wg.Done(); s.writeLoop() }()
+	}
+	go func() { wg.Wait(); close(s.stopped) }()
 	return s, nil
 }
 

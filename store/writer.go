@@ -4,11 +4,11 @@ import (
 	"context"
 )
 
-// Submissions are written by one writer goroutine (group commit): it takes
+// Submissions are written by a writer goroutine (group commit): it takes
 // every submission waiting when it is free and stores them together with
 // CreateResponses, so a busy centre costs one transaction per batch, not per
 // answer, and each submission is acknowledged only after its transaction
-// commits.
+// commits. SQLite has one writer; PostgreSQL a few (see Open).
 
 // Submit is CreateResponse with the whole outcome, including whether the
 // anomaly checks flagged the response.
@@ -47,10 +47,12 @@ type pending struct {
 // maxBatch bounds one group commit.
 const maxBatch = 128
 
-// writeLoop is the single writer: it stores queued submissions in batches
-// until the store closes, then finishes what is queued.
+// pgWriters is the number of writer goroutines on PostgreSQL.
+const pgWriters = 3
+
+// writeLoop is a writer: it stores queued submissions in batches until the
+// store closes, then finishes what is queued.
 func (s *Store) writeLoop() {
-	defer close(s.stopped)
 	batch := make([]*pending, 0, maxBatch)
 	for {
 		var first *pending
