@@ -228,10 +228,12 @@ func (s *Store) Tallies(ctx context.Context, f Filter) (Tallies, error) {
 					t.W2 += e.w2
 					t.Sum += e.sum
 					t.SumSq += e.sumSq
+					if len(e.hist) > 0 && t.Hist == nil {
+						// Sized for a year of months with some values in
+						// common, to spare the map's growth steps.
+						t.Hist = make(map[float64]float64, 4*len(e.hist))
+					}
 					for _, h := range e.hist {
-						if t.Hist == nil {
-							t.Hist = map[float64]float64{}
-						}
 						t.Hist[h.value] += h.weight
 					}
 				})
