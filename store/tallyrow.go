@@ -185,9 +185,8 @@ func (b *tallyBatch) flushChunk(ctx context.Context, pool gorm.ConnPool, keys []
 		}
 		q.WriteString(" ON CONFLICT (" + tallyKeyCols + ") DO UPDATE SET responses = tallies.responses RETURNING " + tallyCols)
 	} else {
-		q.WriteString("SELECT " + tallyCols + " FROM tallies WHERE (" + tallyKeyCols + ") IN (")
-		q.keyValues(keys)
-		q.WriteString(")")
+		q.keyCTE(keys)
+		q.WriteString("SELECT " + prefixed("t.", tallyCols) + " FROM " + keyJoin)
 	}
 	rows, err := pool.QueryContext(ctx, q.String(), q.args...)
 	if err != nil {
@@ -244,18 +243,12 @@ func (s *Store) writeCells(ctx context.Context, pool gorm.ConnPool, keys []tally
 func (s *Store) writeRows(ctx context.Context, pool gorm.ConnPool, rows []tallyRow) error {
 	for start := 0; start < len(rows); start += tallyChunk {
 		up, del := newQuery(s.postgres), newQuery(s.postgres)
-		nUp, nDel := 0, 0
+		nUp := 0
 		up.WriteString("INSERT INTO tallies (" + tallyCols + ") VALUES ")
-		del.WriteString("DELETE FROM tallies WHERE (" + tallyKeyCols + ") IN (VALUES ")
+		var gone []tallyKey
 		for _, r := range rows[start:min(start+tallyChunk, len(rows))] {
 			if r.del {
-				if nDel > 0 {
-					del.WriteString(", ")
-				}
-				del.WriteString("(")
-				del.keyArgs(r.key)
-				del.WriteString(")")
-				nDel++
+				gone = append(gone, r.key)
 				continue
 			}
 			if nUp > 0 {
@@ -279,8 +272,10 @@ func (s *Store) writeRows(ctx context.Context, pool gorm.ConnPool, rows []tallyR
 				return err
 			}
 		}
-		if nDel > 0 {
-			del.WriteString(")")
+		if len(gone) > 0 {
+			del.WriteString("DELETE FROM tallies WHERE id IN (")
+			del.keyCTE(gone)
+			del.WriteString("SELECT t.id FROM " + keyJoin + ")")
 			if _, err := pool.ExecContext(ctx, del.String(), del.args...); err != nil {
 				return err
 			}
@@ -347,9 +342,11 @@ func (q *query) keyArgs(k tallyKey) {
 	}
 }
 
-// keyValues writes a VALUES list of keys.
-func (q *query) keyValues(keys []tallyKey) {
-	q.WriteString("VALUES ")
+// keyCTE writes keys as a common table expression v, to be joined with
+// the tallies by keyJoin: both engines then look each key up in the index
+// (SQLite scans the whole table for a row-value IN list).
+func (q *query) keyCTE(keys []tallyKey) {
+	q.WriteString("WITH v(g, p, c, ce, ch, ve, vf, fl) AS (VALUES ")
 	for i, k := range keys {
 		if i > 0 {
 			q.WriteString(", ")
@@ -358,4 +355,18 @@ func (q *query) keyValues(keys []tallyKey) {
 		q.keyArgs(k)
 		q.WriteString(")")
 	}
+	q.WriteString(") ")
+}
+
+// keyJoin joins the keys of keyCTE with their tally rows.
+const keyJoin = "v JOIN tallies t ON t.grain = v.g AND t.period = v.p AND t.commune_code = v.c AND t.centre_id = v.ce " +
+	"AND t.channel = v.ch AND t.questionnaire_version = v.ve AND t.verified = v.vf AND t.flagged = v.fl"
+
+// prefixed puts a table alias before each of a list of columns.
+func prefixed(alias, cols string) string {
+	parts := strings.Split(cols, ", ")
+	for i, c := range parts {
+		parts[i] = alias + c
+	}
+	return strings.Join(parts, ", ")
 }
