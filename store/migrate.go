@@ -109,8 +109,9 @@ var migrations = []migration{
 		}},
 	// Channel, residence and the module probabilities of each visit; an
 	// assignment it answered; an index on day for month-by-month
-	// recomputation; screening's indexes extended so that its counts read
-	// the index alone. Times are kept to the minute and durations to the
+	// recomputation. Screening's two indexes become one that its counts
+	// read alone, and the status index keeps only the responses held for
+	// review (every index costs each insert a page). Times are kept to the minute and durations to the
 	// second from now on (screening needs no more, and a precise time can
 	// be matched with a queue ticket), so existing rows are coarsened too.
 	{version: 6, name: "channel, residence, module probabilities and coarse times of responses",
@@ -122,9 +123,10 @@ var migrations = []migration{
 			"ALTER TABLE responses ADD COLUMN assignment_id text",
 			"CREATE INDEX idx_responses_day ON responses (day)",
 			"DROP INDEX idx_responses_centre_created",
-			"CREATE INDEX idx_responses_centre_created ON responses (centre_id, created_at, verified)",
 			"DROP INDEX idx_responses_centre_fingerprint",
-			"CREATE INDEX idx_responses_centre_fingerprint ON responses (centre_id, fingerprint, created_at)",
+			"CREATE INDEX idx_responses_centre_created ON responses (centre_id, created_at, verified, fingerprint)",
+			"DROP INDEX idx_responses_status",
+			"CREATE INDEX idx_responses_review ON responses (status, id) WHERE status <> 'counted'",
 			"UPDATE responses SET created_at = strftime('%Y-%m-%d %H:%M:00+00:00', created_at) WHERE strftime('%Y-%m-%d %H:%M:00+00:00', created_at) IS NOT NULL",
 			"UPDATE responses SET duration_ms = ((duration_ms + 500) / 1000) * 1000 WHERE duration_ms IS NOT NULL",
 		},
@@ -132,9 +134,10 @@ var migrations = []migration{
 			"ALTER TABLE responses ADD COLUMN channel varchar(16) NOT NULL DEFAULT 'qr', ADD COLUMN residence varchar(8) NOT NULL DEFAULT '', ADD COLUMN residence_commune varchar(5) NOT NULL DEFAULT '', ADD COLUMN probs text NOT NULL DEFAULT '', ADD COLUMN assignment_id varchar(64)",
 			"CREATE INDEX idx_responses_day ON responses (day)",
 			"DROP INDEX idx_responses_centre_created",
-			"CREATE INDEX idx_responses_centre_created ON responses (centre_id, created_at, verified)",
 			"DROP INDEX idx_responses_centre_fingerprint",
-			"CREATE INDEX idx_responses_centre_fingerprint ON responses (centre_id, fingerprint, created_at)",
+			"CREATE INDEX idx_responses_centre_created ON responses (centre_id, created_at, verified, fingerprint)",
+			"DROP INDEX idx_responses_status",
+			"CREATE INDEX idx_responses_review ON responses (status, id) WHERE status <> 'counted'",
 			"UPDATE responses SET created_at = date_trunc('minute', created_at), duration_ms = ((duration_ms + 500) / 1000) * 1000",
 		}},
 	{version: 7, name: "module assignments",

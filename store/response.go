@@ -549,7 +549,9 @@ func (s *Store) Flagged(ctx context.Context, status string, limit int) ([]Respon
 		limit = 200
 	}
 	var rows []responseRow
-	if err := s.read.WithContext(ctx).Where("status = ?", status).Order("id DESC").Limit(limit).Find(&rows).Error; err != nil {
+	// The literal "status <> 'counted'" lets both engines use the partial
+	// index of the responses held for review.
+	if err := s.read.WithContext(ctx).Where("status = ? AND status <> '"+StatusCounted+"'", status).Order("id DESC").Limit(limit).Find(&rows).Error; err != nil {
 		return nil, fmt.Errorf("read flagged responses: %w", err)
 	}
 	out := make([]Response, 0, len(rows))

@@ -52,9 +52,8 @@ func (s *Store) screen(ctx context.Context, pool gorm.ConnPool, items []*item) e
 	}
 	// Each count stops at its rule's limit: Screen only asks whether it is
 	// reached, and a centre under a flood (or a load test) would otherwise
-	// make every submission count thousands of rows. Both counts read an
-	// index alone: (centre, created_at, verified) and (centre, fingerprint,
-	// created_at).
+	// make every submission count thousands of rows. Both counts read the
+	// index (centre, created_at, verified, fingerprint) alone.
 	q.WriteString(") SELECT w.i, (SELECT COUNT(*) FROM (SELECT 1 FROM responses r WHERE r.centre_id = w.c AND r.created_at > w.burst AND r.created_at <= w.hi AND NOT r.verified LIMIT ")
 	q.WriteString(strconv.Itoa(survey.BurstLimit))
 	q.WriteString(") b), (SELECT COUNT(*) FROM (SELECT 1 FROM responses r WHERE r.centre_id = w.c AND r.fingerprint = w.fp AND r.created_at > w.lo AND r.created_at <= w.hi LIMIT ")

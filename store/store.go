@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"net/url"
 	"os"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -114,10 +115,10 @@ func Open(ctx context.Context, dsn string, opt Options) (*Store, error) {
 		// even on Close) unless entries never expire, which its 10-year TTL
 		// means; the size bound still evicts.
 		wcfg.PrepareStmtTTL = 10 * 365 * 24 * time.Hour
-		if s.db, err = openSQLite(dsn, &wcfg, 1); err != nil {
+		if s.db, err = openSQLite(dsn, &wcfg, 1, writerCacheKiB); err != nil {
 			return nil, err
 		}
-		if s.read, err = openSQLite(dsn, cfg, opt.MaxReaders); err != nil {
+		if s.read, err = openSQLite(dsn, cfg, opt.MaxReaders, readerCacheKiB); err != nil {
 			s.Close()
 			return nil, err
 		}
@@ -165,6 +166,15 @@ func createPrivate(path string) error {
 	return f.Close()
 }
 
+// Page caches per connection. Every insert updates a few indexes at
+// scattered places (submission id, commune and day, centre and time), so
+// the writer keeps more of them in memory than SQLite's default 2 MiB;
+// readers mostly scan tallies, which the operating system caches as well.
+const (
+	writerCacheKiB = 32 << 10
+	readerCacheKiB = 8 << 10
+)
+
 // openSQLite opens one pool on the file. WAL lets readers work while one
 // writer commits; synchronous=NORMAL in WAL mode keeps every committed
 // transaction across a crash of the process (only a power cut can lose the
@@ -174,8 +184,9 @@ func createPrivate(path string) error {
 // another process) and two transactions never deadlock upgrading a read
 // lock; busy_timeout covers other processes (papi backup, import,
 // recompute) holding the lock briefly.
-func openSQLite(path string, cfg *gorm.Config, conns int) (*gorm.DB, error) {
+func openSQLite(path string, cfg *gorm.Config, conns, cacheKiB int) (*gorm.DB, error) {
 	q := url.Values{}
+	q.Set("_cache_size", strconv.Itoa(-cacheKiB))
 	q.Set("_journal_mode", "WAL")
 	q.Set("_synchronous", "NORMAL")
 	q.Set("_busy_timeout", "10000")

@@ -143,8 +143,8 @@ func (env *environment) pgSchema(name string) (string, func(), error) {
 	return u.String(), drop, nil
 }
 
-// sqliteDSN is papi's SQLite DSN (store.openSQLite): WAL, synchronous
-// NORMAL, the write lock taken at BEGIN.
+// sqliteDSN is papi's SQLite DSN for its writer (store.openSQLite): WAL,
+// synchronous NORMAL, the write lock taken at BEGIN, a 32 MiB page cache.
 func sqliteDSN(path string) string {
 	q := url.Values{}
 	q.Set("_journal_mode", "WAL")
@@ -152,6 +152,7 @@ func sqliteDSN(path string) string {
 	q.Set("_busy_timeout", "10000")
 	q.Set("_foreign_keys", "on")
 	q.Set("_txlock", "immediate")
+	q.Set("_cache_size", "-32768") // papi's writer cache
 	return "file:" + path + "?" + q.Encode()
 }
 
