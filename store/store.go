@@ -145,6 +145,18 @@ func Open(ctx context.Context, dsn string, opt Options) (*Store, error) {
 		wg.Add(1)
 		go func() { defer wg.Done(); s.writeLoop() }()
 	}
+	if !s.postgres {
+		// Checkpoints copy the WAL into the database file. Left to SQLite,
+		// the writer does it when it commits, and on a big file that means
+		// scattered writes while submissions wait; a checkpoint of its own
+		// every second runs beside the writer instead.
+		if err := s.db.WithContext(ctx).Exec("PRAGMA wal_autocheckpoint = 0").Error; err != nil {
+			s.Close()
+			return nil, fmt.Errorf("set up checkpoints: %w", err)
+		}
+		wg.Add(1)
+		go func() { defer wg.Done(); s.checkpointLoop() }()
+	}
 	go func() { wg.Wait(); close(s.stopped) }()
 	return s, nil
 }
@@ -322,4 +334,21 @@ func (s *Store) knownCommune(ctx context.Context, db *gorm.DB, code string) (boo
 		s.communes[c] = true
 	}
 	return s.communes[code], nil
+}
+
+// checkpointLoop checkpoints the SQLite WAL every second until the store
+// closes (PASSIVE: it never waits for the writer or readers), and once more
+// at the end.
+func (s *Store) checkpointLoop() {
+	t := time.NewTicker(time.Second)
+	defer t.Stop()
+	for {
+		select {
+		case <-s.closing:
+			s.read.Exec("PRAGMA wal_checkpoint(PASSIVE)")
+			return
+		case <-t.C:
+			s.read.Exec("PRAGMA wal_checkpoint(PASSIVE)")
+		}
+	}
 }

@@ -396,6 +396,12 @@ func copyFile(from, to string) error {
 		out.Close()
 		return err
 	}
+	// Written back before the run starts, so that the copy's disk writes
+	// do not compete with the load.
+	if err := out.Sync(); err != nil {
+		out.Close()
+		return err
+	}
 	return out.Close()
 }
 
