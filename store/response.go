@@ -129,7 +129,7 @@ func (r Response) Visit() survey.Visit {
 }
 
 func (r *responseRow) response() (Response, error) {
-	ans, err := survey.ParseAnswers([]byte(r.Answers))
+	ans, err := parseAnswers([]byte(r.Answers))
 	if err != nil {
 		return Response{}, fmt.Errorf("response %d: %w", r.ID, err)
 	}
