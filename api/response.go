@@ -28,6 +28,10 @@ type SubmissionRequest struct {
 	DurationMS           int64                      `json:"duration_ms" validate:"gte=0"`
 	Lang                 string                     `json:"lang" validate:"omitempty,oneof=vi en"`
 	Receipt              string                     `json:"receipt" validate:"omitempty,max=64,alphanum"`
+	// AssignmentID is the module assignment the form was given (optional).
+	AssignmentID string `json:"assignment_id" validate:"omitempty,max=64,alphanum"`
+	// Channel is qr (the poster, default) or kiosk (the centre's tablet).
+	Channel string `json:"channel" validate:"omitempty,oneof=qr kiosk"`
 }
 
 var submissionIDPattern = regexp.MustCompile(`^[A-Za-z0-9_-]{8,64}$`)
@@ -125,12 +129,26 @@ func (s *Server) checkResponse(c echo.Context, req SubmissionRequest) (store.New
 	if !ok {
 		return store.NewResponse{}, survey.Invalid("questionnaire_version", "Phiên bản bảng hỏi không tồn tại; vui lòng tải lại trang.", "Unknown questionnaire version; reload the form.")
 	}
-	visit, err := cat.ValidateSubmission(survey.Submission{Modules: req.Modules, Answers: req.Answers, Sex: req.Sex, AgeGroup: req.AgeGroup})
+	modules := req.Modules
+	if req.AssignmentID != "" {
+		// The answers are checked against the modules the server assigned
+		// (the store checks the assignment again when it stores them).
+		a, err := s.store.Assignment(ctx, req.AssignmentID)
+		if err != nil || a.CentreID != centre.ID {
+			if err == nil || survey.ErrorCode(err) == survey.ENOTFOUND {
+				return store.NewResponse{}, survey.Invalid("assignment_id", "Lượt giao phần hỏi không đúng với trung tâm này; vui lòng tải lại trang.", "The assignment is not one of this centre's; reload the form.")
+			}
+			return store.NewResponse{}, err
+		}
+		modules = a.Modules
+	}
+	visit, err := cat.ValidateSubmission(survey.Submission{Modules: modules, Answers: req.Answers, Sex: req.Sex, AgeGroup: req.AgeGroup})
 	if err != nil {
 		return store.NewResponse{}, err
 	}
 	return store.NewResponse{
 		SubmissionID: req.SubmissionID, Centre: centre, Version: cat.Version, Visit: visit,
-		Lang: req.Lang, DurationMS: req.DurationMS, Receipt: req.Receipt, Flags: survey.ClientFlags(req.DurationMS),
+		Lang: req.Lang, DurationMS: req.DurationMS, Receipt: req.Receipt, AssignmentID: req.AssignmentID, Channel: req.Channel,
+		Flags: survey.ClientFlags(req.DurationMS),
 	}, nil
 }

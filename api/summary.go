@@ -166,14 +166,13 @@ func (s *Server) communeData(ctx context.Context, p survey.Period, q periodQuery
 	if err != nil {
 		return nil, err
 	}
-	out := map[string]survey.CommuneData{}
-	for _, m := range []map[string]int64{t.Responses, t.Flagged} {
-		for code := range m {
-			out[code] = survey.CommuneData{
-				Counts: survey.Counts{Responses: t.Responses[code] + t.Flagged[code], CountedResponses: t.Responses[code],
-					VerifiedResponses: t.Verified[code], FlaggedResponses: t.Flagged[code]},
-				Tallies: t.ByCommune[code],
-			}
+	out := make(map[string]survey.CommuneData, len(t.Communes))
+	for code, ct := range t.Communes {
+		out[code] = survey.CommuneData{
+			Counts: survey.Counts{Responses: ct.Responses, CountedResponses: ct.Counted, VerifiedResponses: ct.Verified,
+				FlaggedResponses: ct.Flagged, Channels: ct.Channels,
+				Residence: survey.ResidenceCounts{Here: ct.Residents.Here, Other: ct.Residents.Other, Outside: ct.Residents.Outside, Unknown: ct.Residents.Unknown}},
+			Tallies: ct.Indicators,
 		}
 	}
 	return out, nil

@@ -100,8 +100,31 @@ func benchStore(b *testing.B, n int) *store.Store {
 	return st
 }
 
+// BenchmarkTallies is the store's read alone: one commune's year and the
+// whole city's year (what a summary and the comparison fetch), without
+// scoring.
+func BenchmarkTallies(b *testing.B) {
+	for _, n := range benchSizes() {
+		for _, scope := range []struct {
+			name     string
+			communes []string
+		}{{"commune", []string{"26740"}}, {"city", nil}} {
+			b.Run(fmt.Sprintf("%s/responses=%d", scope.name, n), func(b *testing.B) {
+				st := benchStore(b, n)
+				ctx := context.Background()
+				b.ResetTimer()
+				for i := 0; i < b.N; i++ {
+					if _, err := st.Tallies(ctx, store.Filter{From: "2025-01-01", To: "2025-12-31", Communes: scope.communes}); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
+		}
+	}
+}
+
 // BenchmarkSummary reads one commune's summary for a year from the
-// aggregates: its cost should not grow with the number of stored responses.
+// tallies: its cost should not grow with the number of stored responses.
 func BenchmarkSummary(b *testing.B) {
 	for _, n := range benchSizes() {
 		b.Run(fmt.Sprintf("responses=%d", n), func(b *testing.B) {
@@ -134,8 +157,8 @@ func BenchmarkCompare(b *testing.B) {
 				if err != nil {
 					b.Fatal(err)
 				}
-				for _, m := range t.ByCommune {
-					_ = cat.Score(m, survey.DefaultPolicy)
+				for _, ct := range t.Communes {
+					_ = cat.Score(ct.Indicators, survey.DefaultPolicy)
 				}
 			}
 		})
@@ -178,4 +201,57 @@ func benchSizes() []int {
 		return out
 	}
 	return []int{10000, 1000000}
+}
+
+// BenchmarkIntakeBatch measures the writer's cost per response as the
+// group commit sees it under load: batches of 32 submissions arriving now,
+// spread over all 168 centres.
+func BenchmarkIntakeBatch(b *testing.B) {
+	st := MustOpen(b, "sqlite", time.Now)
+	ctx := context.Background()
+	cat := st.Catalogue()
+	centres, _ := st.AllCentres(ctx)
+	rng := rand.New(rand.NewPCG(2, 2))
+	visits := make([]survey.Visit, 1000)
+	for i := range visits {
+		visits[i] = MustVisit(b, cat, rng, cat.AssignModules(uint64(i)))
+	}
+	b.ResetTimer()
+	batch := make([]store.NewResponse, 0, 32)
+	for i := 0; i < b.N; i++ {
+		v := visits[i%len(visits)]
+		batch = append(batch, store.NewResponse{SubmissionID: fmt.Sprintf("intake-%d", i), Centre: centres[i%len(centres)], Version: cat.Version,
+			Visit: v, DurationMS: int64(len(v.Answers)) * 6000})
+		if len(batch) == cap(batch) || i == b.N-1 {
+			if _, err := st.CreateResponses(ctx, batch); err != nil {
+				b.Fatal(err)
+			}
+			batch = batch[:0]
+		}
+	}
+}
+
+// BenchmarkRecompute checks every tally row of the benchmark database
+// against its raw responses (papi recompute) and reports responses per
+// second.
+func BenchmarkRecompute(b *testing.B) {
+	for _, n := range benchSizes() {
+		b.Run(fmt.Sprintf("responses=%d", n), func(b *testing.B) {
+			st := benchStore(b, n)
+			ctx := context.Background()
+			b.ResetTimer()
+			var done int64
+			for i := 0; i < b.N; i++ {
+				rep, err := st.Recompute(ctx)
+				if err != nil {
+					b.Fatal(err)
+				}
+				if rep.Mismatches != 0 {
+					b.Fatalf("recompute found %d mismatches in the benchmark database", rep.Mismatches)
+				}
+				done += rep.Responses
+			}
+			b.ReportMetric(float64(done)/b.Elapsed().Seconds(), "responses/s")
+		})
+	}
 }

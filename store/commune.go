@@ -58,6 +58,11 @@ func (s *Store) Seed(ctx context.Context, communes []survey.Commune) error {
 		rows[i] = communeRow{Code: c.Code, Name: c.Name, Type: c.Type, FormerProvince: c.FormerProvince}
 	}
 	return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		// Two processes starting together would both add the missing
+		// centres: the lock makes the second see the first's.
+		if err := s.lockSchema(tx); err != nil {
+			return err
+		}
 		if err := tx.Clauses(clause.OnConflict{
 			Columns:   []clause.Column{{Name: "code"}},
 			DoUpdates: clause.AssignmentColumns([]string{"name", "type", "former_province"}),
@@ -160,14 +165,44 @@ func (s *Store) Centre(ctx context.Context, id uint) (Centre, error) {
 	return r.centre(), nil
 }
 
-// CentreByToken returns the centre a QR code points to.
+// CentreByToken returns the centre a QR code points to. Every submission
+// asks, so answers are remembered for centreCacheTTL: a centre closed by
+// another papi process may take answers for that long (one closed through
+// this process stops at once).
 func (s *Store) CentreByToken(ctx context.Context, token string) (Centre, error) {
+	s.centreMu.Lock()
+	c, ok := s.centreCache[token]
+	s.centreMu.Unlock()
+	if ok && time.Since(c.at) < centreCacheTTL {
+		return c.centre, nil
+	}
 	var r centreRow
 	err := s.read.WithContext(ctx).Where("token = ?", token).Take(&r).Error
 	if err != nil {
 		return Centre{}, translate(err, survey.Text{Vi: "trung tâm với mã QR này", En: "Centre for this QR code"})
 	}
+	s.centreMu.Lock()
+	if s.centreCache == nil || len(s.centreCache) > 10000 {
+		s.centreCache = map[string]cachedCentre{}
+	}
+	s.centreCache[token] = cachedCentre{centre: r.centre(), at: time.Now()}
+	s.centreMu.Unlock()
 	return r.centre(), nil
+}
+
+// centreCacheTTL bounds how long CentreByToken trusts what it read.
+const centreCacheTTL = 5 * time.Second
+
+type cachedCentre struct {
+	centre Centre
+	at     time.Time
+}
+
+// forgetCentres empties the centre cache after a change made here.
+func (s *Store) forgetCentres() {
+	s.centreMu.Lock()
+	s.centreCache = nil
+	s.centreMu.Unlock()
 }
 
 // CreateCentre adds an open centre to a commune, audited in the same
@@ -243,6 +278,8 @@ func (s *Store) changeCentre(ctx context.Context, actor string, id uint, action 
 		}
 		return s.writeAudit(tx, actor, action, describeCentre(r))
 	})
+	// A closed or re-tokened centre must stop taking answers at once.
+	s.forgetCentres()
 	if err != nil {
 		return Centre{}, err
 	}

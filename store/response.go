@@ -1,10 +1,13 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -13,8 +16,9 @@ import (
 	"github.com/papi-hcmc/papi/survey"
 )
 
-// Response statuses. Only counted responses feed the aggregates; flagged and
-// quarantined ones are kept, never deleted, and can be released by an admin.
+// Response statuses. Only counted responses feed the scores; flagged ones
+// are tallied apart (left out unless asked for) and quarantined ones are in
+// no tally. None is ever deleted, and an admin can move them back.
 const (
 	StatusCounted     = "counted"
 	StatusFlagged     = "flagged"
@@ -25,24 +29,36 @@ type responseRow struct {
 	ID uint64 `gorm:"primaryKey"`
 	// SubmissionID is chosen by the resident's browser; a retry of the same
 	// submission carries the same id and is stored once.
-	SubmissionID         string `gorm:"not null;uniqueIndex;size:64"`
-	CentreID             uint   `gorm:"not null;index:idx_responses_centre_created,priority:1;index:idx_responses_centre_fingerprint,priority:1"`
-	CommuneCode          string `gorm:"not null;size:5;index:idx_responses_commune_day,priority:1"`
-	Day                  string `gorm:"not null;size:10;index:idx_responses_commune_day,priority:2"`
-	QuestionnaireVersion string `gorm:"not null;size:32"`
-	Modules              string `gorm:"not null"`
-	Answers              string `gorm:"not null"`
-	Sex                  string `gorm:"size:16"`
-	AgeGroup             string `gorm:"size:16"`
-	Lang                 string `gorm:"size:8"`
-	DurationMS           int64
-	Verified             bool   `gorm:"not null"`
-	Status               string `gorm:"not null;size:16;index"`
-	Flags                string
+	SubmissionID string
+	// CentreID is the centre visited; 0 for a household interview, whose
+	// commune comes from its answers.
+	CentreID             uint
+	CommuneCode          string
+	Day                  string
+	QuestionnaireVersion string
+	Modules              string
+	Answers              string
+	Sex                  string
+	AgeGroup             string
+	Lang                 string
+	// DurationMS is rounded to whole seconds and CreatedAt truncated to the
+	// minute: screening needs no more, and a precise time could be matched
+	// with a queue ticket or a camera.
+	DurationMS int64
+	Verified   bool
+	Status     string
+	Flags      string
 	// Fingerprint is a hash of the answer set, to spot the same answers
 	// sent again and again at one centre.
-	Fingerprint string    `gorm:"size:16;index:idx_responses_centre_fingerprint,priority:2"`
-	CreatedAt   time.Time `gorm:"not null;index:idx_responses_centre_created,priority:2"`
+	Fingerprint      string
+	CreatedAt        time.Time
+	Channel          string
+	Residence        string
+	ResidenceCommune string
+	// Probs are the probabilities with which the rotating modules were
+	// assigned ("d3=0.21,d5=0.4"), the basis of the design weights.
+	Probs        string
+	AssignmentID *string
 }
 
 func (responseRow) TableName() string { return "responses" }
@@ -51,16 +67,30 @@ func (responseRow) TableName() string { return "responses" }
 // number or IP address: residents are anonymous.
 type NewResponse struct {
 	SubmissionID string
-	Centre       Centre
-	Version      string
-	Visit        survey.Visit
+	// Centre is the centre visited. A household interview (imported from
+	// ODK) has none: leave Centre zero and give its commune in CommuneCode.
+	Centre      Centre
+	CommuneCode string
+	Version     string
+	// Visit holds the answers with the respondent's residence and the
+	// module probabilities.
+	Visit survey.Visit
+	// Channel is how the answers arrived (survey.ChannelQR, ChannelKiosk or
+	// ChannelHousehold); empty means Visit.Channel, and qr when that is
+	// empty too.
+	Channel string
+	// AssignmentID names the module assignment the form was given. It must
+	// belong to the same centre; its modules and probabilities (the
+	// server's record) replace the visit's, and its completed count goes up
+	// with the response.
+	AssignmentID string
 	Lang         string
 	DurationMS   int64
 	// Receipt is a one-time code from a finished procedure; a valid one
 	// makes the response verified.
 	Receipt string
-	// Flags name the anomaly checks the response tripped; a flagged
-	// response is stored but not counted.
+	// Flags name anomaly checks the response tripped before it reached the
+	// store; they are added to the store's own screening.
 	Flags []string
 	// At backdates a synthetic response (papi demo); zero means now.
 	At time.Time
@@ -68,34 +98,60 @@ type NewResponse struct {
 
 // Response is a stored response.
 type Response struct {
-	ID                   uint64         `json:"id"`
-	SubmissionID         string         `json:"submission_id"`
-	CentreID             uint           `json:"centre_id"`
-	CommuneCode          string         `json:"commune_code"`
-	Day                  string         `json:"day"`
-	QuestionnaireVersion string         `json:"questionnaire_version"`
-	Modules              []string       `json:"modules"`
-	Answers              survey.Answers `json:"answers"`
-	Sex                  string         `json:"sex,omitempty"`
-	AgeGroup             string         `json:"age_group,omitempty"`
-	DurationMS           int64          `json:"duration_ms,omitempty"`
-	Verified             bool           `json:"verified"`
-	Status               string         `json:"status"`
-	Flags                []string       `json:"flags,omitempty"`
-	CreatedAt            time.Time      `json:"created_at"`
+	ID                   uint64             `json:"id"`
+	SubmissionID         string             `json:"submission_id"`
+	CentreID             uint               `json:"centre_id"`
+	CommuneCode          string             `json:"commune_code"`
+	Day                  string             `json:"day"`
+	QuestionnaireVersion string             `json:"questionnaire_version"`
+	Channel              string             `json:"channel"`
+	Modules              []string           `json:"modules"`
+	Probs                map[string]float64 `json:"probs,omitempty"`
+	AssignmentID         string             `json:"assignment_id,omitempty"`
+	Answers              survey.Answers     `json:"answers"`
+	Residence            string             `json:"residence,omitempty"`
+	ResidenceCommune     string             `json:"residence_commune,omitempty"`
+	Sex                  string             `json:"sex,omitempty"`
+	AgeGroup             string             `json:"age_group,omitempty"`
+	DurationMS           int64              `json:"duration_ms,omitempty"`
+	Verified             bool               `json:"verified"`
+	Status               string             `json:"status"`
+	Flags                []string           `json:"flags,omitempty"`
+	CreatedAt            time.Time          `json:"created_at"`
+}
+
+// Visit returns the response as the survey package sees a visit.
+func (r Response) Visit() survey.Visit {
+	return survey.Visit{Modules: r.Modules, Answers: r.Answers, Sex: r.Sex, AgeGroup: r.AgeGroup, Channel: r.Channel,
+		Residence: r.Residence, ResidenceCommune: r.ResidenceCommune, Probs: r.Probs}
 }
 
 func (r *responseRow) response() (Response, error) {
-	ans, err := survey.ParseAnswers([]byte(r.Answers))
+	ans, err := parseAnswers([]byte(r.Answers))
 	if err != nil {
-		return Response{}, err
+		return Response{}, fmt.Errorf("response %d: %w", r.ID, err)
 	}
-	return Response{
+	probs, err := parseProbs(r.Probs)
+	if err != nil {
+		return Response{}, fmt.Errorf("response %d: %w", r.ID, err)
+	}
+	out := Response{
 		ID: r.ID, SubmissionID: r.SubmissionID, CentreID: r.CentreID, CommuneCode: r.CommuneCode, Day: r.Day,
-		QuestionnaireVersion: r.QuestionnaireVersion, Modules: splitList(r.Modules), Answers: ans,
+		QuestionnaireVersion: r.QuestionnaireVersion, Channel: r.Channel, Modules: splitList(r.Modules), Probs: probs,
+		Answers: ans, Residence: r.Residence, ResidenceCommune: r.ResidenceCommune,
 		Sex: r.Sex, AgeGroup: r.AgeGroup, DurationMS: r.DurationMS, Verified: r.Verified, Status: r.Status,
 		Flags: splitList(r.Flags), CreatedAt: r.CreatedAt,
-	}, nil
+	}
+	if r.AssignmentID != nil {
+		out.AssignmentID = *r.AssignmentID
+	}
+	return out, nil
+}
+
+// tallied is what the row contributes to the tallies.
+func (r *responseRow) tallied(v survey.Visit) tallied {
+	return tallied{version: r.QuestionnaireVersion, day: r.Day, commune: r.CommuneCode, centre: r.CentreID,
+		channel: r.Channel, verified: r.Verified, status: r.Status, visit: v}
 }
 
 func splitList(s string) []string {
@@ -105,48 +161,56 @@ func splitList(s string) []string {
 	return strings.Split(s, ",")
 }
 
+// formatProbs writes module probabilities compactly, in module order:
+// "d3=0.21,d5=0.4".
+func formatProbs(p map[string]float64) string {
+	if len(p) == 0 {
+		return ""
+	}
+	mods := make([]string, 0, len(p))
+	for m := range p {
+		mods = append(mods, m)
+	}
+	slices.Sort(mods)
+	var b strings.Builder
+	for i, m := range mods {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString(m)
+		b.WriteByte('=')
+		b.WriteString(strconv.FormatFloat(p[m], 'g', -1, 64))
+	}
+	return b.String()
+}
+
+func parseProbs(s string) (map[string]float64, error) {
+	if s == "" {
+		return nil, nil
+	}
+	out := map[string]float64{}
+	for _, part := range strings.Split(s, ",") {
+		m, v, ok := strings.Cut(part, "=")
+		p, err := strconv.ParseFloat(v, 64)
+		if !ok || err != nil {
+			return nil, fmt.Errorf("stored module probabilities %q are not module=probability pairs", s)
+		}
+		out[m] = p
+	}
+	return out, nil
+}
+
 // CreateResponse stores a response once. It returns the id and whether this
 // call stored it: a submission id seen before returns the first id and
-// created false, storing nothing. The response, its receipt and its share of
-// the aggregates are written in one transaction, so a failure leaves nothing.
+// created false, storing nothing. The response, its receipt, its share of
+// the tallies and its assignment's completion are written in one
+// transaction, so a failure leaves nothing.
 //
-// Concurrent calls are committed together (group commit): the writer takes
-// every submission waiting when it is free and stores them in one
-// transaction, so a busy centre costs one commit per batch, not per answer.
+// Concurrent calls are committed together (group commit, see writer.go).
 func (s *Store) CreateResponse(ctx context.Context, in NewResponse) (id uint64, created bool, err error) {
 	r := s.Submit(ctx, in)
 	return r.ID, r.Created, r.Err
 }
-
-// Submit is CreateResponse with the whole outcome, including whether the
-// anomaly checks flagged the response.
-func (s *Store) Submit(ctx context.Context, in NewResponse) Result {
-	p := &pending{ctx: ctx, in: in, done: make(chan Result, 1)}
-	// The read lock keeps Close from finishing while a submission is being
-	// queued, so nothing is queued after the writer's last drain.
-	s.closeMu.RLock()
-	if s.closed {
-		s.closeMu.RUnlock()
-		return Result{Err: errClosed}
-	}
-	select {
-	case s.queue <- p:
-		s.closeMu.RUnlock()
-	case <-ctx.Done():
-		s.closeMu.RUnlock()
-		return Result{Err: ctx.Err()}
-	}
-	select {
-	case r := <-p.done:
-		return r
-	case <-ctx.Done():
-		// The batch may still store it; a retry of the same submission id
-		// then gets the stored id.
-		return Result{Err: ctx.Err()}
-	}
-}
-
-var errClosed = errors.New("the database is closed")
 
 // Result is the outcome of one response of CreateResponses.
 type Result struct {
@@ -157,172 +221,323 @@ type Result struct {
 	Err     error
 }
 
-type pending struct {
-	ctx  context.Context
-	in   NewResponse
-	done chan Result
-}
-
-// maxBatch bounds one group commit.
-const maxBatch = 128
-
-// writeLoop is the single writer: it stores queued submissions in batches
-// until the store closes, then finishes what is queued.
-func (s *Store) writeLoop() {
-	defer close(s.stopped)
-	batch := make([]*pending, 0, maxBatch)
-	for {
-		var first *pending
-		select {
-		case first = <-s.queue:
-		case <-s.closing:
-			for {
-				select {
-				case p := <-s.queue:
-					s.commit([]*pending{p})
-				default:
-					return
-				}
-			}
-		}
-		batch = append(batch[:0], first)
-	drain:
-		for len(batch) < maxBatch {
-			select {
-			case p := <-s.queue:
-				batch = append(batch, p)
-			default:
-				break drain
-			}
-		}
-		s.commit(batch)
-	}
-}
-
-// commit stores a batch in one transaction. Items whose request was given up
-// before its turn are skipped. An item refused for its own reason (a used
-// receipt) fails alone; a database error fails the whole batch, and nothing
-// of it is stored.
-func (s *Store) commit(batch []*pending) {
-	live := batch[:0:0]
-	for _, p := range batch {
-		if err := p.ctx.Err(); err != nil {
-			p.done <- Result{Err: err}
-			continue
-		}
-		live = append(live, p)
-	}
-	if len(live) == 0 {
-		return
-	}
-	ins := make([]NewResponse, len(live))
-	for i, p := range live {
-		ins[i] = p.in
-	}
-	results, err := s.CreateResponses(context.Background(), ins)
-	for i, p := range live {
-		if err != nil {
-			p.done <- Result{Err: err}
-			continue
-		}
-		p.done <- results[i]
-	}
+// item is one response of a batch on its way in.
+type item struct {
+	index int // in the caller's slice
+	in    *NewResponse
+	row   responseRow
+	visit survey.Visit
+	// duration is the duration as sent, for screening (the row keeps it
+	// rounded).
+	duration int64
+	done     bool // the result is decided (refused, or stored before)
+	flags    []string
 }
 
 // CreateResponses stores several responses in one transaction (see
-// CreateResponse); results are in the order given. papi demo and
-// benchmarks use it directly to load data fast.
+// CreateResponse); results are in the order given. A response refused for
+// its own reason (invalid, a used receipt) fails alone; a database error
+// fails the whole batch and stores nothing. The writer's group commit, papi
+// demo and the benchmarks use it.
+//
+// A batch costs a fixed number of statements whatever its size: a look-up
+// of the submission ids (when a receipt is to be used), one of the
+// assignments (when there are some), one screening query, one multi-row
+// insert, one completion update (with assignments) and the tally read and
+// upsert.
 func (s *Store) CreateResponses(ctx context.Context, ins []NewResponse) ([]Result, error) {
 	out := make([]Result, len(ins))
-	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		buf := newAggBuffer()
-		for i, in := range ins {
-			r := s.insertOne(tx, in, buf)
-			if r.Err != nil && survey.ErrorCode(r.Err) == survey.EINTERNAL {
-				return r.Err
-			}
-			out[i] = r
+	items := make([]*item, 0, len(ins))
+	for i := range ins {
+		it, err := s.prepare(ctx, &ins[i])
+		if err != nil {
+			out[i].Err = err
+			continue
 		}
-		return buf.flush(tx)
+		it.index = i
+		items = append(items, it)
+	}
+	if len(items) == 0 {
+		return out, nil
+	}
+	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		for _, it := range items {
+			out[it.index] = Result{}
+		}
+		return s.insertBatch(ctx, tx, items, out)
 	})
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("store responses: %w", err)
 	}
 	return out, nil
 }
 
-// insertOne stores one response inside the batch's transaction and adds its
-// observations to the batch's aggregate buffer.
-func (s *Store) insertOne(tx *gorm.DB, in NewResponse, buf *aggBuffer) Result {
+// prepare checks one response and builds its row, without the database
+// (but for the list of communes, read once).
+func (s *Store) prepare(ctx context.Context, in *NewResponse) (*item, error) {
+	if in.SubmissionID == "" || len(in.SubmissionID) > 64 {
+		return nil, survey.Invalid("submission_id", "Thiếu mã lượt gửi (submission_id) hoặc mã quá dài.", "submission_id is missing or longer than 64 characters.")
+	}
 	cat, ok := s.catalogues[in.Version]
 	if !ok {
-		return Result{Err: survey.Invalid("questionnaire_version", "Phiên bản bảng hỏi không tồn tại.", "Unknown questionnaire version.")}
+		return nil, survey.Invalid("questionnaire_version", "Phiên bản bảng hỏi không tồn tại.", "Unknown questionnaire version.")
 	}
-	answers, err := json.Marshal(in.Visit.Answers)
-	if err != nil {
-		return Result{Err: err}
+	v := in.Visit
+	channel := cmp.Or(in.Channel, v.Channel, survey.ChannelQR)
+	if !slices.Contains(survey.Channels, channel) {
+		return nil, survey.Invalid("channel", "Kênh trả lời phải là qr, kiosk hoặc household.", "channel must be qr, kiosk or household.")
 	}
-	now := s.now().UTC()
-	if !in.At.IsZero() {
-		now = in.At.UTC()
-	}
-	row := responseRow{
-		SubmissionID: in.SubmissionID, CentreID: in.Centre.ID, CommuneCode: in.Centre.CommuneCode,
-		Day: survey.LocalDay(now), QuestionnaireVersion: in.Version, Modules: strings.Join(in.Visit.Modules, ","),
-		Answers: string(answers), Sex: in.Visit.Sex, AgeGroup: in.Visit.AgeGroup, Lang: in.Lang,
-		DurationMS: in.DurationMS, Status: StatusCounted, CreatedAt: now, Fingerprint: survey.Fingerprint(in.Visit.Answers),
-	}
-	var prior responseRow
-	switch err := tx.Select("id", "status").Where("submission_id = ?", in.SubmissionID).Take(&prior).Error; {
-	case err == nil:
-		return Result{ID: prior.ID, Flagged: prior.Status == StatusFlagged}
-	case !errors.Is(err, gorm.ErrRecordNotFound):
-		return Result{Err: err}
-	}
-	flags := in.Flags
-	if in.Receipt != "" {
-		if err := consumeReceipt(tx, in.Centre.ID, in.Receipt, now); err != nil {
-			return Result{Err: err}
+	v.Channel = channel
+	commune := in.Centre.CommuneCode
+	if in.Centre.ID == 0 {
+		if channel != survey.ChannelHousehold {
+			return nil, survey.Invalid("token", "Thiếu trung tâm: chỉ phỏng vấn hộ gia đình mới không gắn với trung tâm.", "No centre given: only household interviews have none.")
 		}
-		row.Verified = true
-	} else {
-		screened, err := screen(tx, &row, len(in.Visit.Answers))
+		commune = in.CommuneCode
+	}
+	if ok, err := s.knownCommune(ctx, s.read, commune); err != nil {
+		return nil, err
+	} else if !ok {
+		return nil, survey.Invalid("commune_code", "Mã xã/phường không có trong danh sách 168 xã/phường.", "The commune code is not one of the city's 168 communes.")
+	}
+	switch v.Residence {
+	case "", survey.ResidenceHere, survey.ResidenceOutside:
+		v.ResidenceCommune = ""
+	case survey.ResidenceOther:
+		ok, err := s.knownCommune(ctx, s.read, v.ResidenceCommune)
 		if err != nil {
-			return Result{Err: err}
+			return nil, err
 		}
-		flags = append(flags, screened...)
+		if !ok {
+			return nil, survey.Invalid("answers.c_residence_commune", "Vui lòng chọn xã/phường nơi bạn sống trong danh sách.", "Choose the commune you live in from the list.")
+		}
+	default:
+		return nil, survey.Invalid("answers.c_residence", "Nơi ở phải là xã/phường này, xã/phường khác của Thành phố hoặc ngoài Thành phố.", "Residence must be this commune, another commune of the city or outside the city.")
 	}
-	if len(flags) > 0 {
-		row.Status, row.Flags = StatusFlagged, strings.Join(flags, ",")
-	}
-	if err := tx.Create(&row).Error; err != nil {
-		return Result{Err: err}
-	}
-	buf.add(cat, &row, in.Visit, +1)
-	return Result{ID: row.ID, Created: true, Flagged: row.Status == StatusFlagged}
-}
-
-// screen runs the anomaly checks on an unverified response, counting recent
-// traffic at its centre inside the caller's transaction.
-func screen(tx *gorm.DB, r *responseRow, answered int) ([]string, error) {
-	in := survey.ScreenInput{At: r.CreatedAt, DurationMS: r.DurationMS, Answered: answered}
-	// One pass over the centre's recent responses (DuplicateWindow is the
-	// longer window) counts both the burst and the repeated answer sets.
-	var counts struct {
-		Recent int64
-		Same   int64
-	}
-	err := tx.Model(&responseRow{}).
-		Select("COALESCE(SUM(CASE WHEN verified = ? AND created_at > ? THEN 1 ELSE 0 END), 0) AS recent, "+
-			"COALESCE(SUM(CASE WHEN fingerprint = ? THEN 1 ELSE 0 END), 0) AS same",
-			false, r.CreatedAt.Add(-survey.BurstWindow), r.Fingerprint).
-		Where("centre_id = ? AND created_at > ? AND created_at <= ?", r.CentreID, r.CreatedAt.Add(-max(survey.DuplicateWindow, survey.BurstWindow)), r.CreatedAt).
-		Scan(&counts).Error
-	if err != nil {
+	if err := checkProbs(cat, v.Probs); err != nil {
 		return nil, err
 	}
-	in.RecentAtCentre, in.SameAnswers = counts.Recent, counts.Same
-	return survey.Screen(in), nil
+	answers, err := json.Marshal(v.Answers)
+	if err != nil {
+		return nil, fmt.Errorf("encode answers: %w", err)
+	}
+	now := s.now()
+	if !in.At.IsZero() {
+		now = in.At
+	}
+	it := &item{in: in, visit: v, duration: in.DurationMS, flags: slices.Clone(in.Flags)}
+	it.row = responseRow{
+		SubmissionID: in.SubmissionID, CentreID: in.Centre.ID, CommuneCode: commune, Day: survey.LocalDay(now),
+		QuestionnaireVersion: in.Version, Modules: strings.Join(v.Modules, ","), Answers: string(answers),
+		Sex: v.Sex, AgeGroup: v.AgeGroup, Lang: in.Lang, DurationMS: (max(in.DurationMS, 0) + 500) / 1000 * 1000,
+		Status: StatusCounted, CreatedAt: now.UTC().Truncate(time.Minute), Fingerprint: survey.FingerprintJSON(answers),
+		Channel: channel, Residence: v.Residence, ResidenceCommune: v.ResidenceCommune, Probs: formatProbs(v.Probs),
+	}
+	if in.AssignmentID != "" {
+		id := in.AssignmentID
+		it.row.AssignmentID = &id
+	}
+	return it, nil
+}
+
+func checkProbs(cat *survey.Catalogue, probs map[string]float64) error {
+	for m, p := range probs {
+		if _, ok := cat.Module(m); !ok || !(p > 0 && p <= 1) {
+			return survey.Invalid("probs", "Xác suất chọn phần hỏi phải nằm trong (0, 1] cho một phần hỏi có thật.", "Module probabilities must be in (0, 1] and name modules of the questionnaire.")
+		}
+	}
+	return nil
+}
+
+// insertBatch stores the prepared items inside tx and fills their results.
+func (s *Store) insertBatch(ctx context.Context, tx *gorm.DB, items []*item, out []Result) error {
+	pool := tx.Statement.ConnPool
+	// The same submission twice in one batch (a retry racing its original)
+	// is stored once; the copy gets the first one's result.
+	first := map[string]*item{}
+	copies := map[*item]*item{}
+	var live []*item
+	for _, it := range items {
+		if f, ok := first[it.row.SubmissionID]; ok {
+			copies[it] = f
+			continue
+		}
+		first[it.row.SubmissionID] = it
+		live = append(live, it)
+	}
+	// A retry must not use its receipt twice, so batches with receipts look
+	// their submission ids up first; the others learn of a retry from the
+	// insert, which skips a stored submission id (one statement less).
+	if slices.ContainsFunc(live, func(it *item) bool { return it.in.Receipt != "" }) {
+		if err := s.findStored(ctx, pool, live, out); err != nil {
+			return err
+		}
+	}
+	if err := s.applyAssignments(ctx, pool, live, out); err != nil {
+		return err
+	}
+	for _, it := range live {
+		if it.done || it.in.Receipt == "" {
+			continue
+		}
+		if err := consumeReceipt(tx, it.row.CentreID, it.in.Receipt, it.row.CreatedAt); err != nil {
+			if survey.ErrorCode(err) == survey.EINTERNAL {
+				return fmt.Errorf("use receipt: %w", err)
+			}
+			out[it.index].Err, it.done = err, true
+			continue
+		}
+		it.row.Verified = true
+	}
+	if err := s.screen(ctx, pool, live); err != nil {
+		return err
+	}
+	var fresh []*item
+	for _, it := range live {
+		if !it.done {
+			if len(it.flags) > 0 {
+				it.row.Status, it.row.Flags = StatusFlagged, strings.Join(it.flags, ",")
+			}
+			fresh = append(fresh, it)
+		}
+	}
+	inserted, err := s.insertRows(ctx, pool, fresh)
+	if err != nil {
+		return err
+	}
+	// A submission id stored before (a retry, or one stored by another
+	// process since the look-up) gets the stored id.
+	var raced []*item
+	for _, it := range fresh {
+		if _, ok := inserted[it]; !ok {
+			raced = append(raced, it)
+		}
+	}
+	if len(raced) > 0 {
+		if err := s.findStored(ctx, pool, raced, out); err != nil {
+			return err
+		}
+	}
+	if err := s.completeAssignments(ctx, pool, fresh, inserted); err != nil {
+		return err
+	}
+	batch := s.newTallyBatch()
+	for _, it := range fresh {
+		id, ok := inserted[it]
+		if !ok {
+			continue
+		}
+		if err := batch.add(it.row.tallied(it.visit), +1); err != nil {
+			batch.release()
+			return err
+		}
+		out[it.index] = Result{ID: id, Created: true, Flagged: it.row.Status == StatusFlagged}
+	}
+	if err := batch.flush(ctx, tx); err != nil {
+		return err
+	}
+	for cp, f := range copies {
+		r := out[f.index]
+		r.Created = false
+		out[cp.index] = r
+	}
+	return nil
+}
+
+// findStored marks the items whose submission id is already stored with
+// the stored response's id.
+func (s *Store) findStored(ctx context.Context, pool gorm.ConnPool, items []*item, out []Result) error {
+	if len(items) == 0 {
+		return nil
+	}
+	q := newQuery(s.postgres)
+	q.WriteString("SELECT submission_id, id, status FROM responses WHERE submission_id IN (")
+	by := make(map[string]*item, len(items))
+	for i, it := range items {
+		if i > 0 {
+			q.WriteString(", ")
+		}
+		q.arg(it.row.SubmissionID)
+		by[it.row.SubmissionID] = it
+	}
+	q.WriteString(")")
+	rows, err := pool.QueryContext(ctx, q.String(), q.args...)
+	if err != nil {
+		return fmt.Errorf("look up submission ids: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var sid, status string
+		var id uint64
+		if err := rows.Scan(&sid, &id, &status); err != nil {
+			return fmt.Errorf("look up submission ids: %w", err)
+		}
+		if it := by[sid]; it != nil {
+			out[it.index] = Result{ID: id, Flagged: status == StatusFlagged}
+			it.done = true
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("look up submission ids: %w", err)
+	}
+	return nil
+}
+
+// responseCols are the columns insertRows writes, in order.
+const responseCols = "submission_id, centre_id, commune_code, day, questionnaire_version, modules, answers, sex, age_group, lang, " +
+	"duration_ms, verified, status, flags, fingerprint, created_at, channel, residence, residence_commune, probs, assignment_id"
+
+// insertRows inserts the rows with multi-row INSERTs and returns the ids
+// given to them. A submission id stored meanwhile by another transaction
+// is skipped, not an error.
+func (s *Store) insertRows(ctx context.Context, pool gorm.ConnPool, items []*item) (map[*item]uint64, error) {
+	ids := make(map[*item]uint64, len(items))
+	const chunk = 1000 // 21 parameters a row, under SQLite's 32766
+	for start := 0; start < len(items); start += chunk {
+		part := items[start:min(start+chunk, len(items))]
+		q := newQuery(s.postgres)
+		q.WriteString("INSERT INTO responses (" + responseCols + ") VALUES ")
+		by := make(map[string]*item, len(part))
+		for i, it := range part {
+			r := &it.row
+			by[r.SubmissionID] = it
+			if i > 0 {
+				q.WriteString(", ")
+			}
+			q.WriteString("(")
+			for j, v := range []any{r.SubmissionID, int64(r.CentreID), r.CommuneCode, r.Day, r.QuestionnaireVersion, r.Modules, r.Answers,
+				r.Sex, r.AgeGroup, r.Lang, r.DurationMS, r.Verified, r.Status, r.Flags, r.Fingerprint, r.CreatedAt,
+				r.Channel, r.Residence, r.ResidenceCommune, r.Probs, r.AssignmentID} {
+				if j > 0 {
+					q.WriteString(", ")
+				}
+				q.arg(v)
+			}
+			q.WriteString(")")
+		}
+		q.WriteString(" ON CONFLICT (submission_id) DO NOTHING RETURNING id, submission_id")
+		rows, err := pool.QueryContext(ctx, q.String(), q.args...)
+		if err != nil {
+			return nil, fmt.Errorf("insert responses: %w", err)
+		}
+		for rows.Next() {
+			var id uint64
+			var sid string
+			if err := rows.Scan(&id, &sid); err != nil {
+				rows.Close()
+				return nil, fmt.Errorf("insert responses: %w", err)
+			}
+			if it := by[sid]; it != nil {
+				ids[it] = id
+			}
+		}
+		err = rows.Err()
+		rows.Close()
+		if err != nil {
+			return nil, fmt.Errorf("insert responses: %w", err)
+		}
+	}
+	return ids, nil
 }
 
 // Flagged lists responses with the given status (flagged or quarantined),
@@ -332,8 +547,10 @@ func (s *Store) Flagged(ctx context.Context, status string, limit int) ([]Respon
 		limit = 200
 	}
 	var rows []responseRow
-	if err := s.read.WithContext(ctx).Where("status = ?", status).Order("id DESC").Limit(limit).Find(&rows).Error; err != nil {
-		return nil, err
+	// The literal "status <> 'counted'" lets both engines use the partial
+	// index of the responses held for review.
+	if err := s.read.WithContext(ctx).Where("status = ? AND status <> '"+StatusCounted+"'", status).Order("id DESC").Limit(limit).Find(&rows).Error; err != nil {
+		return nil, fmt.Errorf("read flagged responses: %w", err)
 	}
 	out := make([]Response, 0, len(rows))
 	for i := range rows {
@@ -347,8 +564,9 @@ func (s *Store) Flagged(ctx context.Context, status string, limit int) ([]Respon
 }
 
 // SetStatus moves a response between counted, flagged and quarantined,
-// adding it to or removing it from the aggregates and writing actor's audit
-// row in the same transaction. Nothing is ever deleted.
+// taking it out of the tallies under its old status and into them under the
+// new one and writing actor's audit row in the same transaction. Nothing is
+// ever deleted.
 func (s *Store) SetStatus(ctx context.Context, actor string, id uint64, status string) (Response, error) {
 	if status != StatusCounted && status != StatusFlagged && status != StatusQuarantined {
 		return Response{}, survey.Invalid("status", "Trạng thái không hợp lệ.", "Unknown status.")
@@ -359,35 +577,34 @@ func (s *Store) SetStatus(ctx context.Context, actor string, id uint64, status s
 		if err := tx.Where("id = ?", id).Take(&r).Error; err != nil {
 			return translate(err, survey.Text{Vi: "phiếu trả lời", En: "Response"})
 		}
+		resp, err := r.response()
+		if err != nil {
+			return err
+		}
 		if r.Status != status {
-			cat, ok := s.catalogues[r.QuestionnaireVersion]
-			if !ok {
-				return fmt.Errorf("response %d uses unknown questionnaire %s", r.ID, r.QuestionnaireVersion)
-			}
-			ans, err := survey.ParseAnswers([]byte(r.Answers))
-			if err != nil {
+			batch := s.newTallyBatch()
+			if err := batch.add(r.tallied(resp.Visit()), -1); err != nil {
+				batch.release()
 				return err
 			}
-			// Out of the aggregates under the old status, in under the new
-			// one (the buffer keys each change by the status at that moment).
-			visit := survey.Visit{Modules: splitList(r.Modules), Answers: ans}
-			buf := newAggBuffer()
-			buf.add(cat, &r, visit, -1)
 			r.Status = status
-			buf.add(cat, &r, visit, +1)
-			if err := buf.flush(tx); err != nil {
+			if err := batch.add(r.tallied(resp.Visit()), +1); err != nil {
+				batch.release()
+				return err
+			}
+			if err := batch.flush(ctx, tx); err != nil {
 				return err
 			}
 			if err := tx.Model(&responseRow{}).Where("id = ?", id).Update("status", status).Error; err != nil {
-				return err
+				return fmt.Errorf("set status: %w", err)
 			}
 			if err := s.writeAudit(tx, actor, statusAction[status], fmt.Sprintf("response %d (%s)", r.ID, r.CommuneCode)); err != nil {
 				return err
 			}
+			resp.Status = status
 		}
-		var err error
-		out, err = r.response()
-		return err
+		out = resp
+		return nil
 	})
 	return out, err
 }
@@ -402,8 +619,10 @@ func (s *Store) ResponseCount(ctx context.Context, communeCode string) (int64, e
 		q = q.Where("commune_code = ?", communeCode)
 	}
 	var n int64
-	err := q.Count(&n).Error
-	return n, err
+	if err := q.Count(&n).Error; err != nil {
+		return 0, fmt.Errorf("count responses: %w", err)
+	}
+	return n, nil
 }
 
 // ResponseBySubmission returns the response stored for a submission id.
@@ -425,13 +644,13 @@ func (s *Store) EachResponse(ctx context.Context, communeCode, from, to string, 
 	}
 	rows, err := q.Order("id").Rows()
 	if err != nil {
-		return err
+		return fmt.Errorf("read responses: %w", err)
 	}
 	defer rows.Close()
 	for rows.Next() {
 		var r responseRow
 		if err := s.read.ScanRows(rows, &r); err != nil {
-			return err
+			return fmt.Errorf("read responses: %w", err)
 		}
 		resp, err := r.response()
 		if err != nil {
@@ -443,3 +662,5 @@ func (s *Store) EachResponse(ctx context.Context, communeCode, from, to string, 
 	}
 	return rows.Err()
 }
+
+var errClosed = errors.New("the database is closed")

@@ -8,6 +8,7 @@ import (
 	"io"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -122,18 +123,22 @@ func TestConcurrentSubmissions(t *testing.T) {
 	})
 }
 
-// TestAggregatesMatchRawResponses is a property test: after random
-// submissions on random days, the running aggregates over random periods
+// TestTalliesMatchRawResponses is a property test: after random
+// submissions on random days, the running tallies over random periods
 // equal a recomputation from the raw responses, and Recompute finds nothing
 // to fix.
-func TestAggregatesMatchRawResponses(t *testing.T) {
+func TestTalliesMatchRawResponses(t *testing.T) {
 	eachBackend(t, func(t *testing.T, st *store.Store) {
 		ctx := context.Background()
 		cat := st.Catalogue()
 		rng := rand.New(rand.NewPCG(7, 8))
 		communes := []string{"26740", "25747", "26506"}
 		base := time.Date(2026, 1, 20, 3, 0, 0, 0, time.UTC)
-		for i := 0; i < 400; i++ {
+		total, extra := 400, 6
+		if testing.Short() {
+			total, extra = 120, 2
+		}
+		for i := 0; i < total; i++ {
 			centre := firstCentre(t, st, communes[rng.IntN(len(communes))])
 			at := base.Add(time.Duration(rng.IntN(100*24)) * time.Hour)
 			var receipt string
@@ -150,7 +155,7 @@ func TestAggregatesMatchRawResponses(t *testing.T) {
 			}
 		}
 		periods := []survey.Period{{From: "2026-01-01", To: "2026-12-31"}, {From: "2026-02-01", To: "2026-02-28"}, {From: "2026-01-25", To: "2026-03-10"}, {From: "2026-02-14", To: "2026-02-14"}}
-		for i := 0; i < 6; i++ {
+		for i := 0; i < extra; i++ {
 			f := base.AddDate(0, 0, rng.IntN(90))
 			periods = append(periods, survey.Period{From: survey.LocalDay(f), To: survey.LocalDay(f.AddDate(0, 0, rng.IntN(60)))})
 		}
@@ -166,7 +171,7 @@ func TestAggregatesMatchRawResponses(t *testing.T) {
 				}
 			}
 		}
-		// Moving responses between statuses keeps the aggregates in step.
+		// Moving responses between statuses keeps the tallies in step.
 		flagged, err := st.Flagged(ctx, store.StatusFlagged, 1000)
 		if err != nil {
 			t.Fatal(err)
@@ -192,35 +197,90 @@ func TestAggregatesMatchRawResponses(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if rep.Responses != 400 || rep.Counted != 400-quarantined || rep.Mismatches != 0 {
-			t.Errorf("recompute: got %+v, want 400 responses, %d in aggregates, 0 mismatches", rep, 400-quarantined)
+		if rep.Responses != int64(total) || rep.Counted != int64(total)-quarantined || rep.Mismatches != 0 {
+			t.Errorf("recompute: got %+v, want %d responses, %d in tallies, 0 mismatches", rep, total, int64(total)-quarantined)
 		}
 	})
 }
 
-// rawTallies recomputes tallies straight from the stored responses.
+// rawTallies recomputes tallies straight from the stored responses with
+// the domain's own crediting (service answers to the commune visited,
+// locality answers to the commune lived in), independently of the store's
+// packed rows.
 func rawTallies(t *testing.T, st *store.Store, p survey.Period, verifiedOnly, includeFlagged bool) store.Tallies {
 	t.Helper()
+	return rawTalliesFilter(t, st, store.Filter{From: p.From, To: p.To, VerifiedOnly: verifiedOnly, IncludeFlagged: includeFlagged})
+}
+
+func rawTalliesFilter(t *testing.T, st *store.Store, f store.Filter) store.Tallies {
+	t.Helper()
 	cat := st.Catalogue()
-	out := store.Tallies{Responses: map[string]int64{}, Verified: map[string]int64{}, ByCommune: map[string]map[string]survey.Tally{}}
-	err := st.EachResponse(context.Background(), "", p.From, p.To, func(r store.Response) error {
-		if verifiedOnly && !r.Verified || r.Status == store.StatusQuarantined || r.Status == store.StatusFlagged && !includeFlagged {
+	out := store.Tallies{Communes: map[string]store.CommuneTallies{}}
+	get := func(c string) store.CommuneTallies {
+		ct, ok := out.Communes[c]
+		if !ok {
+			ct = store.CommuneTallies{Counts: store.Counts{Channels: map[string]int64{}}, Modules: map[string]int64{}, Indicators: map[string]survey.Tally{}}
+		}
+		return ct
+	}
+	err := st.EachResponse(context.Background(), "", f.From, f.To, func(r store.Response) error {
+		switch {
+		case f.VerifiedOnly && !r.Verified, r.Status == store.StatusQuarantined,
+			f.CentreID != 0 && r.CentreID != f.CentreID,
+			len(f.Channels) > 0 && !slices.Contains(f.Channels, r.Channel):
 			return nil
 		}
-		out.Responses[r.CommuneCode]++
-		if r.Verified {
-			out.Verified[r.CommuneCode]++
+		v := r.Visit()
+		if len(f.Communes) == 0 || slices.Contains(f.Communes, r.CommuneCode) {
+			ct := get(r.CommuneCode)
+			ct.Responses++
+			if r.Status == store.StatusFlagged && !f.IncludeFlagged {
+				ct.Flagged++
+				out.Communes[r.CommuneCode] = ct
+				return nil
+			}
+			ct.Counted++
+			if r.Verified {
+				ct.Verified++
+			}
+			ct.Channels[r.Channel]++
+			for _, m := range r.Modules {
+				ct.Modules[m]++
+			}
+			switch {
+			case v.Residence == survey.ResidenceHere, v.Residence == survey.ResidenceOther && v.ResidenceCommune == r.CommuneCode:
+				ct.Residents.Here++
+			case v.Residence == survey.ResidenceOther:
+				ct.Residents.Other++
+			case v.Residence == survey.ResidenceOutside:
+				ct.Residents.Outside++
+			default:
+				ct.Residents.Unknown++
+			}
+			out.Communes[r.CommuneCode] = ct
 		}
-		m := out.ByCommune[r.CommuneCode]
-		if m == nil {
-			m = map[string]survey.Tally{}
-			out.ByCommune[r.CommuneCode] = m
+		if r.Status == store.StatusFlagged && !f.IncludeFlagged {
+			return nil
 		}
-		for _, o := range cat.Observe(survey.Visit{Modules: r.Modules, Answers: r.Answers}) {
-			ind, _ := cat.Indicator(o.Indicator)
-			tl := m[o.Indicator]
-			tl.Add(o.X, o.W, ind.Kind == survey.KindMedian)
-			m[o.Indicator] = tl
+		rcat, ok := st.CatalogueVersion(r.QuestionnaireVersion)
+		if !ok {
+			t.Fatalf("response %d: unknown version %s", r.ID, r.QuestionnaireVersion)
+		}
+		for _, cr := range rcat.Credits(v, r.CommuneCode) {
+			if len(f.Communes) > 0 && !slices.Contains(f.Communes, cr.Commune) {
+				continue
+			}
+			ct := get(cr.Commune)
+			for _, o := range cr.Observations {
+				if !cat.Carries(r.QuestionnaireVersion, o.Indicator) {
+					continue
+				}
+				ind, _ := cat.Indicator(o.Indicator)
+				tl := ct.Indicators[o.Indicator]
+				tl.Add(o.X, o.W, ind.Kind == survey.KindMedian)
+				ct.Indicators[o.Indicator] = tl
+			}
+			out.Communes[cr.Commune] = ct
 		}
 		return nil
 	})
@@ -232,25 +292,39 @@ func rawTallies(t *testing.T, st *store.Store, p survey.Period, verifiedOnly, in
 
 func compareTallies(t *testing.T, what string, got, want store.Tallies) {
 	t.Helper()
-	for c, n := range want.Responses {
-		if got.Responses[c] != n || got.Verified[c] != want.Verified[c] {
-			t.Errorf("%s commune %s: got %d responses (%d verified), want %d (%d)", what, c, got.Responses[c], got.Verified[c], n, want.Verified[c])
+	for c, w := range want.Communes {
+		g := got.Communes[c]
+		if g.Responses != w.Responses || g.Counted != w.Counted || g.Verified != w.Verified || g.Flagged != w.Flagged || g.Residents != w.Residents {
+			t.Errorf("%s commune %s: got %+v, want %+v", what, c, g.Counts, w.Counts)
 		}
-	}
-	for c, m := range want.ByCommune {
-		for id, w := range m {
-			g := got.ByCommune[c][id]
-			if g.N != w.N || math.Abs(g.Sum-w.Sum) > 1e-9 || math.Abs(g.SumSq-w.SumSq) > 1e-6 {
-				t.Errorf("%s commune %s indicator %s: got n=%v sum=%v sumsq=%v, want n=%v sum=%v sumsq=%v", what, c, id, g.N, g.Sum, g.SumSq, w.N, w.Sum, w.SumSq)
+		for ch, n := range w.Channels {
+			if g.Channels[ch] != n {
+				t.Errorf("%s commune %s channel %s: got %d visits, want %d", what, c, ch, g.Channels[ch], n)
 			}
-			for v, cnt := range w.Hist {
-				if g.Hist[v] != cnt {
-					t.Errorf("%s commune %s indicator %s value %v: got count %v, want %v", what, c, id, v, g.Hist[v], cnt)
+		}
+		for m, n := range w.Modules {
+			if g.Modules[m] != n {
+				t.Errorf("%s commune %s module %s: got %d completions, want %d", what, c, m, g.Modules[m], n)
+			}
+		}
+		for id, wt := range w.Indicators {
+			gt := g.Indicators[id]
+			if gt.N != wt.N || math.Abs(gt.W-wt.W) > 1e-9 || math.Abs(gt.W2-wt.W2) > 1e-9 || math.Abs(gt.Sum-wt.Sum) > 1e-9 || math.Abs(gt.SumSq-wt.SumSq) > 1e-6 {
+				t.Errorf("%s commune %s indicator %s: got %+v, want %+v", what, c, id, gt, wt)
+			}
+			for v, cnt := range wt.Hist {
+				if math.Abs(gt.Hist[v]-cnt) > 1e-9 {
+					t.Errorf("%s commune %s indicator %s value %v: got Σw %v, want %v", what, c, id, v, gt.Hist[v], cnt)
 				}
 			}
 		}
-		if len(got.ByCommune[c]) != len(m) {
-			t.Errorf("%s commune %s: got %d indicators, want %d", what, c, len(got.ByCommune[c]), len(m))
+		if len(g.Indicators) != len(w.Indicators) {
+			t.Errorf("%s commune %s: got %d indicators, want %d", what, c, len(g.Indicators), len(w.Indicators))
+		}
+	}
+	for c, g := range got.Communes {
+		if _, ok := want.Communes[c]; !ok && (g.Responses != 0 || len(g.Indicators) != 0) {
+			t.Errorf("%s: got commune %s (%+v), want nothing there", what, c, g.Counts)
 		}
 	}
 }
@@ -294,7 +368,7 @@ func TestBackupWhileWriting(t *testing.T) {
 	}
 	rep, err := cp.Recompute(ctx)
 	if err != nil || rep.Mismatches != 0 {
-		t.Errorf("backup aggregates: got %+v %v, want consistent with its responses", rep, err)
+		t.Errorf("backup tallies: got %+v %v, want consistent with its responses", rep, err)
 	}
 }
 

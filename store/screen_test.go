@@ -18,6 +18,9 @@ import (
 // share of each campaign the anomaly checks catch and the share of organic
 // answers they wrongly flag.
 func TestStuffingSimulation(t *testing.T) {
+	if testing.Short() {
+		t.Skip("a week of traffic at 20 centres, one submission at a time")
+	}
 	st := MustOpen(t, "sqlite", time.Now)
 	ctx := context.Background()
 	cat := st.Catalogue()

@@ -1,7 +1,7 @@
 // Package store persists papi's data with GORM: communes, service centres,
-// responses and their running aggregates, staff accounts, sessions, receipts
-// and the audit log. SQLite (one file, the default) and PostgreSQL behave the
-// same behind it.
+// responses and their packed running tallies, module assignments, staff
+// accounts, sessions, receipts and the audit log. SQLite (one file, the
+// default) and PostgreSQL behave the same behind it.
 package store
 
 import (
@@ -9,6 +9,8 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"os"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -34,9 +36,19 @@ type Store struct {
 
 	catalogues map[string]*survey.Catalogue
 	current    *survey.Catalogue
-	now        func() time.Time
-	postgres   bool
-	receipts   receipts
+	// layouts describe each catalogue version's packed tallies.
+	layouts  map[string]*layout
+	now      func() time.Time
+	postgres bool
+	receipts receipts
+
+	// communes caches the set of commune codes (seeded once, never
+	// changed), to check residence and household communes without a query.
+	communeMu sync.Mutex
+	communes  map[string]bool
+	// centreCache remembers CentreByToken's answers briefly.
+	centreMu    sync.Mutex
+	centreCache map[string]cachedCentre
 
 	// queue feeds the single writer goroutine (see CreateResponse).
 	queue   chan *pending
@@ -45,6 +57,7 @@ type Store struct {
 	once    sync.Once
 	closeMu sync.RWMutex
 	closed  bool
+	writing bool // the writer goroutine was started
 }
 
 // Options configure Open.
@@ -61,22 +74,23 @@ type Options struct {
 }
 
 // Open connects to dsn, a SQLite file path or a postgres:// URL, and brings
-// the schema up to date.
+// the schema up to date. It refuses a database whose schema is newer than
+// this build.
 func Open(ctx context.Context, dsn string, opt Options) (*Store, error) {
 	if len(opt.Catalogues) == 0 {
 		return nil, errors.New("store.Open: no questionnaire catalogue given")
 	}
-	s := &Store{catalogues: map[string]*survey.Catalogue{}, now: opt.Now,
+	s := &Store{catalogues: map[string]*survey.Catalogue{}, layouts: map[string]*layout{}, now: opt.Now,
 		queue: make(chan *pending, 4*maxBatch), closing: make(chan struct{}), stopped: make(chan struct{})}
 	if s.now == nil {
 		s.now = time.Now
 	}
 	s.receipts.policy = opt.Receipts.withDefaults()
-	go s.writeLoop()
+	s.current = opt.Catalogues[len(opt.Catalogues)-1]
 	for _, c := range opt.Catalogues {
 		s.catalogues[c.Version] = c
+		s.layouts[c.Version] = newLayout(c, s.current)
 	}
-	s.current = opt.Catalogues[len(opt.Catalogues)-1]
 	if opt.MaxReaders <= 0 {
 		opt.MaxReaders = 8
 	}
@@ -94,14 +108,22 @@ func Open(ctx context.Context, dsn string, opt Options) (*Store, error) {
 		sqlDB.SetConnMaxIdleTime(5 * time.Minute)
 		s.read = s.db
 	} else {
-		// The writer runs the same few statements for every response:
+		if err := createPrivate(dsn); err != nil {
+			return nil, err
+		}
+		// The writer runs the same few statements for every batch:
 		// keeping them prepared saves their parsing each time.
 		wcfg := *cfg
 		wcfg.PrepareStmt, wcfg.PrepareStmtMaxSize = true, 256
-		if s.db, err = openSQLite(dsn, &wcfg, 1); err != nil {
+		// GORM's statement cache starts a goroutine that never ends (not
+		// even on Close) unless entries never expire, which its 10-year TTL
+		// means; the size bound still evicts.
+		wcfg.PrepareStmtTTL = 10 * 365 * 24 * time.Hour
+		if s.db, err = openSQLite(dsn, &wcfg, 1, writerCacheKiB); err != nil {
 			return nil, err
 		}
-		if s.read, err = openSQLite(dsn, cfg, opt.MaxReaders); err != nil {
+		if s.read, err = openSQLite(dsn, cfg, opt.MaxReaders, readerCacheKiB); err != nil {
+			s.Close()
 			return nil, err
 		}
 	}
@@ -123,17 +145,74 @@ func Open(ctx context.Context, dsn string, opt Options) (*Store, error) {
 			sqlDB.SetMaxIdleConns(opt.MaxReaders)
 		}
 	}
+	// The writers start last: an Open that fails leaves no goroutine
+	// behind. SQLite has one writer connection, so one writer; PostgreSQL
+	// takes several transactions at once, and their tally rows are locked
+	// in key order, so batches overlap there.
+	writers := 1
+	if s.postgres {
+		writers = pgWriters
+	}
+	s.writing = true
+	var wg sync.WaitGroup
+	for range writers {
+		wg.Add(1)
+		go func() { defer wg.Done(); s.writeLoop() }()
+	}
+	if !s.postgres {
+		// Checkpoints copy the WAL into the database file. Left to SQLite,
+		// the writer does it when it commits, and on a big file that means
+		// scattered writes while submissions wait; a checkpoint of its own
+		// every second runs beside the writer instead.
+		if err := s.db.WithContext(ctx).Exec("PRAGMA wal_autocheckpoint = 0").Error; err != nil {
+			s.Close()
+			return nil, fmt.Errorf("set up checkpoints: %w", err)
+		}
+		wg.Add(1)
+		go func() { defer wg.Done(); s.checkpointLoop() }()
+	}
+	go func() { wg.Wait(); close(s.stopped) }()
 	return s, nil
 }
+
+// createPrivate creates a new SQLite file readable by its owner only: it
+// holds password and session hashes, raw answers and the audit log. SQLite
+// gives the -wal and -shm files the same mode as the database file.
+func createPrivate(path string) error {
+	if path == "" || path == ":memory:" || strings.HasPrefix(path, "file:") {
+		return nil
+	}
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+	switch {
+	case errors.Is(err, os.ErrExist):
+		return nil
+	case err != nil:
+		return fmt.Errorf("create SQLite database %s: %w", path, err)
+	}
+	return f.Close()
+}
+
+// Page caches per connection. Every insert updates a few indexes at
+// scattered places (submission id, commune and day, centre and time), so
+// the writer keeps more of them in memory than SQLite's default 2 MiB;
+// readers mostly scan tallies, which the operating system caches as well.
+const (
+	writerCacheKiB = 32 << 10
+	readerCacheKiB = 8 << 10
+)
 
 // openSQLite opens one pool on the file. WAL lets readers work while one
 // writer commits; synchronous=NORMAL in WAL mode keeps every committed
 // transaction across a crash of the process (only a power cut can lose the
-// last ones); _txlock=immediate takes the write lock at BEGIN so two
-// transactions never deadlock upgrading a read lock; busy_timeout covers
-// other processes (papi backup, recompute) holding the lock briefly.
-func openSQLite(path string, cfg *gorm.Config, conns int) (*gorm.DB, error) {
+// last ones); _txlock=immediate takes the write lock at BEGIN, so a
+// transaction's reads and writes see no other writer in between (the
+// tallies' read-modify-write relies on it, also against papi import in
+// another process) and two transactions never deadlock upgrading a read
+// lock; busy_timeout covers other processes (papi backup, import,
+// recompute) holding the lock briefly.
+func openSQLite(path string, cfg *gorm.Config, conns, cacheKiB int) (*gorm.DB, error) {
 	q := url.Values{}
+	q.Set("_cache_size", strconv.Itoa(-cacheKiB))
 	q.Set("_journal_mode", "WAL")
 	q.Set("_synchronous", "NORMAL")
 	q.Set("_busy_timeout", "10000")
@@ -159,6 +238,9 @@ func (s *Store) Close() error {
 		s.closed = true
 		s.closeMu.Unlock()
 		close(s.closing)
+		if !s.writing {
+			return
+		}
 		select {
 		case <-s.stopped:
 		case <-time.After(30 * time.Second):
@@ -225,13 +307,62 @@ func translate(err error, what survey.Text) error {
 }
 
 // Backup writes a consistent copy of the SQLite database to path with
-// VACUUM INTO, which reads one snapshot while the server keeps writing.
+// VACUUM INTO, which reads one snapshot while the server keeps writing. The
+// copy is readable by its owner only, like the database.
 func (s *Store) Backup(ctx context.Context, path string) error {
 	if s.postgres {
 		return errors.New("papi backup copies SQLite files; for PostgreSQL use pg_dump")
 	}
+	// VACUUM INTO accepts an empty file: creating it first with mode 0600
+	// means the copy is never readable by others, not even while written.
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return fmt.Errorf("back up to %s: %w (choose a file that does not exist)", path, err)
+	}
+	f.Close()
 	if err := s.read.WithContext(ctx).Exec("VACUUM INTO ?", path).Error; err != nil {
+		os.Remove(path)
+		return fmt.Errorf("back up to %s: %w", path, err)
+	}
+	if err := os.Chmod(path, 0o600); err != nil {
 		return fmt.Errorf("back up to %s: %w", path, err)
 	}
 	return nil
+}
+
+// knownCommune reports whether code is a commune, from the codes read once from the
+// database (Seed fills it; the city's communes do not change while papi
+// runs) and again when a code is missing, in case Seed ran since.
+func (s *Store) knownCommune(ctx context.Context, db *gorm.DB, code string) (bool, error) {
+	s.communeMu.Lock()
+	defer s.communeMu.Unlock()
+	if s.communes[code] {
+		return true, nil
+	}
+	var codes []string
+	if err := db.WithContext(ctx).Model(&communeRow{}).Pluck("code", &codes).Error; err != nil {
+		return false, fmt.Errorf("read communes: %w", err)
+	}
+	s.communes = make(map[string]bool, len(codes))
+	for _, c := range codes {
+		s.communes[c] = true
+	}
+	return s.communes[code], nil
+}
+
+// checkpointLoop checkpoints the SQLite WAL every second until the store
+// closes (PASSIVE: it never waits for the writer or readers), and once more
+// at the end.
+func (s *Store) checkpointLoop() {
+	t := time.NewTicker(time.Second)
+	defer t.Stop()
+	for {
+		select {
+		case <-s.closing:
+			s.read.Exec("PRAGMA wal_checkpoint(PASSIVE)")
+			return
+		case <-t.C:
+			s.read.Exec("PRAGMA wal_checkpoint(PASSIVE)")
+		}
+	}
 }

@@ -5,7 +5,7 @@
 //	papi user add --email E --role R [--commune CODE]   password on standard input
 //	papi user passwd|disable|enable|revoke --email E    account life cycle
 //	papi demo --responses N [--seed S] add synthetic responses through the intake validation
-//	papi recompute                     rebuild aggregates from raw responses and verify them
+//	papi recompute                     check the tallies against the raw responses, rebuilding any that differ
 //	papi backup --out FILE             consistent copy of the SQLite database while serving
 //	papi xlsform --out FILE [--version V]  the questionnaire as an XLSForm (ODK Collect / KoboToolbox)
 //	papi xform --out FILE [--version V]    the same form as an ODK XForm
@@ -596,9 +596,9 @@ func recompute(ctx context.Context, cfg Config, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "rebuilt aggregates from %d responses (%d counted); %d aggregate rows differed before the rebuild\n", rep.Responses, rep.Counted, rep.Mismatches)
+	fmt.Fprintf(stdout, "checked the tallies of %d months against %d responses (%d counted); %d tally rows differed and were rebuilt\n", rep.Months, rep.Responses, rep.Counted, rep.Mismatches)
 	if rep.Mismatches > 0 {
-		return fmt.Errorf("%d aggregate rows did not match the raw responses; they are now rebuilt", rep.Mismatches)
+		return fmt.Errorf("%d tally rows did not match the raw responses; they are now rebuilt", rep.Mismatches)
 	}
 	return nil
 }

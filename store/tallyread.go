@@ -1,0 +1,271 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/papi-hcmc/papi/survey"
+)
+
+// Filter selects the responses a summary is computed from.
+type Filter struct {
+	From, To string // inclusive local days, "YYYY-MM-DD"
+	// Communes limits to these communes (the communes credited: visited for
+	// service indicators, lived in for locality ones); empty means the
+	// whole city.
+	Communes []string
+	// CentreID limits to visits at one centre when non-zero.
+	CentreID uint
+	// Channels limits to these channels (survey.Channels); empty means all.
+	Channels []string
+	// VerifiedOnly keeps only responses that carried a valid receipt.
+	VerifiedOnly bool
+	// IncludeFlagged adds the responses the anomaly checks flagged.
+	IncludeFlagged bool
+}
+
+// Residents splits visits by where the respondent lives: in the commune
+// visited, in another commune of the city, outside the city, or not asked
+// (catalogue 2025.1).
+type Residents struct {
+	Here    int64 `json:"here"`
+	Other   int64 `json:"other"`
+	Outside int64 `json:"outside"`
+	Unknown int64 `json:"unknown"`
+}
+
+// Counts are a commune's visits over a period: Responses = Counted +
+// Flagged.
+type Counts struct {
+	// Responses are the visits stored at the commune's centres (or in its
+	// households) that match the filter, quarantined ones aside.
+	Responses int64 `json:"responses"`
+	// Counted are the visits the tallies are built from.
+	Counted int64 `json:"counted"`
+	// Verified are the counted visits that carried a receipt.
+	Verified int64 `json:"verified"`
+	// Flagged are the flagged visits left out (0 with IncludeFlagged).
+	Flagged int64 `json:"flagged"`
+	// Channels counts the counted visits per channel.
+	Channels map[string]int64 `json:"channels"`
+	// Residents splits the counted visits by residence; the share living
+	// in the commune is shown beside its results.
+	Residents Residents `json:"residents"`
+}
+
+// CommuneTallies are one commune's counts and indicator tallies.
+type CommuneTallies struct {
+	Counts
+	// Modules counts the counted visits that answered each module.
+	Modules map[string]int64 `json:"modules"`
+	// Indicators are the tallies of the current catalogue's indicators,
+	// answers to earlier versions included where they carry over.
+	Indicators map[string]survey.Tally `json:"-"`
+}
+
+// Tallies are the tallies of a period per commune.
+type Tallies struct {
+	Communes map[string]CommuneTallies
+}
+
+// Combined merges every commune's tallies (a former province or the whole
+// city): the counted and verified visits and the merged indicator tallies.
+func (t Tallies) Combined() (responses, verified int64, tallies map[string]survey.Tally) {
+	tallies = map[string]survey.Tally{}
+	for _, ct := range t.Communes {
+		responses += ct.Counted
+		verified += ct.Verified
+		for id, tl := range ct.Indicators {
+			x := tallies[id]
+			x.Merge(tl)
+			tallies[id] = x
+		}
+	}
+	return responses, verified, tallies
+}
+
+// FlaggedTotal is the number of flagged visits left out, over all
+// communes.
+func (t Tallies) FlaggedTotal() int64 {
+	n := int64(0)
+	for _, ct := range t.Communes {
+		n += ct.Flagged
+	}
+	return n
+}
+
+// periodRange is a span of tally rows of one grain, inclusive.
+type periodRange struct{ grain, lo, hi string }
+
+// periodRanges covers [from, to] with whole months and day-level edges.
+func periodRanges(from, to string) ([]periodRange, error) {
+	f, err := time.Parse(survey.DateLayout, from)
+	if err != nil {
+		return nil, survey.Invalid("from", "Ngày bắt đầu phải có dạng YYYY-MM-DD.", "from must be a date YYYY-MM-DD.")
+	}
+	t, err := time.Parse(survey.DateLayout, to)
+	if err != nil {
+		return nil, survey.Invalid("to", "Ngày kết thúc phải có dạng YYYY-MM-DD.", "to must be a date YYYY-MM-DD.")
+	}
+	if t.Before(f) {
+		return nil, survey.Invalid("to", "Ngày kết thúc phải sau ngày bắt đầu.", "to must not be before from.")
+	}
+	// First whole month: the month of from if from is its first day, else
+	// the next one. Last whole month: the month of to if to is its last day.
+	firstMonth := time.Date(f.Year(), f.Month(), 1, 0, 0, 0, 0, time.UTC)
+	if f.Day() != 1 {
+		firstMonth = firstMonth.AddDate(0, 1, 0)
+	}
+	lastMonth := time.Date(t.Year(), t.Month(), 1, 0, 0, 0, 0, time.UTC)
+	if t.AddDate(0, 0, 1).Month() == t.Month() {
+		lastMonth = lastMonth.AddDate(0, -1, 0)
+	}
+	if lastMonth.Before(firstMonth) {
+		return []periodRange{{grainDay, from, to}}, nil
+	}
+	out := []periodRange{{grainMonth, firstMonth.Format("2006-01"), lastMonth.Format("2006-01")}}
+	if headEnd := firstMonth.AddDate(0, 0, -1); !headEnd.Before(f) {
+		out = append(out, periodRange{grainDay, from, headEnd.Format(survey.DateLayout)})
+	}
+	if tailStart := lastMonth.AddDate(0, 1, 0); !t.Before(tailStart) {
+		out = append(out, periodRange{grainDay, tailStart.Format(survey.DateLayout), to})
+	}
+	return out, nil
+}
+
+// communeAcc sums one commune's rows; indicators are addressed by their
+// index in the current catalogue, not by a map, on this hot path.
+type communeAcc struct {
+	counts  Counts
+	modules map[string]int64
+	ind     []survey.Tally
+}
+
+// Tallies reads the tallies of a period per commune: whole months from the
+// month rows, ragged edges from the day rows, each span with one indexed
+// query. Rows of every questionnaire version are mapped onto the current
+// catalogue (survey.Catalogue.Carries) and merged.
+func (s *Store) Tallies(ctx context.Context, f Filter) (Tallies, error) {
+	for _, ch := range f.Channels {
+		if !slices.Contains(survey.Channels, ch) {
+			return Tallies{}, survey.Invalid("channel", "Kênh trả lời phải là qr, kiosk hoặc household.", "channel must be qr, kiosk or household.")
+		}
+	}
+	ranges, err := periodRanges(f.From, f.To)
+	if err != nil {
+		return Tallies{}, err
+	}
+	sqlDB, err := s.read.DB()
+	if err != nil {
+		return Tallies{}, err
+	}
+	cur := s.layouts[s.current.Version]
+	accs := map[string]*communeAcc{}
+	get := func(code string) *communeAcc {
+		a := accs[code]
+		if a == nil {
+			a = &communeAcc{counts: Counts{Channels: map[string]int64{}}, modules: map[string]int64{}, ind: make([]survey.Tally, len(cur.ids))}
+			accs[code] = a
+		}
+		return a
+	}
+	for _, pr := range ranges {
+		q := newQuery(s.postgres)
+		q.WriteString("SELECT " + tallyCols + " FROM tallies WHERE grain = ")
+		q.arg(pr.grain)
+		q.WriteString(" AND period >= ")
+		q.arg(pr.lo)
+		q.WriteString(" AND period <= ")
+		q.arg(pr.hi)
+		q.in("commune_code", f.Communes)
+		if f.CentreID != 0 {
+			q.WriteString(" AND centre_id = ")
+			q.arg(int64(f.CentreID))
+		}
+		q.in("channel", f.Channels)
+		if f.VerifiedOnly {
+			q.WriteString(" AND verified = ")
+			q.arg(true)
+		}
+		rows, err := sqlDB.QueryContext(ctx, q.String(), q.args...)
+		if err != nil {
+			return Tallies{}, fmt.Errorf("read tallies: %w", err)
+		}
+		err = s.scanTallies(rows, func(k tallyKey, cnt counters, data []byte) error {
+			a := get(k.commune)
+			a.counts.Responses += cnt.Responses
+			if k.flagged && !f.IncludeFlagged {
+				a.counts.Flagged += cnt.Responses
+				return nil
+			}
+			a.counts.Counted += cnt.Responses
+			if k.verified {
+				a.counts.Verified += cnt.Responses
+			}
+			if cnt.Responses != 0 {
+				a.counts.Channels[k.channel] += cnt.Responses
+			}
+			a.counts.Residents.Here += cnt.Here
+			a.counts.Residents.Other += cnt.Other
+			a.counts.Residents.Outside += cnt.Outside
+			a.counts.Residents.Unknown += cnt.Unknown
+			l := s.layouts[k.version]
+			if l == nil {
+				return fmt.Errorf("tallies of questionnaire version %s, which this build does not know", k.version)
+			}
+			return readPacked(data, len(l.ids), len(l.modules),
+				func(i int, n int64) { a.modules[l.modules[i]] += n },
+				func(e *packedEntry) {
+					j := l.current[e.index]
+					if j < 0 {
+						return
+					}
+					t := &a.ind[j]
+					t.N += float64(e.n)
+					t.W += e.w
+					t.W2 += e.w2
+					t.Sum += e.sum
+					t.SumSq += e.sumSq
+					if len(e.hist) > 0 && t.Hist == nil {
+						// Sized for a year of months with some values in
+						// common, to spare the map's growth steps.
+						t.Hist = make(map[float64]float64, 4*len(e.hist))
+					}
+					for _, h := range e.hist {
+						t.Hist[h.value] += h.weight
+					}
+				})
+		})
+		if err != nil {
+			return Tallies{}, fmt.Errorf("read tallies: %w", err)
+		}
+	}
+	out := Tallies{Communes: make(map[string]CommuneTallies, len(accs))}
+	for code, a := range accs {
+		ct := CommuneTallies{Counts: a.counts, Modules: a.modules, Indicators: make(map[string]survey.Tally, len(a.ind))}
+		for j := range a.ind {
+			if a.ind[j].N > 0 {
+				ct.Indicators[cur.ids[j]] = a.ind[j]
+			}
+		}
+		out.Communes[code] = ct
+	}
+	return out, nil
+}
+
+// in adds "AND col IN (…)" for a non-empty list.
+func (q *query) in(col string, vals []string) {
+	if len(vals) == 0 {
+		return
+	}
+	q.WriteString(" AND " + col + " IN (")
+	for i, v := range vals {
+		if i > 0 {
+			q.WriteString(", ")
+		}
+		q.arg(v)
+	}
+	q.WriteString(")")
+}

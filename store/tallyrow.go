@@ -1,0 +1,372 @@
+package store
+
+import (
+	"cmp"
+	"context"
+	"database/sql"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+
+	"gorm.io/gorm"
+
+	"github.com/papi-hcmc/papi/survey"
+)
+
+// tallyKey names one tally row.
+type tallyKey struct {
+	grain   string
+	period  string
+	commune string // the commune credited
+	centre  uint   // the centre visited; 0 for a household interview
+	channel string
+	version string
+	verified,
+	flagged bool
+}
+
+func compareKeys(a, b tallyKey) int {
+	return cmp.Or(cmp.Compare(a.grain, b.grain), cmp.Compare(a.period, b.period), cmp.Compare(a.commune, b.commune),
+		cmp.Compare(a.centre, b.centre), cmp.Compare(a.channel, b.channel), cmp.Compare(a.version, b.version),
+		compareBool(a.verified, b.verified), compareBool(a.flagged, b.flagged))
+}
+
+func compareBool(a, b bool) int {
+	switch {
+	case a == b:
+		return 0
+	case !a:
+		return -1
+	}
+	return 1
+}
+
+// tallied is what a response contributes to the tallies.
+type tallied struct {
+	version  string
+	day      string
+	commune  string // of the centre visited (or the household)
+	centre   uint
+	channel  string
+	verified bool
+	status   string
+	visit    survey.Visit
+}
+
+// tallyBatch merges the tally changes of a batch in memory, so that each
+// row is read and written once per transaction.
+type tallyBatch struct {
+	s     *Store
+	cells map[tallyKey]*cell
+}
+
+func (s *Store) newTallyBatch() *tallyBatch {
+	return &tallyBatch{s: s, cells: map[tallyKey]*cell{}}
+}
+
+func (b *tallyBatch) cell(k tallyKey, l *layout) *cell {
+	c := b.cells[k]
+	if c == nil {
+		c = l.newCell()
+		b.cells[k] = c
+	}
+	return c
+}
+
+// add adds (sign +1) or removes (sign −1) one response. Quarantined
+// responses are in no tally. Service observations count for the commune
+// visited, locality ones for the commune the respondent lives in
+// (survey.Catalogue.Credits); the visit itself is counted on the visited
+// commune's row, with where the respondent lives.
+func (b *tallyBatch) add(t tallied, sign int64) error {
+	if t.status == StatusQuarantined {
+		return nil
+	}
+	l := b.s.layouts[t.version]
+	if l == nil {
+		return fmt.Errorf("questionnaire version %s is not known to this build", t.version)
+	}
+	credits := l.cat.Credits(t.visit, t.commune)
+	var cnt counters
+	cnt.Responses = sign
+	switch {
+	case t.visit.Residence == survey.ResidenceHere,
+		t.visit.Residence == survey.ResidenceOther && t.visit.ResidenceCommune == t.commune:
+		cnt.Here = sign
+	case t.visit.Residence == survey.ResidenceOther:
+		cnt.Other = sign
+	case t.visit.Residence == survey.ResidenceOutside:
+		cnt.Outside = sign
+	default:
+		cnt.Unknown = sign
+	}
+	for _, g := range [2][2]string{{grainDay, t.day}, {grainMonth, t.day[:7]}} {
+		k := tallyKey{grain: g[0], period: g[1], commune: t.commune, centre: t.centre, channel: t.channel,
+			version: t.version, verified: t.verified, flagged: t.status == StatusFlagged}
+		c := b.cell(k, l)
+		c.counters.add(cnt)
+		for _, m := range t.visit.Modules {
+			if i, ok := l.module[m]; ok {
+				c.modules[i] += sign
+			}
+		}
+		for _, cr := range credits {
+			k.commune = cr.Commune
+			c := b.cell(k, l)
+			for _, o := range cr.Observations {
+				c.observe(o, sign)
+			}
+		}
+	}
+	return nil
+}
+
+// release gives the batch's memory back.
+func (b *tallyBatch) release() {
+	for _, c := range b.cells {
+		c.release()
+	}
+	clear(b.cells)
+}
+
+// tallyCols are the key columns in index order, then the values.
+const (
+	tallyKeyCols = "grain, period, commune_code, centre_id, channel, questionnaire_version, verified, flagged"
+	tallyCols    = tallyKeyCols + ", responses, resident_here, resident_other, resident_outside, resident_unknown, data"
+)
+
+// flush applies the batch to the stored rows inside tx: it reads every row
+// the batch touches with one query, adds the changes and writes the
+// absolute values back with one upsert. On SQLite the transaction holds the
+// write lock since BEGIN, so nobody writes between the read and the write.
+// On PostgreSQL the read also locks the rows (missing ones are inserted
+// empty), in key order so that two processes never deadlock, and another
+// process's update waits for this transaction.
+func (b *tallyBatch) flush(ctx context.Context, tx *gorm.DB) error {
+	defer b.release()
+	if len(b.cells) == 0 {
+		return nil
+	}
+	keys := make([]tallyKey, 0, len(b.cells))
+	for k := range b.cells {
+		keys = append(keys, k)
+	}
+	slices.SortFunc(keys, compareKeys)
+	pool := tx.Statement.ConnPool
+	for start := 0; start < len(keys); start += tallyChunk {
+		chunk := keys[start:min(start+tallyChunk, len(keys))]
+		if err := b.flushChunk(ctx, pool, chunk); err != nil {
+			return fmt.Errorf("write tallies: %w", err)
+		}
+	}
+	return nil
+}
+
+// tallyChunk bounds the rows of one statement (SQLite allows 32766 bound
+// parameters; an upsert row takes 14).
+const tallyChunk = 1000
+
+func (b *tallyBatch) flushChunk(ctx context.Context, pool gorm.ConnPool, keys []tallyKey) error {
+	q := newQuery(b.s.postgres)
+	if b.s.postgres {
+		// One statement inserts the missing rows empty and locks the
+		// others (a no-op update), returning every row's current values.
+		q.WriteString("INSERT INTO tallies (" + tallyCols + ") VALUES ")
+		for i, k := range keys {
+			if i > 0 {
+				q.WriteString(", ")
+			}
+			q.WriteString("(")
+			q.keyArgs(k)
+			q.WriteString(", 0, 0, 0, 0, 0, ")
+			q.arg([]byte{})
+			q.WriteString(")")
+		}
+		q.WriteString(" ON CONFLICT (" + tallyKeyCols + ") DO UPDATE SET responses = tallies.responses RETURNING " + tallyCols)
+	} else {
+		q.keyCTE(keys)
+		q.WriteString("SELECT " + prefixed("t.", tallyCols) + " FROM " + keyJoin)
+	}
+	rows, err := pool.QueryContext(ctx, q.String(), q.args...)
+	if err != nil {
+		return err
+	}
+	if err := b.s.scanTallies(rows, func(k tallyKey, cnt counters, data []byte) error {
+		c := b.cells[k]
+		if c == nil {
+			return nil
+		}
+		c.counters.add(cnt)
+		if err := c.decodeInto(data); err != nil {
+			return fmt.Errorf("tally %s %s %s: %w", k.grain, k.period, k.commune, err)
+		}
+		return nil
+	}); err != nil {
+		return err
+	}
+	return b.s.writeCells(ctx, pool, keys, b.cells)
+}
+
+// tallyRow is one row to write: absolute counters and packed value, or a
+// deletion.
+type tallyRow struct {
+	key  tallyKey
+	cnt  counters
+	data []byte
+	del  bool
+}
+
+// writeCells writes the absolute values of cells, deleting the rows that
+// became empty (every response once in them moved out).
+func (s *Store) writeCells(ctx context.Context, pool gorm.ConnPool, keys []tallyKey, cells map[tallyKey]*cell) error {
+	rows := make([]tallyRow, 0, len(keys))
+	var buf []byte
+	for _, k := range keys {
+		c := cells[k]
+		if err := c.check(); err != nil {
+			return fmt.Errorf("tally %s %s %s centre %d: %w", k.grain, k.period, k.commune, k.centre, err)
+		}
+		if c.empty() {
+			rows = append(rows, tallyRow{key: k, del: true})
+			continue
+		}
+		start := len(buf)
+		buf = c.encode(buf)
+		rows = append(rows, tallyRow{key: k, cnt: c.counters, data: buf[start:len(buf):len(buf)]})
+	}
+	return s.writeRows(ctx, pool, rows)
+}
+
+// writeRows upserts and deletes tally rows, one statement of each kind per
+// chunk.
+func (s *Store) writeRows(ctx context.Context, pool gorm.ConnPool, rows []tallyRow) error {
+	for start := 0; start < len(rows); start += tallyChunk {
+		up, del := newQuery(s.postgres), newQuery(s.postgres)
+		nUp := 0
+		up.WriteString("INSERT INTO tallies (" + tallyCols + ") VALUES ")
+		var gone []tallyKey
+		for _, r := range rows[start:min(start+tallyChunk, len(rows))] {
+			if r.del {
+				gone = append(gone, r.key)
+				continue
+			}
+			if nUp > 0 {
+				up.WriteString(", ")
+			}
+			up.WriteString("(")
+			up.keyArgs(r.key)
+			for _, n := range [5]int64{r.cnt.Responses, r.cnt.Here, r.cnt.Other, r.cnt.Outside, r.cnt.Unknown} {
+				up.WriteString(", ")
+				up.arg(n)
+			}
+			up.WriteString(", ")
+			up.arg(r.data)
+			up.WriteString(")")
+			nUp++
+		}
+		if nUp > 0 {
+			up.WriteString(" ON CONFLICT (" + tallyKeyCols + ") DO UPDATE SET responses = excluded.responses, resident_here = excluded.resident_here, " +
+				"resident_other = excluded.resident_other, resident_outside = excluded.resident_outside, resident_unknown = excluded.resident_unknown, data = excluded.data")
+			if _, err := pool.ExecContext(ctx, up.String(), up.args...); err != nil {
+				return err
+			}
+		}
+		if len(gone) > 0 {
+			del.WriteString("DELETE FROM tallies WHERE id IN (")
+			del.keyCTE(gone)
+			del.WriteString("SELECT t.id FROM " + keyJoin + ")")
+			if _, err := pool.ExecContext(ctx, del.String(), del.args...); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// scanTallies reads rows of tallyCols.
+func (s *Store) scanTallies(rows *sql.Rows, fn func(k tallyKey, cnt counters, data []byte) error) error {
+	defer rows.Close()
+	var (
+		k      tallyKey
+		centre int64
+		cnt    counters
+		data   []byte
+	)
+	for rows.Next() {
+		if err := rows.Scan(&k.grain, &k.period, &k.commune, &centre, &k.channel, &k.version, &k.verified, &k.flagged,
+			&cnt.Responses, &cnt.Here, &cnt.Other, &cnt.Outside, &cnt.Unknown, &data); err != nil {
+			return err
+		}
+		k.centre = uint(centre)
+		if err := fn(k, cnt, data); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}
+
+// query builds one SQL statement with its arguments in the engine's
+// placeholder style.
+type query struct {
+	strings.Builder
+	pg   bool
+	args []any
+}
+
+func newQuery(pg bool) *query { return &query{pg: pg} }
+
+func (q *query) arg(v any) {
+	q.args = append(q.args, v)
+	if q.pg {
+		q.WriteString("$")
+		q.WriteString(strconv.Itoa(len(q.args)))
+		return
+	}
+	q.WriteString("?")
+}
+
+// keyArgs writes the key's columns as arguments, typed for PostgreSQL
+// (in a VALUES list it cannot infer them).
+func (q *query) keyArgs(k tallyKey) {
+	casts := [8]string{"::varchar", "::varchar", "::varchar", "::bigint", "::varchar", "::varchar", "::boolean", "::boolean"}
+	vals := [8]any{k.grain, k.period, k.commune, int64(k.centre), k.channel, k.version, k.verified, k.flagged}
+	for i, v := range vals {
+		if i > 0 {
+			q.WriteString(", ")
+		}
+		q.arg(v)
+		if q.pg {
+			q.WriteString(casts[i])
+		}
+	}
+}
+
+// keyCTE writes keys as a common table expression v, to be joined with
+// the tallies by keyJoin: both engines then look each key up in the index
+// (SQLite scans the whole table for a row-value IN list).
+func (q *query) keyCTE(keys []tallyKey) {
+	q.WriteString("WITH v(g, p, c, ce, ch, ve, vf, fl) AS (VALUES ")
+	for i, k := range keys {
+		if i > 0 {
+			q.WriteString(", ")
+		}
+		q.WriteString("(")
+		q.keyArgs(k)
+		q.WriteString(")")
+	}
+	q.WriteString(") ")
+}
+
+// keyJoin joins the keys of keyCTE with their tally rows.
+const keyJoin = "v JOIN tallies t ON t.grain = v.g AND t.period = v.p AND t.commune_code = v.c AND t.centre_id = v.ce " +
+	"AND t.channel = v.ch AND t.questionnaire_version = v.ve AND t.verified = v.vf AND t.flagged = v.fl"
+
+// prefixed puts a table alias before each of a list of columns.
+func prefixed(alias, cols string) string {
+	parts := strings.Split(cols, ", ")
+	for i, c := range parts {
+		parts[i] = alias + c
+	}
+	return strings.Join(parts, ", ")
+}
