@@ -379,6 +379,10 @@ func TestBrowserAccessibility(t *testing.T) {
 	do(t, ctx, "unfold missing indicators", chromedp.Click(chromedp.CSS(`#missing details summary`)))
 	axeCheck(t, ctx, axe, "commune page, missing indicators unfolded")
 	open(t, ctx, ts.URL+"/staff/centres/26740")
+	axeCheck(t, ctx, axe, "centres page (officer, no receipts)")
+	// Receipts come from an account outside the commune.
+	login(t, ctx, ts, "admin@papi.test")
+	open(t, ctx, ts.URL+"/staff/centres/26740")
 	centre := mustCentre(t, ts, "26740")
 	do(t, ctx, "issue a receipt", chromedp.Click(chromedp.CSS(fmt.Sprintf(`#receipt-btn-%d`, centre.ID))), chromedp.WaitVisible(chromedp.CSS(`.slip`)))
 	axeCheck(t, ctx, axe, "centres page with a receipt slip")
@@ -552,7 +556,14 @@ func TestBrowserReceiptSlip(t *testing.T) {
 	ctx := MustBrowser(t)
 	ts := MustServer(t, api.RateLimit{Off: true})
 	centre := mustCentre(t, ts, "26740")
+	// The commune's own staff see the centre but cannot issue receipts:
+	// they are the ones a receipt vouches for.
 	login(t, ctx, ts, "xa@saigon.test")
+	open(t, ctx, ts.URL+"/staff/centres/26740")
+	if n := value(t, ctx, "receipt buttons", chromedp.Evaluate[int](`document.querySelectorAll('.receipt-btn').length`)); n != 0 {
+		t.Errorf("commune officer: %d receipt buttons, want none", n)
+	}
+	login(t, ctx, ts, "admin@papi.test")
 	open(t, ctx, ts.URL+"/staff/centres/26740")
 	if short := value(t, ctx, "short address", chromedp.Text(chromedp.CSS(`.short-url`))); short != strings.TrimPrefix(ts.URL, "http://")+"/c/26740" {
 		t.Errorf("short address: got %q, want the poster's /c/26740", short)
@@ -685,6 +696,28 @@ func TestBrowserStaffViews(t *testing.T) {
 // script, no style attribute, no <style> element.
 const strictCSP = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
 
+// strictCSPWriter replaces the server's own Content-Security-Policy with
+// strictCSP as the answer's header is written.
+type strictCSPWriter struct {
+	http.ResponseWriter
+	wrote bool
+}
+
+func (w *strictCSPWriter) WriteHeader(code int) {
+	w.Header().Set("Content-Security-Policy", strictCSP)
+	w.wrote = true
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *strictCSPWriter) Write(b []byte) (int, error) {
+	if !w.wrote {
+		w.WriteHeader(http.StatusOK)
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+func (w *strictCSPWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
 // cspWatch records every CSP violation of the pages a tab opens.
 const cspWatch = `window.__csp = []; document.addEventListener('securitypolicyviolation', e => window.__csp.push(e.violatedDirective + ' ' + (e.blockedURI || '') + ' ' + (e.sourceFile || '') + ':' + e.lineNumber + ' ' + (e.sample || '')));`
 
@@ -694,13 +727,15 @@ const cspWatch = `window.__csp = []; document.addEventListener('securitypolicyvi
 // charts still draw (their sizes are set through the style object).
 func TestBrowserCSP(t *testing.T) {
 	ctx := MustBrowser(t)
-	ts := MustServer(t, api.RateLimit{Off: true})
-	fill(t, ts, "26740", 400, 0.6, 0)
+	// The pages are served from the proxy's address, which is papi's public
+	// address here: logins and posts must come from it (fromThisOrigin).
+	var ts *testServer
 	csp := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Security-Policy", strictCSP)
-		ts.api.ServeHTTP(w, r)
+		ts.api.ServeHTTP(&strictCSPWriter{ResponseWriter: w}, r)
 	}))
 	defer csp.Close()
+	ts = MustServerConfig(t, api.Config{RateLimit: api.RateLimit{Off: true}, BaseURL: csp.URL})
+	fill(t, ts, "26740", 400, 0.6, 0)
 	_, err := chromedp.Run(ctx, chromedp.Action[page.AddScriptToEvaluateOnNewDocumentResult](func(ctx context.Context, tg *chromedp.Target) (page.AddScriptToEvaluateOnNewDocumentResult, error) {
 		return cdp.Call(ctx, tg, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{Source: cspWatch})
 	}))

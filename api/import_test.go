@@ -177,11 +177,29 @@ func TestImportEndpoint(t *testing.T) {
 	}
 }
 
+// withoutChannels drops the "channels" counts from a decoded answer: the
+// same answers count as household interviews when imported and as QR
+// answers when posted, and everything else must agree.
+func withoutChannels(v any) any {
+	switch x := v.(type) {
+	case map[string]any:
+		delete(x, "channels")
+		for _, e := range x {
+			withoutChannels(e)
+		}
+	case []any:
+		for _, e := range x {
+			withoutChannels(e)
+		}
+	}
+	return v
+}
+
 // TestImportRoundTrip exports the form, writes ODK Central's and
 // KoboToolbox's CSVs for 500 synthetic households, imports each into its
 // own papi, submits the same answers through POST /api/v1/responses into a
 // third, and requires the same comparison of all 168 communes and the same
-// commune summaries from all three.
+// commune summaries from all three, but for the channel counts.
 func TestImportRoundTrip(t *testing.T) {
 	if testing.Short() {
 		t.Skip("500 households into three databases")
@@ -240,9 +258,9 @@ func TestImportRoundTrip(t *testing.T) {
 		paths = append(paths, "/api/v1/communes/"+r.Commune+"/summary?from="+day+"&to="+day+"&flagged=include")
 	}
 	for _, p := range paths {
-		want := get("responses", p)
+		want := withoutChannels(get("responses", p))
 		for _, name := range []string{"central", "kobo"} {
-			if got := get(name, p); !reflect.DeepEqual(got, want) {
+			if got := withoutChannels(get(name, p)); !reflect.DeepEqual(got, want) {
 				g, _ := json.Marshal(got)
 				w, _ := json.Marshal(want)
 				t.Errorf("%s %s:\n got %.600s\nwant %.600s", name, p, g, w)

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"encoding/xml"
 	"fmt"
+	"maps"
 	"math/rand/v2"
 	"os"
 	"os/exec"
@@ -232,13 +233,25 @@ func TestXFormIsConsistent(t *testing.T) {
 					t.Errorf("field %s: no bind for %s", ff.Name, ff.Path())
 				}
 			}
-			for _, want := range []string{
-				`<bind nodeset="/data/core/c_portal_forms" type="string" relevant="/data/core/c_online_portal = 'yes'"/>`,
-				`<bind nodeset="/data/d4/d4_denounce_threshold" type="decimal" constraint=". &gt;= 0 and . &lt;= 1000" jr:constraintMsg="jr:itext('/data/d4/d4_denounce_threshold:jr:constraintMsg')"/>`,
+			wants := []string{
 				`<bind nodeset="/data/interview_date" type="date" jr:preload="date" jr:preloadParams="today"/>`,
 				`<itemset nodeset="instance('communes')/root/item">`,
 				`<translation default="true()" lang="Tiếng Việt (vi)">`,
-			} {
+			}
+			switch c.Version {
+			case "2025.1":
+				wants = append(wants,
+					`<bind nodeset="/data/core/c_portal_forms" type="string" relevant="/data/core/c_online_portal = 'yes'"/>`,
+					`<bind nodeset="/data/d4/d4_denounce_threshold" type="decimal" constraint=". &gt;= 0 and . &lt;= 1000" jr:constraintMsg="jr:itext('/data/d4/d4_denounce_threshold:jr:constraintMsg')"/>`)
+			case "2025.2":
+				wants = append(wants,
+					// A show_if chain, a conditional number with its range, and a
+					// module asked only of the city's residents.
+					`<bind nodeset="/data/d4/d4_report_amount" type="decimal" relevant="/data/d4/d4_report_if_asked = 'above_amount'" constraint=". &gt;= 0 and . &lt;= 1000" jr:constraintMsg="jr:itext('/data/d4/d4_report_amount:jr:constraintMsg')"/>`,
+					`<bind nodeset="/data/core/c_residence_commune" type="string" relevant="/data/core/c_residence = 'other'" required="true()"`,
+					`<bind nodeset="/data/d6a" relevant="(/data/core/c_residence = 'here' or /data/core/c_residence = 'other')"/>`)
+			}
+			for _, want := range wants {
 				if !bytes.Contains(form, []byte(want)) {
 					t.Errorf("XForm lacks %s", want)
 				}
@@ -405,11 +418,19 @@ func engineCases(t *testing.T, c *Catalogue, n int) map[string]any {
 			cases = append(cases, ec)
 		}
 	}
-	// A required question left empty.
+	// A required question left empty (with the answers it let in: the
+	// questions it hides are left empty too, as an enumerator's form would).
 	for _, q := range c.Questions {
 		if q.Required && q.ShowIf == nil {
-			ec := visitCase("missing "+q.ID, visits[0])
-			ec.Set = slices.DeleteFunc(ec.Set, func(s [2]string) bool { return s[0] == path[q.ID] })
+			v := visits[0]
+			v.Answers = maps.Clone(v.Answers)
+			delete(v.Answers, q.ID)
+			for _, other := range c.Questions {
+				if !c.Shown(other.ID, v) {
+					delete(v.Answers, other.ID)
+				}
+			}
+			ec := visitCase("missing "+q.ID, v)
 			ec.Violations = []string{path[q.ID]}
 			cases = append(cases, ec)
 			break

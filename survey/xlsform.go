@@ -178,7 +178,13 @@ func (b formBuilder) build() (XLSForm, error) {
 		surveyRow{Type: "today", Name: FieldInterviewDate},
 	)
 	for _, m := range c.Modules {
-		b.survey = append(b.survey, surveyRow{Type: "begin_group", Name: m.ID, Label: m.Name})
+		// A module asked only on a condition (the locality modules, for
+		// residents of the city) is a group relevant on that condition.
+		rel, err := b.relevant("module "+m.ID, m.ShowIf)
+		if err != nil {
+			return XLSForm{}, err
+		}
+		b.survey = append(b.survey, surveyRow{Type: "begin_group", Name: m.ID, Label: m.Name, Relevant: rel})
 		grid := ""
 		for i := range c.Questions {
 			q := &c.Questions[i]
@@ -291,7 +297,7 @@ func (b *formBuilder) question(q *Question, inGrid bool) (surveyRow, error) {
 	if inGrid && !strings.HasPrefix(row.Type, "select_one ") {
 		return surveyRow{}, fmt.Errorf("question %q: a grid row must be a single choice, not %q", q.ID, q.Type)
 	}
-	rel, err := b.relevant(q)
+	rel, err := b.relevant("question "+q.ID, q.ShowIf)
 	if err != nil {
 		return surveyRow{}, err
 	}
@@ -299,23 +305,24 @@ func (b *formBuilder) question(q *Question, inGrid bool) (surveyRow, error) {
 	return row, nil
 }
 
-// relevant writes a question's show_if chain as an XLSForm relevant
-// expression. papi shows a question when its condition holds and the
-// question the condition looks at was itself shown, so the whole chain is
-// written out: a value left behind in a question that skip logic later hid
-// then cannot make a question relevant, whatever the engine does with it.
-func (b *formBuilder) relevant(q *Question) (string, error) {
+// relevant writes a show_if chain (of a question or a module) as an
+// XLSForm relevant expression. papi shows a question when its condition
+// holds and the question the condition looks at was itself shown, so the
+// whole chain is written out: a value left behind in a question that skip
+// logic later hid then cannot make a question relevant, whatever the engine
+// does with it.
+func (b *formBuilder) relevant(what string, cond *Condition) (string, error) {
 	var terms []string
-	for depth := 0; q.ShowIf != nil; depth++ {
+	for depth := 0; cond != nil; depth++ {
 		if depth > len(b.cat.Questions) {
-			return "", fmt.Errorf("question %q: show_if goes round in a circle", q.ID)
+			return "", fmt.Errorf("%s: show_if goes round in a circle", what)
 		}
-		dep, ok := b.byID[q.ShowIf.Question]
+		dep, ok := b.byID[cond.Question]
 		if !ok {
-			return "", fmt.Errorf("question %q: show_if refers to unknown question %q", q.ID, q.ShowIf.Question)
+			return "", fmt.Errorf("%s: show_if refers to unknown question %q", what, cond.Question)
 		}
 		var alts []string
-		for _, v := range q.ShowIf.In {
+		for _, v := range cond.In {
 			ref := "${" + dep.ID + "}"
 			switch dep.Type {
 			case MultipleChoice:
@@ -332,7 +339,7 @@ func (b *formBuilder) relevant(q *Question) (string, error) {
 			t = "(" + t + ")"
 		}
 		terms = append([]string{t}, terms...)
-		q = dep
+		cond = dep.ShowIf
 	}
 	return strings.Join(terms, " and "), nil
 }

@@ -24,6 +24,16 @@ export function setRouter(fn) { router = fn; }
 
 export function canCity() { return !!S.me && (S.me.role === 'department' || S.me.role === 'admin'); }
 
+/**
+ * Whether the account may issue receipts for a commune's centres (survey.User.CanIssueReceipts):
+ * never the commune's own staff, whose results a receipt would vouch for.
+ */
+export function canIssueReceipts(code) {
+  if (!S.me) return false;
+  if (S.me.role === 'admin' || S.me.role === 'department') return true;
+  return S.me.role === 'issuer' && (!S.me.commune_code || S.me.commune_code === code);
+}
+
 /** The current view, commune code and query, from the address. */
 export function currentRoute() {
   const parts = location.pathname.replace(/^\/staff\/?/, '').split('/').filter(Boolean).map(decodeURIComponent);

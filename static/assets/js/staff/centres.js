@@ -3,7 +3,7 @@
 import { t, lang } from '../i18n.js';
 import { api, errText, ApiError } from '../api.js';
 import { h, replace, $ } from '../dom.js';
-import { S, guard, main, setTitle, href } from './app.js';
+import { S, guard, main, setTitle, href, canIssueReceipts } from './app.js';
 import { showLoading, showError, communeMeta } from './widgets.js';
 
 /**
@@ -100,7 +100,7 @@ function centreCard(c, ct, i, st) {
     delete st.errors[ct.id];
     try {
       const v = record.value.trim();
-      st.receipts[ct.id] = await api(`/api/v1/centres/${encodeURIComponent(ct.id)}/receipts`, { method: 'POST', body: v ? { record: v } : {} });
+      st.receipts[ct.id] = await api(`/api/v1/centres/${encodeURIComponent(ct.id)}/receipts`, { method: 'POST', body: v ? { record: v } : undefined });
       record.value = '';
     } catch (e) {
       const fieldErr = e instanceof ApiError && e.body && (e.body.errors || []).find((x) => x.field === 'record');
@@ -129,7 +129,8 @@ function centreCard(c, ct, i, st) {
         h('a', { class: 'btn poster-link', href: ct.poster_url, target: '_blank', rel: 'noopener' }, t('poster'), h('span', { class: 'visually-hidden' }, ' ' + t('newTab'))),
         h('a', { class: 'btn qr-link', href: ct.qr_url, download: true }, t('qrPNG')))),
     h('div', { class: 'qr' }, h('img', { src: ct.qr_url, alt: t('qrAlt', { name: ct.name }), width: '132', height: '132', loading: 'lazy' })),
-    h('div', { class: 'receipt-area' }, h('h3', {}, t('receiptTitle')), form, receiptBox));
+    h('div', { class: 'receipt-area' }, h('h3', {}, t('receiptTitle')),
+      canIssueReceipts(c.code) ? [form, receiptBox] : h('p', { class: 'small receipt-elsewhere' }, t('receiptElsewhere'))));
 }
 
 /**
