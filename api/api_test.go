@@ -80,7 +80,7 @@ func MustServerWith(t testing.TB, cfg api.Config, opt store.Options) *testServer
 	}
 	cfg.Version = "test"
 	ts.api = api.New(st, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	handler = ts.api
+	handler = contractChecked(t, ts.api)
 	t.Cleanup(func() { ts.Close(); st.Close() })
 	for _, u := range []survey.User{
 		{Email: "admin@papi.test", Role: survey.RoleAdmin},
