@@ -78,7 +78,7 @@ func TestTwoStoresOneDatabase(t *testing.T) {
 					if _, err := b.Recompute(ctx); err != nil {
 						errs <- fmt.Errorf("recompute while writing: %w", err)
 					}
-					list, _ := a.Flagged(ctx, store.StatusFlagged, 5)
+					list, _, _ := a.Flagged(ctx, store.StatusFlagged, 5, 0)
 					for _, f := range list {
 						if _, err := a.SetStatus(ctx, "test", f.ID, store.StatusQuarantined); err != nil {
 							errs <- err

@@ -172,7 +172,7 @@ func TestTalliesMatchRawResponses(t *testing.T) {
 			}
 		}
 		// Moving responses between statuses keeps the tallies in step.
-		flagged, err := st.Flagged(ctx, store.StatusFlagged, 1000)
+		flagged, _, err := st.Flagged(ctx, store.StatusFlagged, 1000, 0)
 		if err != nil {
 			t.Fatal(err)
 		}
