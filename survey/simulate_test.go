@@ -316,28 +316,18 @@ func TestSimulation(t *testing.T) {
 		// communes whose errors share one period: every commune scored, 95%
 		// intervals covering 92–98%, 90% rank intervals about 90% (they are
 		// calibrated: 0.908 over 12 periods at 300), Spearman ≥ 0.9 at 300.
-		// At 50 a commune's rare conditional indicators often have no
-		// area model yet, so a dimension may lack half its indicators; the
-		// target is every commune scored from 150 (checked from 100).
-		scoredLow := 1.0
-		if responses < 100 {
-			scoredLow = 0
-		}
 		for _, c := range []struct {
 			what   string
 			got    float64
 			lo, hi float64
 		}{
-			{"communes scored", share(sum.scored, sum.communes), scoredLow, 1},
+			{"communes scored", share(sum.scored, sum.communes), 1, 1},
 			{"direct indicator coverage", share(sum.indCover[0], sum.indN[0]), 0.92, 0.98},
 			{"borrowed indicator coverage", share(sum.indCover[1], sum.indN[1]), 0.92, 0.98},
 			{"dimension coverage", share(sum.dimCover, sum.dimN), 0.92, 0.98},
 			{"total coverage", share(sum.totCover, sum.totN), 0.92, 0.98},
 			{"rank interval coverage", share(sum.rankCover, sum.rankN), 0.87, 1},
 		} {
-			if math.IsNaN(c.got) && sum.scored == 0 {
-				continue // nothing scored, nothing to cover
-			}
 			if math.IsNaN(c.got) || c.got < c.lo || c.got > c.hi {
 				t.Errorf("%d responses, %s: got %.3f, want %.2f to %.2f", responses, c.what, c.got, c.lo, c.hi)
 			}
