@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/papi-hcmc/papi/store"
+	"github.com/papi-hcmc/papi/store/storetest"
 	"github.com/papi-hcmc/papi/survey"
 )
 
@@ -24,10 +25,7 @@ import (
 func TestTwoStoresOneDatabase(t *testing.T) {
 	for _, backend := range backends(t) {
 		t.Run(backend, func(t *testing.T) {
-			dsn := filepath.Join(t.TempDir(), "papi.db")
-			if backend == "postgres" {
-				dsn = MustSchema(t)
-			}
+			dsn := storetest.MustDSN(t, backend)
 			a := MustOpenDSN(t, dsn, time.Now)
 			b := MustOpenDSN(t, dsn, time.Now)
 			ctx := context.Background()
@@ -148,20 +146,8 @@ func TestEarlierVersionsMapOntoCurrent(t *testing.T) {
 	}
 	for _, backend := range backends(t) {
 		t.Run(backend, func(t *testing.T) {
-			dsn := filepath.Join(t.TempDir(), "papi.db")
-			if backend == "postgres" {
-				dsn = MustSchema(t)
-			}
-			st, err := store.Open(context.Background(), dsn, store.Options{Catalogues: []*survey.Catalogue{old, next}})
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer st.Close()
+			st := storetest.MustSeeded(t, backend, store.Options{Catalogues: []*survey.Catalogue{old, next}}).Store
 			ctx := context.Background()
-			communes, _ := survey.Communes()
-			if err := st.Seed(ctx, communes); err != nil {
-				t.Fatal(err)
-			}
 			centre := firstCentre(t, st, "26740")
 			rng := rand.New(rand.NewPCG(43, 44))
 			at := time.Date(2026, 5, 5, 9, 0, 0, 0, survey.Local)

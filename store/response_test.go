@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/papi-hcmc/papi/store"
+	"github.com/papi-hcmc/papi/store/storetest"
 	"github.com/papi-hcmc/papi/survey"
 )
 
@@ -356,12 +357,7 @@ func TestBackupWhileWriting(t *testing.T) {
 		t.Fatal(err)
 	}
 	<-done
-	cats, _ := survey.Catalogues()
-	cp, err := store.Open(ctx, out, store.Options{Catalogues: cats})
-	if err != nil {
-		t.Fatalf("open backup: %v", err)
-	}
-	defer cp.Close()
+	cp := storetest.MustOpen(t, out, store.Options{})
 	n, err := cp.ResponseCount(ctx, "")
 	if err != nil || n > 200 {
 		t.Fatalf("backup holds %d responses (%v), want a consistent 0..200", n, err)
