@@ -12,6 +12,7 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -402,22 +403,13 @@ func firstHiddenQuestion(t testing.TB, cat *survey.Catalogue, answers map[string
 			continue
 		}
 		parent, ok := answers[q.ShowIf.Question].(string)
-		if !ok || containsString(q.ShowIf.In, parent) {
+		if !ok || slices.Contains(q.ShowIf.In, parent) {
 			continue
 		}
 		return hiddenAnswer{q.ID, q.Options[0].Value}
 	}
 	t.Fatal("no question hidden by skip logic in the baseline answers")
 	return hiddenAnswer{}
-}
-
-func containsString(list []string, v string) bool {
-	for _, s := range list {
-		if s == v {
-			return true
-		}
-	}
-	return false
 }
 
 // firstWithExclusiveOption returns the first multiple choice with an

@@ -38,7 +38,7 @@ func (s *Store) WriteResponsesCSV(ctx context.Context, w io.Writer, commune, fro
 	}
 	sqlDB, err := s.read.DB()
 	if err != nil {
-		return 0, err
+		return 0, fmt.Errorf("export responses: %w", err)
 	}
 	query := "SELECT id, day, centre_id, questionnaire_version, modules, verified, status, sex, age_group, answers FROM responses WHERE day >= ? AND day <= ?"
 	args := []any{from, to}
@@ -79,7 +79,7 @@ func (s *Store) WriteResponsesCSV(ctx context.Context, w io.Writer, commune, fro
 		n++
 	}
 	if err := rows.Err(); err != nil {
-		return n, err
+		return n, fmt.Errorf("export responses: read: %w", err)
 	}
 	cw.Flush()
 	if err := cw.Error(); err != nil {

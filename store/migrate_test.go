@@ -252,7 +252,9 @@ func TestFailedOpenLeavesNoGoroutine(t *testing.T) {
 	dir := t.TempDir()
 	cats, _ := survey.Catalogues()
 	garbage := filepath.Join(dir, "garbage.db")
-	os.WriteFile(garbage, []byte(strings.Repeat("not a database ", 400)), 0o600)
+	if err := os.WriteFile(garbage, []byte(strings.Repeat("not a database ", 400)), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	newer := filepath.Join(dir, "newer.db")
 	st, err := store.Open(context.Background(), newer, store.Options{Catalogues: cats})
 	if err != nil {

@@ -31,11 +31,18 @@ func TestTwoStoresOneDatabase(t *testing.T) {
 			ctx := context.Background()
 			communes, _ := survey.Communes()
 			var wgSeed sync.WaitGroup
+			seedErrs := make(chan error, 2)
 			for _, st := range []*store.Store{a, b} {
 				wgSeed.Add(1)
-				go func() { defer wgSeed.Done(); st.Seed(ctx, communes) }()
+				go func() { defer wgSeed.Done(); seedErrs <- st.Seed(ctx, communes) }()
 			}
 			wgSeed.Wait()
+			close(seedErrs)
+			for err := range seedErrs {
+				if err != nil {
+					t.Fatalf("seeding from two stores at once: %v", err)
+				}
+			}
 			centres, err := a.AllCentres(ctx)
 			if err != nil || len(centres) != 168 {
 				t.Fatalf("after two seeds at once: got %d centres (%v), want 168", len(centres), err)

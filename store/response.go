@@ -553,11 +553,11 @@ func (s *Store) Flagged(ctx context.Context, status string, limit, offset int) (
 	held := s.read.WithContext(ctx).Model(&responseRow{}).Where("status = ? AND status <> '"+StatusCounted+"'", status).Session(&gorm.Session{})
 	var total int64
 	if err := held.Count(&total).Error; err != nil {
-		return nil, 0, fmt.Errorf("store: count %s responses: %w", status, err)
+		return nil, 0, fmt.Errorf("count %s responses: %w", status, err)
 	}
 	var rows []responseRow
 	if err := held.Order("id DESC").Limit(limit).Offset(offset).Find(&rows).Error; err != nil {
-		return nil, 0, fmt.Errorf("store: read %s responses: %w", status, err)
+		return nil, 0, fmt.Errorf("read %s responses: %w", status, err)
 	}
 	out := make([]Response, 0, len(rows))
 	for i := range rows {

@@ -349,7 +349,10 @@ func TestBackupWhileWriting(t *testing.T) {
 	go func() {
 		defer close(done)
 		for i := 0; i < 200; i++ {
-			st.CreateResponse(ctx, store.NewResponse{SubmissionID: fmt.Sprintf("bk-%d", i), Centre: centre, Version: cat.Version, Visit: MustVisit(t, cat, rng, cat.AssignModules(uint64(i)))})
+			if _, _, err := st.CreateResponse(ctx, store.NewResponse{SubmissionID: fmt.Sprintf("bk-%d", i), Centre: centre, Version: cat.Version, Visit: MustVisit(t, cat, rng, cat.AssignModules(uint64(i)))}); err != nil {
+				t.Errorf("write %d while backing up: %v", i, err)
+				return
+			}
 		}
 	}()
 	out := t.TempDir() + "/copy.db"
