@@ -216,16 +216,7 @@ func (s *Server) communeData(ctx context.Context, p survey.Period, q periodQuery
 	if err != nil {
 		return nil, err
 	}
-	out := make(map[string]survey.CommuneData, len(t.Communes))
-	for code, ct := range t.Communes {
-		out[code] = survey.CommuneData{
-			Counts: survey.Counts{Responses: ct.Responses, CountedResponses: ct.Counted, VerifiedResponses: ct.Verified,
-				FlaggedResponses: ct.Flagged, Channels: ct.Channels,
-				Residence: survey.ResidenceCounts{Here: ct.Residents.Here, Other: ct.Residents.Other, Outside: ct.Residents.Outside, Unknown: ct.Residents.Unknown}},
-			Tallies: ct.Indicators,
-		}
-	}
-	return out, nil
+	return t.CommuneData(), nil
 }
 
 // weightedData recomputes a commune's tallies from its raw responses with
