@@ -12,6 +12,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/xuri/excelize/v2"
 
@@ -101,6 +102,7 @@ func TestDownloadGolden(t *testing.T) {
 			}
 			got, file := body, filepath.Join("testdata", "golden", tc.name)
 			if strings.HasSuffix(tc.name, ".xlsx") {
+				checkXLSXLayout(t, body)
 				got, file = []byte(dumpXLSX(t, body)), file+".txt"
 			}
 			if *update {
@@ -117,6 +119,46 @@ func TestDownloadGolden(t *testing.T) {
 				t.Errorf("%s differs from %s (go test ./api -run Golden -update rewrites it):\n%s", tc.name, file, firstDiff(string(got), string(want)))
 			}
 		})
+	}
+}
+
+// checkXLSXLayout checks what every sheet of every workbook must have,
+// golden files aside: a name Excel accepts, a <dimension> that covers every
+// cell (readers such as openpyxl in read-only mode trust it), A4 fitted to
+// the page width, a frozen header repeated on every printed page.
+func checkXLSXLayout(t *testing.T, data []byte) {
+	t.Helper()
+	f, err := excelize.OpenReader(bytes.NewReader(data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	titles := map[string]bool{}
+	for _, dn := range f.GetDefinedName() {
+		if dn.Name == "_xlnm.Print_Titles" {
+			titles[dn.Scope] = true
+		}
+	}
+	for _, sheet := range f.GetSheetList() {
+		if n := utf8.RuneCountInString(sheet); n > 31 {
+			t.Errorf("sheet %q: %d characters, Excel takes 31", sheet, n)
+		}
+		rows, _ := f.GetRows(sheet)
+		width := 0
+		for _, r := range rows {
+			width = max(width, len(r))
+		}
+		last, _ := excelize.CoordinatesToCellName(max(width, 1), max(len(rows), 1))
+		if dim, _ := f.GetSheetDimension(sheet); dim != "A1:"+last {
+			t.Errorf("sheet %q: dimension %s, want A1:%s", sheet, dim, last)
+		}
+		layout, _ := f.GetPageLayout(sheet)
+		if deref(layout.Size) != 9 || deref(layout.FitToWidth) != 1 || deref(layout.FitToHeight) != 0 {
+			t.Errorf("sheet %q: page size %d, fit %d × %d; want A4 (9), 1 page wide", sheet, deref(layout.Size), deref(layout.FitToWidth), deref(layout.FitToHeight))
+		}
+		if panes, _ := f.GetPanes(sheet); !panes.Freeze || panes.YSplit == 0 || !titles[sheet] {
+			t.Errorf("sheet %q: frozen %v below row %d, print titles %v; want the header frozen and repeated", sheet, panes.Freeze, panes.YSplit, titles[sheet])
+		}
 	}
 }
 
