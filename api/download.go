@@ -86,6 +86,17 @@ func optNum(p *float64) any {
 	return *p
 }
 
+// optCount is a count cell: whole unless weights made it fractional.
+func optCount(p *float64) any {
+	if p == nil {
+		return nil
+	}
+	if *p == math.Trunc(*p) && math.Abs(*p) < 1<<53 {
+		return int64(*p)
+	}
+	return *p
+}
+
 // optShare is a proportion cell, empty when there is no value.
 func optShare(p *float64) any {
 	if p == nil {

@@ -110,12 +110,17 @@ func (s *Server) summaryDoc(sum summaryJSON) document {
 	if sum.Weighted {
 		weighted = survey.Text{Vi: "gia quyền theo giới tính × nhóm tuổi", En: "weighted by sex × age group"}
 	}
-	unitName := []any{sum.Commune.Name}
-	if sum.Commune.Code != "" {
-		unitName = append(unitName, sum.Commune.Code)
+	unit := line{label: survey.Text{Vi: "Xã/phường", En: "Commune"}, values: []any{sum.Commune.Name, sum.Commune.Code}}
+	switch sum.Level {
+	case "centre":
+		unit.values = append(unit.values, survey.Text{Vi: fmt.Sprintf("điểm tiếp nhận số %d", *sum.CentreID), En: fmt.Sprintf("feedback point %d", *sum.CentreID)})
+	case "former_province":
+		unit = line{label: survey.Text{Vi: "Tỉnh cũ", En: "Former province"}, values: []any{sum.Commune.Name}}
+	case "city":
+		unit = line{label: survey.Text{Vi: "Thành phố", En: "City"}, values: []any{sum.Commune.Name}}
 	}
 	d := document{file: fmt.Sprintf("%s-%s-%s", fileStem(sum), sum.Period.From, sum.Period.To), meta: []line{
-		{label: survey.Text{Vi: "Xã/phường", En: "Commune"}, values: unitName},
+		unit,
 		periodLine(sum.Period),
 		{label: survey.Text{Vi: "Số phiếu", En: "Responses"}, values: []any{sum.Responses, survey.Text{
 			Vi: fmt.Sprintf("tính điểm: %d; bị gắn cờ bất thường: %d; có biên nhận: %d", sum.CountedResponses, sum.FlaggedResponses, sum.VerifiedResponses),
@@ -164,7 +169,7 @@ func (s *Server) summaryDoc(sum summaryJSON) document {
 					sup = hidden
 				}
 				ind.add(levelLabels["indicator"], ir.ID, survey.Text{Vi: ir.Name, En: ir.NameEn}, s.label("kind_", string(ir.Kind)),
-					value(ir.Kind, ir.Value), optNum(ir.Numerator), optNum(ir.Denominator), optInt(ir.N),
+					value(ir.Kind, ir.Value), optCount(ir.Numerator), optCount(ir.Denominator), optInt(ir.N),
 					value(ir.Kind, ir.CILow), value(ir.Kind, ir.CIHigh), optNum(ir.Score), sup, estimateLabel(ir.Estimate), optShare(ir.OwnWeight))
 			}
 		}
@@ -175,8 +180,16 @@ func (s *Server) summaryDoc(sum summaryJSON) document {
 
 // compareDoc lays out a comparison: one row per commune.
 func (s *Server) compareDoc(cmp comparisonJSON) document {
+	by := survey.Text{Vi: "tổng điểm", En: "total score"}
+	switch cmp.By {
+	case survey.RankDimension:
+		by = survey.Text{Vi: "chỉ số nội dung " + cmp.ID, En: "dimension " + cmp.ID}
+	case survey.RankIndicator:
+		by = survey.Text{Vi: "chỉ tiêu " + cmp.ID, En: "indicator " + cmp.ID}
+	}
 	d := document{file: fmt.Sprintf("papi-so-sanh-%s-%s", cmp.Period.From, cmp.Period.To), meta: []line{
 		periodLine(cmp.Period),
+		{label: survey.Text{Vi: "Xếp hạng theo", En: "Ranked by"}, values: []any{by}},
 		noteLine(cmp.Note),
 		policyLine(cmp.Policy),
 		estimatesLine(cmp.Estimates),
