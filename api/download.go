@@ -169,9 +169,16 @@ func (s *Server) respond(c echo.Context, o output) error {
 // and locale= (vi for Vietnamese spreadsheet settings).
 func readRender(c echo.Context, format string) (render, error) {
 	r := render{format: format}
-	switch l := c.QueryParam("lang"); l {
-	case "", "vi", "en":
-		r.en = requestLang(c) == "en"
+	switch c.QueryParam("lang") {
+	case "en":
+		r.en = true
+	case "vi":
+	case "":
+		// A download from the pages follows the language chosen there;
+		// unlike a page, it does not set the choice.
+		if ck, err := c.Cookie(langCookie); err == nil {
+			r.en = ck.Value == "en"
+		}
 	default:
 		return r, survey.Invalid("lang", "lang phải là vi hoặc en.", "lang must be vi or en.")
 	}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"net/http"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -238,4 +239,59 @@ func deref[T any](p *T) T {
 		return zero
 	}
 	return *p
+}
+
+// TestDownloadOptionsInvalid: a format, language or locale papi does not
+// offer is a 400 naming the field, and nothing is audited.
+func TestDownloadOptionsInvalid(t *testing.T) {
+	ts := MustServer(t, api.RateLimit{Off: true})
+	audited := func() int {
+		var rows []struct{ Action string }
+		if res := ts.do(t, "GET", "/api/v1/audit", ts.tokens["admin"], "", &rows); res.StatusCode != 200 {
+			t.Fatalf("audit: status %d", res.StatusCode)
+		}
+		n := 0
+		for _, r := range rows {
+			if strings.HasPrefix(r.Action, "export_") {
+				n++
+			}
+		}
+		return n
+	}
+	before := audited()
+	for _, tc := range []struct{ path, field string }{
+		{"/api/v1/communes/26740/summary?format=pdf", "format"},
+		{"/api/v1/communes/26740/summary?format=csv&lang=fr", "lang"},
+		{"/api/v1/communes/26740/summary?format=xlsx&locale=de", "locale"},
+		{"/api/v1/compare?format=html", "format"},
+		{"/api/v1/followup?format=csv&locale=en", "locale"},
+		{"/api/v1/communes/26740/responses.csv?locale=fr", "locale"},
+	} {
+		var body struct {
+			Errors []struct{ Field, MessageVi, MessageEn string }
+		}
+		res := ts.do(t, "GET", tc.path, ts.tokens["admin"], "", &body)
+		if res.StatusCode != 400 || len(body.Errors) != 1 || body.Errors[0].Field != tc.field {
+			t.Errorf("GET %s: got %d %+v, want 400 on %s", tc.path, res.StatusCode, body.Errors, tc.field)
+		}
+	}
+	if after := audited(); after != before {
+		t.Errorf("refused downloads were audited: %d export rows, want %d", after, before)
+	}
+	if res := ts.do(t, "GET", "/api/v1/compare?format=csv&locale=vi&lang=en", ts.tokens["admin"], "", nil); res.StatusCode != 200 || audited() != before+1 {
+		t.Errorf("a download: status %d, %d export rows audited, want 200 and %d", res.StatusCode, audited(), before+1)
+	}
+	// The language chosen on the pages carries over to a download.
+	req, _ := http.NewRequest("GET", ts.URL+"/api/v1/compare?format=csv", nil)
+	req.Header.Set("Authorization", "Bearer "+ts.tokens["admin"])
+	req.AddCookie(&http.Cookie{Name: "papi_lang", Value: "en"})
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	body, _ := io.ReadAll(res.Body)
+	if !bytes.Contains(body, []byte("\nCode,Commune,Type,")) || len(res.Cookies()) != 0 {
+		t.Errorf("compare CSV with the English page language: got %.300q and cookies %v, want English headers and no cookie set", body, res.Cookies())
+	}
 }
