@@ -531,11 +531,13 @@ func (b *book) sheet(name string, meta []line, t table) error {
 	}
 	headRow := n
 	for _, rw := range t.rows {
-		key := plain
+		key, cells := plain, rw.cells
 		if rw.strong {
 			key = func(_ int, v any) styleKey { return styleKey{num: numFormat(v), strong: true} }
+			// The band runs across the whole table.
+			cells = append(slices.Clone(cells), make([]any, max(0, len(t.cols)-len(cells)))...)
 		}
-		if err := put(rw.cells, key); err != nil {
+		if err := put(cells, key); err != nil {
 			return err
 		}
 	}
