@@ -144,11 +144,13 @@ func TestDownloadsOpenInLibreOffice(t *testing.T) {
 	}
 	files := map[string][]string{}
 	for name, path := range downloads {
+		asked := time.Now()
 		res := ts.do(t, "GET", path, ts.tokens["admin"], "", nil)
 		body, _ := io.ReadAll(res.Body)
 		if res.StatusCode != 200 {
 			t.Fatalf("GET %s: status %d", path, res.StatusCode)
 		}
+		t.Logf("%s: %d bytes in %s", name, len(body), time.Since(asked).Round(time.Millisecond))
 		file := filepath.Join(dir, name)
 		if err := os.WriteFile(file, body, 0o644); err != nil {
 			t.Fatal(err)
