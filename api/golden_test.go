@@ -295,3 +295,20 @@ func TestDownloadOptionsInvalid(t *testing.T) {
 		t.Errorf("compare CSV with the English page language: got %.300q and cookies %v, want English headers and no cookie set", body, res.Cookies())
 	}
 }
+
+// TestDownloadsEmptyPeriod: with no answers at all every download still
+// opens, with its headers and a valid layout.
+func TestDownloadsEmptyPeriod(t *testing.T) {
+	ts := MustServer(t, api.RateLimit{Off: true})
+	for _, tc := range downloadCases {
+		res := ts.do(t, "GET", tc.path, ts.tokens[tc.role], "", nil)
+		body, _ := io.ReadAll(res.Body)
+		if res.StatusCode != 200 || len(body) == 0 {
+			t.Errorf("%s with no answers: status %d, %d bytes", tc.name, res.StatusCode, len(body))
+			continue
+		}
+		if strings.HasSuffix(tc.name, ".xlsx") {
+			checkXLSXLayout(t, body)
+		}
+	}
+}
