@@ -190,6 +190,7 @@ func (s *Server) compareDoc(cmp comparisonJSON) document {
 	d := document{file: fmt.Sprintf("papi-so-sanh-%s-%s", cmp.Period.From, cmp.Period.To), meta: []line{
 		periodLine(cmp.Period),
 		{label: survey.Text{Vi: "Xếp hạng theo", En: "Ranked by"}, values: []any{by}},
+		{label: survey.Text{Vi: "Tổng điểm trung bình", En: "Average total score"}, values: []any{optNum(cmp.City.TotalScore), cmp.City.Label}},
 		noteLine(cmp.Note),
 		policyLine(cmp.Policy),
 		estimatesLine(cmp.Estimates),
