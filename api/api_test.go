@@ -954,6 +954,19 @@ func TestWeightedSummary(t *testing.T) {
 	if res := ts.do(t, "GET", "/api/v1/communes/25747/summary?weighted=1", ts.tokens["department"], "", nil); res.StatusCode != 400 {
 		t.Errorf("weighted summary without margins: got %d, want 400", res.StatusCode)
 	}
+	// A weighted download says so, with the weighted value (4.6).
+	for query, want := range map[string][]string{
+		"&format=csv":            {"Phạm vi,tất cả phiếu,không gia quyền\n", "D5.3.4,Mức độ hài lòng với dịch vụ nhận được,trung bình,3,"},
+		"&format=csv&weighted=1": {"Phạm vi,tất cả phiếu,gia quyền theo giới tính × nhóm tuổi\n", "D5.3.4,Mức độ hài lòng với dịch vụ nhận được,trung bình,4.6,"},
+	} {
+		res := ts.do(t, "GET", "/api/v1/communes/26740/summary?from=2026-01-01&to=2026-12-31"+query, ts.tokens["commune"], "", nil)
+		body, _ := io.ReadAll(res.Body)
+		for _, w := range want {
+			if !strings.Contains(string(body), w) {
+				t.Errorf("summary%s: status %d, %q missing", query, res.StatusCode, w)
+			}
+		}
+	}
 }
 
 func rawAnswers(a survey.Answers) map[string]json.RawMessage {
