@@ -249,6 +249,18 @@ func (cw *csvWriter) flush() error {
 	return cw.bw.Flush()
 }
 
+// inertText keeps a text field from being read as a formula when the CSV
+// is opened in a spreadsheet (CSV injection, OWASP): a field starting with
+// = + - @, a tab or a carriage return gets a leading apostrophe, so the
+// spreadsheet shows it as text instead of evaluating it. Numbers never pass
+// through here. (XLSX cells are typed: a text cell is never a formula.)
+func inertText(s string) string {
+	if s != "" && strings.IndexByte("=+-@\t\r", s[0]) >= 0 {
+		return "'" + s
+	}
+	return s
+}
+
 // commaDecimal turns the point of a formatted decimal into a comma.
 func commaDecimal(s string) string { return strings.Replace(s, ".", ",", 1) }
 
@@ -259,9 +271,9 @@ func (r render) csvCell(v any) string {
 	case nil:
 		return ""
 	case string:
-		return v
+		return inertText(v)
 	case survey.Text:
-		return r.text(v)
+		return inertText(r.text(v))
 	case int:
 		return strconv.Itoa(v)
 	case int64:

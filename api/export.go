@@ -3,9 +3,11 @@ package api
 import (
 	"fmt"
 	"net/http"
+	"strings"
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/papi-hcmc/papi/store"
 	"github.com/papi-hcmc/papi/survey"
 )
 
@@ -282,7 +284,7 @@ func (s *Server) followupDoc(fu followupJSON) document {
 				continue
 			}
 			seen[k] = len(tasks.rows)
-			tasks.add(a.Agency, it.Indicator, it.IndicatorName, s.label("role_", it.Role), 1, it.Tasks)
+			tasks.add(a.Agency, it.Indicator, it.IndicatorName, s.label("role_", it.Role), 1, bullets(it.Tasks))
 		}
 	}
 	d.tables = []table{overview, items, tasks}
@@ -306,7 +308,15 @@ func (s *Server) handleResponsesExport(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := s.store.Audit(ctx, currentUser(c).Email, "export_responses_csv", code+" "+q.period.From+".."+q.period.To); err != nil {
+	// Record-level rows are for admins; every other account gets the
+	// disclosure-controlled export (store.ResponseRows.Coarse).
+	sel := store.ResponseRows{Commune: code, From: q.period.From, To: q.period.To, VerifiedOnly: q.verifiedOnly, IncludeFlagged: q.includeFlagged,
+		Coarse: currentUser(c).Role != survey.RoleAdmin}
+	action := "export_responses_csv"
+	if sel.Coarse {
+		action = "export_responses_coarse_csv"
+	}
+	if err := s.store.Audit(ctx, currentUser(c).Email, action, code+" "+q.period.From+".."+q.period.To); err != nil {
 		return err
 	}
 	attachment(c, fmt.Sprintf("papi-phieu-%s-%s-%s.csv", code, q.period.From, q.period.To), "text/csv; charset=utf-8")
@@ -315,33 +325,43 @@ func (s *Server) handleResponsesExport(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	cols := s.store.ResponseColumns()
+	cols := s.store.ResponseColumns(sel.Coarse)
 	if err := cw.record(cols); err != nil {
 		return err
 	}
-	write := cw.record
-	if r.comma {
-		// Only the answers to number questions are numbers; a
-		// questionnaire version such as 2025.2 is not.
-		numeric := map[string]bool{}
-		for _, qn := range s.store.Catalogue().Questions {
-			numeric[qn.ID] = qn.Type == survey.Number
-		}
-		var at []int
-		for i, col := range cols {
-			if numeric[col] {
-				at = append(at, i)
-			}
-		}
-		write = func(row []string) error {
-			for _, i := range at {
-				row[i] = commaDecimal(row[i])
-			}
-			return cw.record(row)
-		}
+	// Only the answers to number questions are numbers (a questionnaire
+	// version such as 2025.2 is not): they get "," decimals for a
+	// Vietnamese locale; every other field is text, kept inert.
+	numeric := map[string]bool{}
+	for _, qn := range s.store.Catalogue().Questions {
+		numeric[qn.ID] = qn.Type == survey.Number
 	}
-	if _, err := s.store.EachResponseRow(ctx, code, q.period.From, q.period.To, write); err != nil {
+	isNumber := make([]bool, len(cols))
+	for i, col := range cols {
+		isNumber[i] = numeric[col]
+	}
+	write := func(row []string) error {
+		for i, v := range row {
+			switch {
+			case !isNumber[i]:
+				row[i] = inertText(v)
+			case r.comma:
+				row[i] = commaDecimal(v)
+			}
+		}
+		return cw.record(row)
+	}
+	if _, err := s.store.EachResponseRow(ctx, sel, write); err != nil {
 		return err
 	}
 	return cw.flush()
+}
+
+// bullets sets the plan's "- " list marks as "• ": a cell starting with
+// "-" reads as a formula in a spreadsheet (Excel shows #NAME?).
+func bullets(tasks string) string {
+	if rest, ok := strings.CutPrefix(tasks, "- "); ok {
+		return "• " + strings.ReplaceAll(rest, " - ", " • ")
+	}
+	return tasks
 }

@@ -180,10 +180,10 @@ func BenchmarkExportCSV(b *testing.B) {
 			for i := 0; i < b.N; i++ {
 				bw := bufio.NewWriterSize(io.Discard, 64<<10)
 				w := csv.NewWriter(bw)
-				if err := w.Write(st.ResponseColumns()); err != nil {
+				if err := w.Write(st.ResponseColumns(false)); err != nil {
 					b.Fatal(err)
 				}
-				k, err := st.EachResponseRow(ctx, "", "2025-01-01", "2025-12-31", w.Write)
+				k, err := st.EachResponseRow(ctx, store.ResponseRows{From: "2025-01-01", To: "2025-12-31", IncludeFlagged: true}, w.Write)
 				if err != nil {
 					b.Fatal(err)
 				}
