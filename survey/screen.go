@@ -27,6 +27,21 @@ const (
 	DuplicateLimit  = 2 // earlier identical answer sets at the centre within DuplicateWindow
 	// MinSecondsPerAnswer is the least reading-and-tapping time per answer.
 	MinSecondsPerAnswer = 1.5
+	// KioskBurstLimit is the most responses one enrolled kiosk may send
+	// within BurstWindow: one every 30 seconds for ten minutes, more than a
+	// queue at one tablet produces (each person reads and taps through at
+	// least a dozen questions). A kiosk's traffic is screened per device,
+	// not against the centre's BurstLimit, which counts phones.
+	KioskBurstLimit = 20
+	// KioskDuplicateLimit is the number of earlier identical answer sets
+	// from one kiosk within DuplicateWindow at which a response is
+	// flagged. A tablet serves a whole queue, so the short "satisfied with
+	// everything" path recurs more often than from one phone; the count is
+	// the device's own, apart from the phones at the centre.
+	KioskDuplicateLimit = 3
+	// KioskOverlapSlack absorbs the minute to which stored times are cut
+	// when the overlap check compares a kiosk's responses.
+	KioskOverlapSlack = time.Minute
 )
 
 // ScreenInput is what the anomaly checks look at.
@@ -43,8 +58,25 @@ type ScreenInput struct {
 	// BurstWindow before this one.
 	RecentAtCentre int64
 	// SameAnswers counts responses at the centre within DuplicateWindow
-	// with the same fingerprint.
+	// with the same fingerprint (for a kiosk: the device's own).
 	SameAnswers int64
+	// Kiosk is set for a response from an enrolled kiosk; the burst
+	// counts below are then the device's, and RecentAtCentre is ignored.
+	Kiosk bool
+	// DeviceRecent counts the kiosk's responses within BurstWindow before
+	// this one.
+	DeviceRecent int64
+	// DeviceOverlapping counts the kiosk's responses stored after
+	// KioskBusySince(At, DurationMS), up to this one.
+	DeviceOverlapping int64
+}
+
+// KioskBusySince is the time after which a kiosk that sent a response at at,
+// durationMS after its person started, cannot have sent another: a response
+// from the same device stored later overlaps this one, two people on one
+// tablet at once. Stored times are cut to the minute, hence the slack.
+func KioskBusySince(at time.Time, durationMS int64) time.Time {
+	return at.Add(-time.Duration(durationMS)*time.Millisecond + KioskOverlapSlack)
 }
 
 // Screen returns the anomaly flags of a response. A receipt proves that a
@@ -52,12 +84,29 @@ type ScreenInput struct {
 // responses go through the same checks (issue: four identical 1 ms answers
 // with self-issued receipts were all counted), except the burst: that counts
 // unverified traffic, and a busy counter issuing receipts is no burst.
+//
+// A kiosk serves one person after another, so its answers are screened per
+// device (see KioskBurstLimit, KioskDuplicateLimit), receipts or not, and
+// one more rule holds: a person cannot start on the tablet before the
+// previous one has sent. A response whose reported duration is longer than
+// the time since the device's previous response (plus KioskOverlapSlack)
+// overlaps it (DeviceOverlapping): the kiosk submitted faster than a person
+// can answer.
 func Screen(in ScreenInput) []string {
 	var flags []string
-	if !in.Verified && in.RecentAtCentre >= BurstLimit {
+	switch {
+	case in.Kiosk:
+		if in.DeviceRecent >= KioskBurstLimit || in.DeviceOverlapping > 0 {
+			flags = append(flags, FlagBurst)
+		}
+	case !in.Verified && in.RecentAtCentre >= BurstLimit:
 		flags = append(flags, FlagBurst)
 	}
-	if in.SameAnswers >= DuplicateLimit {
+	same := int64(DuplicateLimit)
+	if in.Kiosk {
+		same = KioskDuplicateLimit
+	}
+	if in.SameAnswers >= same {
 		flags = append(flags, FlagDuplicate)
 	}
 	if !OpenHours(in.At) {

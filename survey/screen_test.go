@@ -41,3 +41,53 @@ func TestFingerprintJSON(t *testing.T) {
 		t.Errorf("got %q, want %q (16 hex digits)", got, want)
 	}
 }
+
+// TestScreenKiosk: a kiosk's answers are screened per device. Ten minutes
+// of a busy tablet (one person every minute) pass whatever the phones at
+// the centre do; a kiosk sending more than a queue can, or a response that
+// took longer than the time since the device's previous one (two people on
+// one tablet at once), is a burst; the fourth identical answer set within
+// the hour, not the third, is a duplicate; speed and hours still apply.
+func TestScreenKiosk(t *testing.T) {
+	open := time.Date(2026, 3, 4, 10, 0, 0, 0, Local)
+	cases := []struct {
+		name string
+		in   ScreenInput
+		want []string
+	}{
+		{"busy tablet, busy centre", ScreenInput{At: open, DurationMS: 50000, Answered: 20, Kiosk: true, RecentAtCentre: 500, DeviceRecent: 9}, nil},
+		{"more than a queue", ScreenInput{At: open, DurationMS: 50000, Answered: 20, Kiosk: true, DeviceRecent: KioskBurstLimit}, []string{FlagBurst}},
+		{"verified, more than a queue", ScreenInput{At: open, DurationMS: 50000, Answered: 20, Kiosk: true, Verified: true, DeviceRecent: KioskBurstLimit}, []string{FlagBurst}},
+		{"overlapping", ScreenInput{At: open, DurationMS: 240000, Answered: 20, Kiosk: true, DeviceRecent: 1, DeviceOverlapping: 1}, []string{FlagBurst}},
+		{"same answers thrice", ScreenInput{At: open, DurationMS: 50000, Answered: 20, Kiosk: true, SameAnswers: DuplicateLimit}, nil},
+		{"same answers four times", ScreenInput{At: open, DurationMS: 50000, Answered: 20, Kiosk: true, SameAnswers: KioskDuplicateLimit}, []string{FlagDuplicate}},
+		{"too fast", ScreenInput{At: open, DurationMS: 20000, Answered: 20, Kiosk: true}, []string{FlagTooFast}},
+		{"phone, same counts", ScreenInput{At: open, DurationMS: 50000, Answered: 20, RecentAtCentre: 5, SameAnswers: DuplicateLimit}, []string{FlagDuplicate}},
+	}
+	for _, tc := range cases {
+		if got := Screen(tc.in); !slices.Equal(got, tc.want) {
+			t.Errorf("%s: got %v, want %v", tc.name, got, tc.want)
+		}
+	}
+}
+
+// TestKioskBusySince: with times cut to the minute, a response that took
+// 4 minutes overlaps a previous one stored 2 minutes before it (the device
+// served two people at once), one that took 2 min 50 s does not (the cut
+// may hide 59 s), and one under a minute never overlaps.
+func TestKioskBusySince(t *testing.T) {
+	at := time.Date(2026, 3, 4, 10, 0, 0, 0, Local)
+	prev := at.Add(-2 * time.Minute)
+	for _, tc := range []struct {
+		ms   int64
+		want bool
+	}{{240000, true}, {170000, false}, {59000, false}} {
+		since := KioskBusySince(at, tc.ms)
+		if got := prev.After(since); got != tc.want {
+			t.Errorf("%d ms: previous response at -2 min overlaps: got %v, want %v", tc.ms, got, tc.want)
+		}
+		if !since.Before(at) != (tc.ms <= KioskOverlapSlack.Milliseconds()) {
+			t.Errorf("%d ms: busy since %v, at %v", tc.ms, since, at)
+		}
+	}
+}
