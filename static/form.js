@@ -48,7 +48,7 @@
       thanksText: 'Ý kiến của Ông/Bà đã được ghi nhận. Phiếu hoàn toàn ẩn danh và giúp chính quyền phường, xã phục vụ người dân tốt hơn.',
       newResponse: 'Trả lời phiếu mới (cho người khác)',
       kioskStartTitle: 'Góp ý về dịch vụ hành chính công',
-      kioskStartText: 'Mời Ông/Bà cho biết ý kiến về lần làm thủ tục hôm nay. Phiếu ẩn danh: không hỏi tên, số điện thoại.',
+      kioskStartText: 'Mời Ông/Bà cho biết ý kiến về lần làm thủ tục hôm nay.',
       kioskBegin: 'Bắt đầu',
       kioskDone: 'Về trang đầu',
       kioskReturning: 'Màn hình sẽ tự trở về trang đầu sau vài giây, sẵn sàng cho người tiếp theo.',
@@ -102,7 +102,7 @@
       thanksText: 'Your answers have been recorded. They are anonymous and help the commune serve residents better.',
       newResponse: 'Start a new response (another person)',
       kioskStartTitle: 'Feedback on public services',
-      kioskStartText: 'Please tell us about your visit today. Anonymous: we do not ask for your name or phone number.',
+      kioskStartText: 'Please tell us about your visit today.',
       kioskBegin: 'Start',
       kioskDone: 'Back to the start',
       kioskReturning: 'The screen returns to the start in a few seconds, ready for the next person.',
@@ -217,7 +217,8 @@
     document.title = (def && def.commune ? def.commune.name + ' – ' : '') + t('title');
     each(document.querySelectorAll('[data-i18n]'), function (n) { n.textContent = t(n.getAttribute('data-i18n')); });
     var b = $('lang-toggle');
-    b.setAttribute('aria-label', t('switchTo'));
+    $('lang-toggle-hint').textContent = t('switchTo');
+    $('lang-toggle-hint').lang = lang === 'vi' ? 'en' : 'vi';
     each(b.querySelectorAll('[data-l]'), function (s) { s.className = s.getAttribute('data-l') === lang ? 'on' : 'off'; });
     $('intro-text').textContent = !def || !def.minutes ? t('introPlain')
       : t(def.minutes === def.minutes_max ? 'introOne' : 'intro', { a: def.minutes, b: def.minutes_max, n: def.questions_max });
@@ -1040,9 +1041,21 @@
       })
       .catch(kioskReady); // offline: an enrolled tablet keeps taking answers
   }
+  // kioskReady opens the start screen, with the centre's name and the
+  // visit's length from the questionnaire (the last one loaded while
+  // offline), and sends what the queue holds.
   function kioskReady() {
+    var d = store.get(K.def);
+    if (d && Array.isArray(d.questions)) setDef(d);
     goStart();
     flushQueue();
+    fetchJSON('/api/v1/forms/' + encodeURIComponent(token), { headers: { 'Accept': 'application/json' }, credentials: 'same-origin', cache: 'no-store' })
+      .then(function (res) {
+        if (res.status !== 200 || !res.json || !Array.isArray(res.json.questions)) return;
+        store.set(K.def, res.json);
+        if (view === 'kiosk-start') { setDef(res.json); applyLang(); $('questions').textContent = ''; $('profile').textContent = ''; qNodes = {}; blockNodes = []; }
+      })
+      .catch(function () { /* offline: the stored one serves */ });
   }
   function kioskInit() {
     device = store.get(K.device);
