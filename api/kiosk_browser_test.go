@@ -97,17 +97,35 @@ func TestBrowserKiosk(t *testing.T) {
 	}
 	ts := MustServer(t, api.RateLimit{Off: true})
 	centre := mustCentre(t, ts, "26740")
-	var created struct {
-		Kiosk    struct{ ID uint }
-		EnrolURL string `json:"enrol_url"`
+
+	// The commune officer creates the kiosk on the centres page.
+	login(t, ctx, ts, "xa@saigon.test")
+	open(t, ctx, ts.URL+"/staff/centres/26740")
+	do(t, ctx, "create a kiosk",
+		chromedp.WaitVisible(fmt.Sprintf(`#kiosk-label-%d`, centre.ID)),
+		chromedp.SendKeys(fmt.Sprintf(`#kiosk-label-%d`, centre.ID), "Quầy 1"),
+		chromedp.Click(fmt.Sprintf(`#kiosk-create-%d`, centre.ID)),
+		chromedp.WaitVisible(fmt.Sprintf(`#kiosk-code-%d`, centre.ID)))
+	enrolURL := value(t, ctx, "enrolment link", chromedp.Text(`.kiosk-url`))
+	if !strings.HasPrefix(enrolURL, ts.URL+"/k/"+centre.Token+"?enrol=") {
+		t.Fatalf("enrolment link: got %q", enrolURL)
 	}
-	if res := ts.do(t, "POST", fmt.Sprintf("/api/v1/centres/%d/kiosks", centre.ID), ts.tokens["commune"], `{"label":"Quầy 1"}`, &created); res.StatusCode != 201 {
-		t.Fatalf("create kiosk: %d", res.StatusCode)
+	if row := value(t, ctx, "kiosk row", chromedp.Text(`.kiosk-row`)); !strings.Contains(row, "Quầy 1") || !strings.Contains(row, "chờ kích hoạt") {
+		t.Errorf("kiosk list: got %q, want Quầy 1 waiting for enrolment", row)
 	}
+	if axe != "" {
+		axeCheck(t, ctx, axe, "centres page with a new kiosk code")
+	}
+	kiosks, err := ts.store.Kiosks(context.Background(), centre.ID)
+	if err != nil || len(kiosks) != 1 {
+		t.Fatalf("kiosks: %v %v", kiosks, err)
+	}
+	var created struct{ Kiosk struct{ ID uint } }
+	created.Kiosk.ID = kiosks[0].ID
 
 	do(t, ctx, "enrol the tablet",
 		chromedp.EmulateViewport(800, 1280, chromedp.EmulateMobile),
-		chromedp.Navigate(created.EnrolURL),
+		chromedp.Navigate(enrolURL),
 		chromedp.WaitVisible(`#kiosk-start`))
 	state := value(t, ctx, "after enrolment", chromedp.Evaluate[map[string]any](`({url: location.href, device: !!(JSON.parse(localStorage.getItem('papi.kiosk.device') || 'null') || {}).secret,
 		lang: document.documentElement.lang, begin: document.getElementById('kiosk-begin').textContent})`))
@@ -199,9 +217,14 @@ func TestBrowserKiosk(t *testing.T) {
 		t.Errorf("back online: %s duplicate submissions, want the queue sent once", d)
 	}
 
-	// Revoked: the tablet is told to ask staff.
-	if res := ts.do(t, "DELETE", fmt.Sprintf("/api/v1/kiosks/%d", created.Kiosk.ID), ts.tokens["commune"], "", nil); res.StatusCode != 200 {
-		t.Fatalf("revoke: %d", res.StatusCode)
+	// Revoked on the centres page: the list says so, the tablet is told to
+	// ask staff.
+	open(t, ctx, ts.URL+"/staff/centres/26740")
+	do(t, ctx, "revoke", chromedp.WaitVisible(fmt.Sprintf(`#kiosk-revoke-%d`, created.Kiosk.ID)),
+		chromedp.Click(fmt.Sprintf(`#kiosk-revoke-%d`, created.Kiosk.ID)))
+	value(t, ctx, "revoked in the list", chromedp.Poll[bool](`/thu hồi/.test(document.querySelector('.kiosk-row').textContent)`, chromedp.WithPollingTimeout(10*time.Second)))
+	if row := value(t, ctx, "kiosk row", chromedp.Text(`.kiosk-row`)); !strings.Contains(row, "dùng lần cuối ngày") {
+		t.Errorf("kiosk list: got %q, want the last day of use", row)
 	}
 	do(t, ctx, "reload revoked", chromedp.Navigate(ts.URL+"/k/"+centre.Token), chromedp.WaitVisible(`#kiosk-enrol`))
 	if text := value(t, ctx, "revoked text", chromedp.Text(`#kiosk-enrol-vi`)); !strings.Contains(text, "thu hồi") {
