@@ -157,14 +157,15 @@ func TestKioskEnrolAndRevoke(t *testing.T) {
 }
 
 // TestKioskScreening measures screening per device on both databases, in
-// one batch and one response at a time. At 10:00 on a Wednesday a tablet
-// serves 9 people, one a minute (90 s each, varied answers), while 30
-// phones answer at the same centre: no kiosk answer is flagged, and the
+// one batch and one response at a time. From 10:00 on a Wednesday a tablet
+// serves 9 people, one every 2 minutes (90 s each, varied answers), while
+// 31 phones answer at the same centre: no kiosk answer is flagged, and the
 // phones' burst counts phones only (the 30th is not flagged, the 31st is).
-// Then: a response that took 4 minutes one minute after the previous one
-// (two people at once) is a burst; 21 responses in 10 minutes from one
-// tablet flag from the 21st; the same answers from the tablet pass three
-// times and are flagged the fourth; 20 answers in 10 s are too fast.
+// Then: a response that took 4 minutes, one minute after the previous one
+// (two people at once), is a burst; 21 responses in 10 minutes from one
+// tablet that does not say how long they took flag from the 21st; the same
+// answers from the tablet pass twice and are flagged the third time (the
+// same answers from a phone do not count); 20 answers in 10 s are too fast.
 func TestKioskScreening(t *testing.T) {
 	at := time.Date(2026, 3, 4, 10, 0, 0, 0, survey.Local)
 	for _, batch := range []bool{false, true} {
@@ -233,10 +234,10 @@ func TestKioskScreening(t *testing.T) {
 
 				var ins []store.NewResponse
 				for i := 0; i < 9; i++ {
-					ins = append(ins, kiosk(at.Add(time.Duration(i)*time.Minute), 90000, varied()))
+					ins = append(ins, kiosk(at.Add(time.Duration(2*i)*time.Minute), 90000, varied()))
 				}
 				if n := count(submit(ins)); n != 0 {
-					t.Errorf("a busy tablet, one person a minute: %d of 9 flagged, want 0", n)
+					t.Errorf("a busy tablet, one person every 2 minutes: %d of 9 flagged, want 0", n)
 				}
 				ins = nil
 				for i := 0; i < 31; i++ {
@@ -249,7 +250,7 @@ func TestKioskScreening(t *testing.T) {
 
 				// Two people at once: 4 minutes of answers one minute after
 				// the previous response.
-				if f := submit([]store.NewResponse{kiosk(at.Add(9*time.Minute), 240000, varied())}); !f[0] {
+				if f := submit([]store.NewResponse{kiosk(at.Add(17*time.Minute), 240000, varied())}); !f[0] {
 					t.Error("a 4-minute response one minute after the previous one: not flagged")
 				}
 
@@ -261,7 +262,7 @@ func TestKioskScreening(t *testing.T) {
 				later := at.Add(2 * time.Hour)
 				ins = nil
 				for i := 0; i < 21; i++ {
-					r := kiosk(later.Add(time.Duration(i*28)*time.Second), 60000, varied())
+					r := kiosk(later.Add(time.Duration(i*28)*time.Second), 0, varied())
 					r.KioskID = k2.ID
 					ins = append(ins, r)
 				}
@@ -270,14 +271,16 @@ func TestKioskScreening(t *testing.T) {
 					t.Errorf("21 responses in 10 minutes from one tablet: got %v, want the 21st flagged only", fast)
 				}
 
-				// The same answers, a minute apart, from the first tablet.
+				// The same answers, two minutes apart, from the first tablet;
+				// the same answers from a phone before do not count.
 				same := varied()
+				submit([]store.NewResponse{{Visit: same, DurationMS: 120000, At: at.Add(3*time.Hour - 5*time.Minute)}})
 				ins = nil
-				for i := 0; i < 4; i++ {
-					ins = append(ins, kiosk(at.Add(3*time.Hour+time.Duration(i)*time.Minute), 90000, same))
+				for i := 0; i < 3; i++ {
+					ins = append(ins, kiosk(at.Add(3*time.Hour+time.Duration(2*i)*time.Minute), 90000, same))
 				}
-				if got := submit(ins); !slices.Equal(got, []bool{false, false, false, true}) {
-					t.Errorf("the same answers four times: got %v, want the fourth flagged", got)
+				if got := submit(ins); !slices.Equal(got, []bool{false, false, true}) {
+					t.Errorf("the same answers three times: got %v, want the third flagged", got)
 				}
 				if f := submit([]store.NewResponse{kiosk(at.Add(4*time.Hour), 10000, varied())}); !f[0] {
 					t.Error("10 s for a whole visit: not flagged")
@@ -301,5 +304,139 @@ func TestKioskOnlyForKioskChannel(t *testing.T) {
 	r := st.Submit(ctx, store.NewResponse{SubmissionID: "qr-with-kiosk", Centre: centres[0], Version: cat.Version, Visit: v, KioskID: 1, DurationMS: 90000})
 	if survey.ErrorCode(r.Err) != survey.EINVALID {
 		t.Errorf("qr answers with a kiosk id: got %v, want invalid", r.Err)
+	}
+}
+
+// TestKioskSimulation measures the per-device rules on a week of organic
+// traffic at one tablet in each of 20 centres: 10 to 60 people a day each
+// wait for the tablet, answer at 4 to 10 seconds an answer and leave it 5
+// to 60 seconds before the next one starts; one in six taps the same
+// "satisfied with everything" answers (the same for the same modules).
+// Two campaigns run through enrolled tablets: an insider at a kiosk sends
+// the same answers 30 times back to back with believable durations, and a
+// script with a stolen device secret posts varied answers with believable
+// durations every 20 seconds. It logs the share of each flagged, and how
+// many organic answers the phones' repeated-answer limit (2) would have
+// flagged at a kiosk instead of KioskDuplicateLimit (3).
+func TestKioskSimulation(t *testing.T) {
+	if testing.Short() {
+		t.Skip("a week of kiosk traffic at 20 centres, one submission at a time")
+	}
+	st := MustOpen(t, "sqlite", time.Now)
+	ctx := context.Background()
+	cat := st.Catalogue()
+	rng := rand.New(rand.NewPCG(2026, 12))
+	centres, _ := st.AllCentres(ctx)
+	centres = centres[:20]
+	kiosks := make([]uint, len(centres))
+	for i, c := range centres {
+		_, code, err := st.CreateKiosk(ctx, "test", c.ID, "Quầy 1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		k, _, err := st.EnrolKiosk(ctx, c.ID, code)
+		if err != nil {
+			t.Fatal(err)
+		}
+		kiosks[i] = k.ID
+	}
+	type sub struct {
+		kind     string
+		centre   int
+		at       time.Time
+		duration int64
+		visit    survey.Visit
+	}
+	satisfied := func(modules []string) survey.Visit {
+		return MustVisit(t, cat, rand.New(rand.NewPCG(6, 6)), modules)
+	}
+	var subs []sub
+	start := time.Date(2026, 5, 4, 0, 0, 0, 0, survey.Local) // a Monday
+	for d := 0; d < 7; d++ {
+		day := start.AddDate(0, 0, d)
+		if day.Weekday() == time.Sunday {
+			continue
+		}
+		for ci := range centres {
+			n := 10 + rng.IntN(51)
+			arrivals := make([]time.Duration, n)
+			for i := range arrivals {
+				arrivals[i] = 7*time.Hour + 30*time.Minute + time.Duration(rng.IntN(int(9.5*3600)))*time.Second
+			}
+			slices.Sort(arrivals)
+			free := day
+			for _, a := range arrivals {
+				begin := day.Add(a)
+				if begin.Before(free) {
+					begin = free // waits for the person before
+				}
+				modules := cat.AssignModules(rng.Uint64())
+				v := MustVisit(t, cat, rng, modules)
+				kind := "organic"
+				if rng.IntN(6) == 0 {
+					v, kind = satisfied(modules), "organic-same"
+				}
+				took := time.Duration((4+rng.Float64()*6)*1000*float64(len(v.Answers))) * time.Millisecond
+				sent := begin.Add(took)
+				subs = append(subs, sub{kind, ci, sent, took.Milliseconds(), v})
+				free = sent.Add(time.Duration(5+rng.IntN(56)) * time.Second)
+			}
+		}
+	}
+	// The insider: the same answers 30 times from 12:00, each taking 70 s.
+	insider := satisfied(cat.AssignModules(3))
+	for i := 0; i < 30; i++ {
+		subs = append(subs, sub{"insider", 5, start.AddDate(0, 0, 2).Add(12*time.Hour + time.Duration(i*75)*time.Second), 70000, insider})
+	}
+	// The script: varied answers every 20 s, each claiming 2 minutes.
+	for i := 0; i < 60; i++ {
+		subs = append(subs, sub{"script", 9, start.AddDate(0, 0, 3).Add(14*time.Hour + time.Duration(i*20)*time.Second), 120000, MustVisit(t, cat, rng, cat.AssignModules(uint64(i)))})
+	}
+	slices.SortStableFunc(subs, func(a, b sub) int { return a.at.Compare(b.at) })
+
+	total, caught := map[string]int{}, map[string]int{}
+	strict := 0 // organic answers the phones' limit would flag
+	seen := map[string][]time.Time{}
+	for i, s := range subs {
+		id := fmt.Sprintf("ks-%06d", i)
+		r := st.Submit(ctx, store.NewResponse{SubmissionID: id, Centre: centres[s.centre], Version: cat.Version, Visit: s.visit,
+			DurationMS: s.duration, At: s.at, Channel: survey.ChannelKiosk, KioskID: kiosks[s.centre]})
+		if r.Err != nil {
+			t.Fatal(r.Err)
+		}
+		kind := s.kind
+		if kind == "organic-same" {
+			kind = "organic"
+		}
+		total[kind]++
+		if r.Flagged {
+			caught[kind]++
+		}
+		key := fmt.Sprint(s.centre) + survey.Fingerprint(s.visit.Answers)
+		earlier := 0
+		for _, at := range seen[key] {
+			if s.at.Truncate(time.Minute).Sub(at.Truncate(time.Minute)) < survey.DuplicateWindow {
+				earlier++
+			}
+		}
+		if kind == "organic" && earlier >= survey.DuplicateLimit {
+			strict++
+		}
+		seen[key] = append(seen[key], s.at)
+	}
+	share := func(kind string) float64 { return float64(caught[kind]) / float64(total[kind]) }
+	for _, k := range []string{"organic", "insider", "script"} {
+		t.Logf("%-8s %5d responses, %4d flagged (%.1f%%)", k, total[k], caught[k], 100*share(k))
+	}
+	t.Logf("organic answers with %d or more identical earlier ones from their tablet within the hour (the phones' limit): %d (%.1f%%)",
+		survey.DuplicateLimit, strict, 100*float64(strict)/float64(total["organic"]))
+	if share("organic") > 0.02 {
+		t.Errorf("organic kiosk answers wrongly flagged: got %.1f%%, want at most 2%%", 100*share("organic"))
+	}
+	if share("insider") < 0.85 {
+		t.Errorf("insider repeating answers at a kiosk caught: got %.1f%%, want at least 85%%", 100*share("insider"))
+	}
+	if share("script") < 0.9 {
+		t.Errorf("script with a kiosk secret caught: got %.1f%%, want at least 90%%", 100*share("script"))
 	}
 }

@@ -237,9 +237,10 @@ type item struct {
 	in    *NewResponse
 	row   responseRow
 	visit survey.Visit
-	// duration is the duration as sent, for screening (the row keeps it
-	// rounded).
+	// duration is the duration as sent and at the exact time of arrival,
+	// for screening (the row keeps both coarsened).
 	duration int64
+	at       time.Time
 	done     bool // the result is decided (refused, or stored before)
 	flags    []string
 }
@@ -335,7 +336,7 @@ func (s *Store) prepare(ctx context.Context, in *NewResponse) (*item, error) {
 	if !in.At.IsZero() {
 		now = in.At
 	}
-	it := &item{in: in, visit: v, duration: in.DurationMS, flags: slices.Clone(in.Flags)}
+	it := &item{in: in, visit: v, duration: in.DurationMS, at: now.UTC(), flags: slices.Clone(in.Flags)}
 	it.row = responseRow{
 		SubmissionID: in.SubmissionID, CentreID: in.Centre.ID, CommuneCode: commune, Day: survey.LocalDay(now),
 		QuestionnaireVersion: in.Version, Modules: strings.Join(v.Modules, ","), Answers: string(answers),

@@ -45,7 +45,7 @@ func (s *Store) screen(ctx context.Context, pool gorm.ConnPool, items []*item) e
 			kiosk = &k
 		}
 		for j, v := range []any{int64(i), int64(it.row.CentreID), at.Add(-window), at.Add(-survey.BurstWindow), at, it.row.Fingerprint,
-			kiosk, survey.KioskBusySince(at, it.duration)} {
+			kiosk, survey.KioskBusySince(it.at, it.duration)} {
 			if j > 0 {
 				q.WriteString(", ")
 			}
@@ -72,7 +72,7 @@ func (s *Store) screen(ctx context.Context, pool gorm.ConnPool, items []*item) e
 	q.WriteString(") d), (SELECT COUNT(*) FROM (SELECT 1 FROM responses r WHERE r.kiosk_id = w.k AND r.created_at > w.burst AND r.created_at <= w.hi LIMIT ")
 	q.WriteString(limit(survey.KioskBurstLimit))
 	q.WriteString(") kb), (SELECT COUNT(*) FROM (SELECT 1 FROM responses r WHERE r.kiosk_id = w.k AND r.fingerprint = w.fp AND r.created_at > w.lo AND r.created_at <= w.hi LIMIT ")
-	q.WriteString(limit(survey.KioskDuplicateLimit))
+	q.WriteString(limit(survey.DuplicateLimit))
 	q.WriteString(") kd), (SELECT COUNT(*) FROM (SELECT 1 FROM responses r WHERE r.kiosk_id = w.k AND r.created_at > w.busy AND r.created_at <= w.hi LIMIT 1) ko) FROM w")
 	rows, err := pool.QueryContext(ctx, q.String(), q.args...)
 	if err != nil {
@@ -95,7 +95,7 @@ func (s *Store) screen(ctx context.Context, pool gorm.ConnPool, items []*item) e
 		c := found[j]
 		at := it.row.CreatedAt
 		kiosk := it.row.KioskID
-		busy := survey.KioskBusySince(at, it.duration)
+		busy := survey.KioskBusySince(it.at, it.duration)
 		for _, e := range todo[:j] {
 			if e.row.CentreID != it.row.CentreID || e.row.CreatedAt.After(at) || !e.row.CreatedAt.After(at.Add(-window)) {
 				continue
@@ -112,7 +112,7 @@ func (s *Store) screen(ctx context.Context, pool gorm.ConnPool, items []*item) e
 			if e.row.Fingerprint == it.row.Fingerprint {
 				c.same++
 			}
-			if kiosk != nil && e.row.CreatedAt.After(busy) {
+			if kiosk != nil && e.at.After(busy) {
 				c.overlapping++
 			}
 		}
