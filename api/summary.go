@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"maps"
 	"net/http"
 	"slices"
 	"strconv"
@@ -24,6 +25,9 @@ type periodQuery struct {
 	// off).
 	estimates bool
 	policy    survey.Policy
+	// channels limits to these channels (channel=qr,household); empty
+	// means every channel.
+	channels []string
 }
 
 func (s *Server) readPeriod(c echo.Context) (periodQuery, error) {
@@ -56,6 +60,9 @@ func (s *Server) readPeriod(c echo.Context) (periodQuery, error) {
 			return periodQuery{}, survey.Invalid(f.name, f.vi, f.en)
 		}
 	}
+	if q.channels, err = survey.ParseChannels(c.QueryParam("channel")); err != nil {
+		return periodQuery{}, err
+	}
 	if v := c.QueryParam("min_n"); v != "" {
 		// Staff may ask for a stricter rule, never a looser one.
 		least := strconv.Itoa(q.policy.MinN)
@@ -80,8 +87,14 @@ type summaryJSON struct {
 	VerifiedOnly         bool          `json:"verified_only"`
 	IncludeFlagged       bool          `json:"include_flagged"`
 	Weighted             bool          `json:"weighted"`
+	// ChannelFilter lists the channels asked for (channel=); empty means
+	// every channel.
+	ChannelFilter []string `json:"channel_filter"`
 	survey.Summary
-	Previous struct {
+	// ByChannel sets a commune's (or centre's) channels side by side when
+	// two or more of them have answers in the period.
+	ByChannel *survey.ChannelComparison `json:"by_channel,omitempty"`
+	Previous  struct {
 		Period    survey.Period   `json:"period"`
 		Responses int64           `json:"responses"`
 		Changes   []survey.Change `json:"changes"`
@@ -100,7 +113,10 @@ type unit struct {
 // summary scores a unit over the period and the previous one.
 func (s *Server) summary(ctx context.Context, u unit, q periodQuery) (summaryJSON, error) {
 	out := summaryJSON{Level: u.level, Period: q.period, QuestionnaireVersion: s.store.Catalogue().Version,
-		VerifiedOnly: q.verifiedOnly, IncludeFlagged: q.includeFlagged, Weighted: q.weighted}
+		VerifiedOnly: q.verifiedOnly, IncludeFlagged: q.includeFlagged, Weighted: q.weighted, ChannelFilter: q.channels}
+	if out.ChannelFilter == nil {
+		out.ChannelFilter = []string{}
+	}
 	if u.centre != 0 {
 		out.CentreID = &u.centre
 	}
@@ -115,7 +131,39 @@ func (s *Server) summary(ctx context.Context, u unit, q periodQuery) (summaryJSO
 	}
 	out.Previous.Period, out.Previous.Responses = prevPeriod, prev.CountedResponses
 	out.Previous.Changes = survey.Changes(out.Scores, prev.Scores)
+	if u.level == "commune" || u.level == "centre" {
+		if out.ByChannel, err = s.channelComparison(ctx, u, q, out.Channels); err != nil {
+			return out, err
+		}
+	}
 	return out, nil
+}
+
+// channelComparison reads each channel's own tallies of a commune (or
+// centre) and sets them side by side; nil when fewer than two channels
+// have answers.
+func (s *Server) channelComparison(ctx context.Context, u unit, q periodQuery, counts map[string]int64) (*survey.ChannelComparison, error) {
+	var present []string
+	for _, ch := range survey.Channels {
+		if counts[ch] > 0 {
+			present = append(present, ch)
+		}
+	}
+	if len(present) < 2 {
+		return nil, nil
+	}
+	tallies := map[string]map[string]survey.Tally{}
+	for _, ch := range present {
+		one := q
+		one.channels = []string{ch}
+		data, err := s.communeData(ctx, q.period, one, []string{u.commune.Code}, u.centre)
+		if err != nil {
+			return nil, err
+		}
+		tallies[ch] = data[u.commune.Code].Tallies
+	}
+	cmp := s.store.Catalogue().CompareChannels(tallies, counts, q.policy)
+	return &cmp, nil
 }
 
 // unitSummary scores a unit over one period. A commune's small-area
@@ -131,9 +179,11 @@ func (s *Server) unitSummary(ctx context.Context, u unit, q periodQuery, p surve
 		if err != nil {
 			return survey.Summary{}, err
 		}
+		// Merged in commune order: sums in another order differ in their
+		// last bits, and two processes must give the same bytes.
 		all := make([]survey.CommuneData, 0, len(data))
-		for _, d := range data {
-			all = append(all, d)
+		for _, code := range slices.Sorted(maps.Keys(data)) {
+			all = append(all, data[code])
 		}
 		return survey.SummarizePooled(cat, u.commune, survey.Merge(all...), q.policy), nil
 	}
@@ -162,20 +212,11 @@ func (s *Server) unitSummary(ctx context.Context, u unit, q periodQuery, p surve
 // communeData reads the tallies of the period per commune (every commune
 // when communes is empty; one centre's when centre is set).
 func (s *Server) communeData(ctx context.Context, p survey.Period, q periodQuery, communes []string, centre uint) (map[string]survey.CommuneData, error) {
-	t, err := s.store.Tallies(ctx, store.Filter{From: p.From, To: p.To, Communes: communes, CentreID: centre, VerifiedOnly: q.verifiedOnly, IncludeFlagged: q.includeFlagged})
+	t, err := s.store.Tallies(ctx, store.Filter{From: p.From, To: p.To, Communes: communes, CentreID: centre, Channels: q.channels, VerifiedOnly: q.verifiedOnly, IncludeFlagged: q.includeFlagged})
 	if err != nil {
 		return nil, err
 	}
-	out := make(map[string]survey.CommuneData, len(t.Communes))
-	for code, ct := range t.Communes {
-		out[code] = survey.CommuneData{
-			Counts: survey.Counts{Responses: ct.Responses, CountedResponses: ct.Counted, VerifiedResponses: ct.Verified,
-				FlaggedResponses: ct.Flagged, Channels: ct.Channels,
-				Residence: survey.ResidenceCounts{Here: ct.Residents.Here, Other: ct.Residents.Other, Outside: ct.Residents.Outside, Unknown: ct.Residents.Unknown}},
-			Tallies: ct.Indicators,
-		}
-	}
-	return out, nil
+	return t.CommuneData(), nil
 }
 
 // weightedData recomputes a commune's tallies from its raw responses with
@@ -186,7 +227,8 @@ func (s *Server) weightedData(ctx context.Context, code string, p survey.Period,
 	var visits []survey.Visit
 	err := s.store.EachResponse(ctx, code, p.From, p.To, func(r store.Response) error {
 		switch {
-		case r.Status == store.StatusQuarantined, q.verifiedOnly && !r.Verified:
+		case r.Status == store.StatusQuarantined, q.verifiedOnly && !r.Verified,
+			len(q.channels) > 0 && !slices.Contains(q.channels, r.Channel):
 			return nil
 		case r.Status == store.StatusFlagged && !q.includeFlagged:
 			out.FlaggedResponses++

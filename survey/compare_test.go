@@ -188,10 +188,12 @@ func TestCompareSmallArea(t *testing.T) {
 	if ranked != 2 {
 		t.Errorf("direct: got %d communes ranked, want the 2 with 40 answers", ranked)
 	}
-	// With estimates every commune has a total on the same six indicators
-	// (plus D1.2.2 where shown): the 22 small communes borrow all six.
+	// With estimates every commune has a total on the same seven
+	// indicators: the six fitted ones and D1.2.2, answered in 7 communes
+	// only, from the city's pooled model. The 22 small communes borrow all
+	// seven.
 	for i, r := range est.Rows {
-		wantBorrowed, wantScored := 6, 6
+		wantBorrowed, wantScored := 7, 7
 		if r.Commune.Code == "C00" || r.Commune.Code == "C01" {
 			wantBorrowed, wantScored = 0, 7
 		}
@@ -206,8 +208,8 @@ func TestCompareSmallArea(t *testing.T) {
 	if est.City.Communes != 24 {
 		t.Errorf("city: got %d communes averaged, want 24", est.City.Communes)
 	}
-	// The six estimable indicators have a value everywhere; D1.2.2, which
-	// cannot be estimated, counts where shown, as without estimates.
+	// The seven indicators have a value everywhere; D1.2.2 counts directly
+	// where shown and is borrowed from the pooled model elsewhere.
 	if len(est.Rows) != 24 || len(direct.Rows) != 24 {
 		t.Fatalf("got %d and %d rows, want 24", len(est.Rows), len(direct.Rows))
 	}
@@ -224,8 +226,8 @@ func TestCompareSmallArea(t *testing.T) {
 	if e, d := d122(find(est, "C00")), d122(find(direct, "C00")); !e.InScore || !d.InScore || e.Estimate != EstimateDirect || e.Value == nil {
 		t.Errorf("C00 D1.2.2: got in score %v (estimates) and %v (direct), want its direct value counted in both", e.InScore, d.InScore)
 	}
-	if b := d122(find(est, "C10")); b.Value != nil || b.InScore {
-		t.Errorf("C10 D1.2.2: got %+v, want nothing (no distribution to borrow from)", b)
+	if b := d122(find(est, "C10")); b.Value == nil || !b.InScore || b.Estimate != EstimateBorrowed || b.Area != AreaCity || *b.OwnWeight != 0 {
+		t.Errorf("C10 D1.2.2: got %+v, want the city's pooled distribution (no answers of its own)", b)
 	}
 	t.Run("filters do not change the estimates", func(t *testing.T) {
 		bd, err := Compare(c, communes, data, CompareOptions{Estimates: true, Province: "Bình Dương"})

@@ -25,6 +25,10 @@ const AreaCity = "city"
 // falls short city-wide gets no borrowed values.
 const MinAreaCommunes = 10
 
+// MinPooled is the fewest answers in the whole city for a pooled model of
+// an indicator answered in fewer than MinAreaCommunes communes.
+const MinPooled = 30
+
 // SmallArea is one commune's borrowed estimate of one indicator, in the
 // indicator's own unit.
 type SmallArea struct {
@@ -60,6 +64,10 @@ type AreaModel struct {
 	// Sigma2 is the pooled within-commune variance: a commune with
 	// effective n respondents has sampling variance Sigma2/n.
 	Sigma2 float64 `json:"sigma2"`
+	// Pooled is set when too few communes answered the indicator to fit
+	// its spread: the model is the city's pooled mean with the spread of
+	// the indicators that could be fitted (pooledModel).
+	Pooled bool `json:"pooled,omitempty"`
 }
 
 // Estimates are the small-area estimates of every commune for one period.
@@ -113,10 +121,13 @@ func (c *Catalogue) estimate(communes []Commune, data map[string]map[string]Tall
 	// obs[id][j] is commune j's observation of indicator id; nil when its
 	// answers may not be used.
 	obs := map[string][]*communeObs{}
+	fitted := map[string]map[string]AreaModel{}
+	var scored []*Indicator
 	for _, ind := range c.Indicators() {
 		if ind.Context {
 			continue
 		}
+		scored = append(scored, ind)
 		own := make([]*communeObs, len(communes))
 		for j, cm := range communes {
 			if t := data[cm.Code][ind.ID]; used(t, p) {
@@ -125,7 +136,16 @@ func (c *Catalogue) estimate(communes []Commune, data map[string]map[string]Tall
 			}
 		}
 		obs[ind.ID] = own
-		models := fitModels(ind, communes, own)
+		fitted[ind.ID] = fitModels(ind, communes, own)
+	}
+	share := between(fitted)
+	for _, ind := range scored {
+		own, models := obs[ind.ID], fitted[ind.ID]
+		if _, ok := models[AreaCity]; !ok {
+			if m, ok := pooledModel(ind, communes, data, share); ok {
+				models[AreaCity] = m
+			}
+		}
 		if len(models) > 0 {
 			e.Models[ind.ID] = models
 		}
@@ -182,6 +202,60 @@ func fitModels(ind *Indicator, communes []Commune, own []*communeObs) map[string
 		}
 	}
 	return models
+}
+
+// between is the median share of an indicator's variance that lies between
+// communes, τ²/(τ² + σ²), over the indicators fitted city-wide: what a
+// pooled model assumes for an indicator too rare to fit (see pooledModel).
+// Zero when none could be fitted.
+func between(fitted map[string]map[string]AreaModel) float64 {
+	var shares []float64
+	for _, models := range fitted {
+		if m, ok := models[AreaCity]; ok && m.Tau2+m.Sigma2 > 0 {
+			shares = append(shares, m.Tau2/(m.Tau2+m.Sigma2))
+		}
+	}
+	if len(shares) == 0 {
+		return 0
+	}
+	slices.Sort(shares)
+	return shares[len(shares)/2]
+}
+
+// pooledModel is the city's distribution of an indicator answered in too
+// few communes to fit one (fewer than MinAreaCommunes with HideBelow
+// answers): its mean is the mean of every answer in the city (at least
+// MinPooled of them, from at least two communes), σ² their variance, and τ²
+// = σ²·ρ/(1 − ρ) with ρ the between-commune share of the indicators that
+// could be fitted (between). Var(μ̂) is τ²/k + σ²/N for N answers from k
+// communes, and Var(τ̂²) that of an estimate from k communes, 2τ⁴/(k − 1),
+// so thin evidence gives wide intervals. The answers of communes below
+// HideBelow enter only this city-wide mean, never a commune's own value.
+func pooledModel(ind *Indicator, communes []Commune, data map[string]map[string]Tally, rho float64) (AreaModel, bool) {
+	if rho <= 0 || rho >= 1 {
+		return AreaModel{}, false
+	}
+	var all Tally
+	k := 0
+	var obs []communeObs
+	for _, cm := range communes {
+		t, ok := data[cm.Code][ind.ID]
+		if !ok || t.N <= 0 {
+			continue
+		}
+		all.Merge(t)
+		obs = append(obs, observe(ind, t))
+		k++
+	}
+	if k < 2 || all.N < MinPooled {
+		return AreaModel{}, false
+	}
+	pooled := observe(ind, all)
+	sigma2 := pooledVariance(ind, []communeObs{pooled})
+	tau2 := sigma2 * rho / (1 - rho)
+	return AreaModel{Indicator: ind.ID, Area: AreaCity, Communes: k, Pooled: true,
+		Mean: pooled.y, MeanVar: tau2/float64(k) + sigma2/pooled.n,
+		Tau2: tau2, Tau2Var: 2 * tau2 * tau2 / float64(k-1), Sigma2: sigma2}, true
 }
 
 // modelFor is the distribution a commune borrows from: its former

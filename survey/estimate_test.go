@@ -224,11 +224,48 @@ func TestEstimate(t *testing.T) {
 			}
 		})
 	}
-	t.Run("too few communes", func(t *testing.T) {
-		if e.Set["D1.1.2"] || e.Models["D1.1.2"] != nil {
-			t.Errorf("D1.1.2: got in set %v, models %v, want neither (9 communes with answers)", e.Set["D1.1.2"], e.Models["D1.1.2"])
+	t.Run("too few communes: the city's pooled model", func(t *testing.T) {
+		// D1.1.2 has answers in 9 communes, too few to fit its spread: the
+		// city's pooled mean with the between-commune share of the fitted
+		// indicators stands in, and every commune borrows from it.
+		m, ok := e.Models["D1.1.2"][AreaCity]
+		if !ok || !m.Pooled || m.Communes != 9 || !e.Set["D1.1.2"] || len(e.Models["D1.1.2"]) != 1 {
+			t.Fatalf("D1.1.2: got models %+v, in set %v; want the city's pooled model from 9 communes, alone", e.Models["D1.1.2"], e.Set["D1.1.2"])
 		}
+		var all Tally
+		for _, d := range data {
+			if tl, ok := d["D1.1.2"]; ok {
+				all.Merge(tl)
+			}
+		}
+		if math.Abs(m.Mean-all.Mean()) > 1e-12 || m.Tau2 <= 0 || m.MeanVar <= m.Tau2/9 {
+			t.Errorf("D1.1.2 pooled model: mean %v (want %v, the mean of every answer), τ² %v, Var(μ̂) %v (want above τ²/9)", m.Mean, all.Mean(), m.Tau2, m.MeanVar)
+		}
+		fitted := e.Models["D1.1.1"][AreaCity]
 		for code, b := range e.Borrowed {
+			got, ok := b["D1.1.2"]
+			if !ok || got.Area != AreaCity {
+				t.Errorf("%s: D1.1.2 got %+v, want a value borrowed from the city", code, got)
+			}
+			// With no answers of its own a commune gets the whole prior,
+			// wider than a fitted indicator's at the same mean would be.
+			if _, own := data[code]["D1.1.2"]; !own && got.SE <= math.Sqrt(fitted.Tau2) {
+				t.Errorf("%s: D1.1.2 SE %v, want above the fitted D1.1.1's τ %v", code, got.SE, math.Sqrt(fitted.Tau2))
+			}
+		}
+	})
+	t.Run("too few answers in the city: no model", func(t *testing.T) {
+		_, thin := estimateFixture()
+		for _, d := range thin {
+			if _, ok := d["D1.1.2"]; ok {
+				d["D1.1.2"] = Tally{N: 3, Sum: 1, SumSq: 1} // 9 × 3 = 27 answers
+			}
+		}
+		e3 := c.Estimate(communes, thin, DefaultPolicy)
+		if e3.Set["D1.1.2"] || e3.Models["D1.1.2"] != nil {
+			t.Errorf("D1.1.2 with 27 answers in the city: got in set %v, models %v; want neither (fewer than %d)", e3.Set["D1.1.2"], e3.Models["D1.1.2"], MinPooled)
+		}
+		for code, b := range e3.Borrowed {
 			if _, ok := b["D1.1.2"]; ok {
 				t.Errorf("%s: got a borrowed D1.1.2, want none", code)
 			}

@@ -71,6 +71,7 @@ export function periodParams(q) {
   if (q.from && q.to) { o.from = q.from; o.to = q.to; } else if (q.period) { o.period = q.period; }
   if (q.verified === '1') o.verified = '1';
   if (q.flagged === 'include') o.flagged = 'include';
+  if (q.channel) o.channel = q.channel;
   return o;
 }
 

@@ -90,6 +90,7 @@ function draw(code, q, params, sum, st) {
         h('li', {}, h('span', { class: 'sw sw-bar' }), t('legBar')), h('li', {}, h('span', { class: 'sw sw-ci' }), t('legCI')),
         h('li', {}, h('span', { class: 'sw sw-ref' }), t('legRef')), h('li', {}, t('legSig'))) : null),
     indicatorSection(withValue, policy, responses, st),
+    channelSection(sum.by_channel),
     missingSection(sum, inds, policy, responses, dimNeeds),
     trendSection('trend', 'trendTitle', st, q),
     downloads(c, sum, params));
@@ -160,6 +161,33 @@ function indicatorSection(rows, policy, responses, st) {
   });
   sec.append(...scrollBox(tbl.table, 'ind-table-wrap'));
   return sec;
+}
+
+/**
+ * Each channel's own value beside the others' where two or more channels
+ * have enough answers (by_channel), with the differences sampling error
+ * does not explain.
+ */
+function channelSection(bc) {
+  if (!bc || !(bc.indicators || []).length) return null;
+  const chans = ['qr', 'kiosk', 'household'].filter((ch) => bc.indicators.some((x) => x.values.some((v) => v.channel === ch)));
+  const cell = (x, ch) => {
+    const v = x.values.find((y) => y.channel === ch);
+    if (!v) return '—';
+    return [h('strong', {}, valueText(x.kind, v.value)), h('span', { class: 'ind-sub' }, `${valueText(x.kind, v.ci_low)} – ${valueText(x.kind, v.ci_high)} · n ${int(v.n)}`)];
+  };
+  const rows = bc.indicators.map((x) => h('tr', { dataset: { indicator: x.id }, class: x.gaps.length ? 'gap-row' : null },
+    h('th', { scope: 'row', class: 'ind' }, h('span', { class: 'ind-name' }, pick(S.indById[x.id] || x)), h('span', { class: 'ind-sub' }, x.id)),
+    chans.map((ch) => h('td', { class: 'num' }, cell(x, ch))),
+    h('td', {}, x.gaps.length ? x.gaps.map((g) => h('span', { class: 'tag tag-gap' }, t('channelGap', { a: t('channel_' + g.a), b: t('channel_' + g.b), d: valueText(x.kind, Math.abs(g.difference)) }))) : t('channelNoGap'))));
+  const table = h('table', { class: 'data', id: 'channel-table' },
+    h('caption', { class: 'visually-hidden' }, t('byChannelTitle')),
+    h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, t('colIndicator')), chans.map((ch) => h('th', { scope: 'col', class: 'num' }, t('channel_' + ch) + ` (${int(bc.channels[ch] || 0)})`)), h('th', { scope: 'col' }, t('channelGapCol')))),
+    h('tbody', {}, rows));
+  return h('section', { class: 'card', 'aria-labelledby': 'channel-title', id: 'by-channel' },
+    h('h2', { id: 'channel-title' }, t('byChannelTitle')),
+    h('p', { class: 'small', id: 'channel-summary' }, t('byChannelLine', { n: bc.indicators.length, g: bc.gaps }), ' ', text(bc.note)),
+    ...scrollBox(table, 'channel-table-wrap'));
 }
 
 function missingSection(sum, inds, policy, responses, dimNeeds) {

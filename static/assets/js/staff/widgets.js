@@ -64,6 +64,8 @@ export function periodForm(q, period, { extra = [], readExtra } = {}) {
   const from = h('input', { type: 'date', id: 'period-from', value: period ? period.from : (q.from || '') });
   const to = h('input', { type: 'date', id: 'period-to', value: period ? period.to : (q.to || '') });
   const verified = h('input', { type: 'checkbox', id: 'verified-only', checked: q.verified === '1' });
+  const channel = h('select', { id: 'channel-filter' }, ['', 'qr', 'kiosk', 'household'].map((v) =>
+    h('option', { value: v, selected: (q.channel || '') === v }, t(v ? 'channel_' + v : 'channelAll'))));
   const mark = () => { sel.value = 'custom'; };
   from.addEventListener('input', mark);
   to.addEventListener('input', mark);
@@ -72,6 +74,7 @@ export function periodForm(q, period, { extra = [], readExtra } = {}) {
     h('div', { class: 'f' }, h('label', { for: 'period-from' }, t('from')), from),
     h('div', { class: 'f' }, h('label', { for: 'period-to' }, t('to')), to),
     extra,
+    h('div', { class: 'f' }, h('label', { for: 'channel-filter' }, t('channelLabel')), channel),
     h('label', { class: 'check' }, verified, ' ', t('verifiedOnly')),
     h('button', { type: 'submit', class: 'btn btn-primary', id: 'apply-filters' }, t('apply')));
   form.addEventListener('submit', (ev) => {
@@ -89,6 +92,7 @@ export function periodForm(q, period, { extra = [], readExtra } = {}) {
       nq.period = sel.value;
     }
     if (verified.checked) nq.verified = '1';
+    if (channel.value) nq.channel = channel.value;
     if (q.flagged === 'include') nq.flagged = 'include';
     if (readExtra) readExtra(nq);
     const r = currentRoute();
