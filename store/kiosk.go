@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/base32"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -134,10 +135,9 @@ func (s *Store) EnrolKiosk(ctx context.Context, centreID uint, code string) (Kio
 	var r kioskRow
 	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		err := tx.Where("code_hash = ? AND centre_id = ? AND revoked_at IS NULL AND code_expires_at > ?", hashToken(code), centreID, now).Take(&r).Error
-		if err != nil {
-			if survey.ErrorCode(translate(err, kioskWhat)) == survey.ENOTFOUND {
-				return errKioskCode
-			}
+		if errors.Is(err, gorm.ErrRecordNotFound) {
+			return errKioskCode
+		} else if err != nil {
 			return fmt.Errorf("find kiosk code: %w", err)
 		}
 		hash := hashToken(secret)
