@@ -78,7 +78,9 @@ func metric(t *testing.T, ts *testServer, result string) string {
 // (the 90 s wait shortened through data-idle) and starts empty again;
 // offline, a person's answers are queued, the thank-you says so, and back
 // online the queue sends once (one stored response, no duplicate
-// submission); revoked, the tablet shows the page asking staff to enrol it.
+// submission), and the thank-you returns to the start by itself; revoked
+// on the centres page, the tablet shows the page asking staff to enrol it,
+// where a wrong code is refused and a new one typed in enrols it again.
 func TestBrowserKiosk(t *testing.T) {
 	ctx := MustBrowser(t)
 	axe := ""
@@ -197,6 +199,7 @@ func TestBrowserKiosk(t *testing.T) {
 	// Offline: queued, then sent once.
 	answerAll()
 	setOffline(t, ctx, true)
+	do(t, ctx, "shorten the thank-you", chromedp.Evaluate[chromedp.Void](`document.body.dataset.thanks = '3'`))
 	do(t, ctx, "submit offline", chromedp.Click(`#submit`), chromedp.WaitVisible(`#thank-you`))
 	offline := value(t, ctx, "offline thank-you", chromedp.Evaluate[map[string]any](`({queued: !document.getElementById('kiosk-queued-note').hidden,
 		queue: JSON.parse(localStorage.getItem('papi.kiosk.queue') || '[]').length})`))
@@ -204,6 +207,7 @@ func TestBrowserKiosk(t *testing.T) {
 		t.Errorf("offline submission: got %v, want the queued note and one answer set in the queue", offline)
 	}
 	screenshot(t, ctx, "kiosk-thank-you-offline")
+	value(t, ctx, "back at the start after the thank-you", chromedp.Poll[bool](`!document.getElementById('kiosk-start').hidden`, chromedp.WithPollingTimeout(10*time.Second)))
 	if n := ts.count(t); n != 1 {
 		t.Errorf("while offline: %d stored responses, want still 1", n)
 	}
@@ -232,4 +236,18 @@ func TestBrowserKiosk(t *testing.T) {
 	}
 	screenshot(t, ctx, "kiosk-revoked")
 	check("kiosk enrolment page")
+
+	// Enrolled again by typing a new code on the tablet.
+	_, code, err := ts.store.CreateKiosk(context.Background(), "test", centre.ID, "Quầy 1 mới")
+	if err != nil {
+		t.Fatal(err)
+	}
+	do(t, ctx, "type a wrong code", chromedp.SendKeys(`#kiosk-code`, "khongdung1"), chromedp.Click(`#kiosk-enrol-submit`),
+		chromedp.WaitVisible(`#kiosk-enrol`))
+	value(t, ctx, "wrong code refused", chromedp.Poll[bool](`/không đúng/.test(document.getElementById('kiosk-code-error').textContent)`, chromedp.WithPollingTimeout(10*time.Second)))
+	do(t, ctx, "type the code", chromedp.Evaluate[chromedp.Void](`document.getElementById('kiosk-code').value = ''`), chromedp.SendKeys(`#kiosk-code`, strings.ToUpper(code)), chromedp.Click(`#kiosk-enrol-submit`),
+		chromedp.WaitVisible(`#kiosk-start`))
+	if k, _ := ts.store.Kiosks(context.Background(), centre.ID); len(k) != 2 || k[1].EnrolledAt == nil {
+		t.Errorf("after typing the code: kiosks %+v, want the new one enrolled", k)
+	}
 }
