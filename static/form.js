@@ -862,13 +862,11 @@
   }
   function goStart() {
     clearTimeout(thanksTimer); thanksTimer = null;
-    forget();
     lang = 'vi';
     setStatus(null);
     show('kiosk-start');
-    document.documentElement.lang = lang;
     applyLang();
-    $('questions').textContent = ''; $('profile').textContent = ''; qNodes = {}; blockNodes = [];
+    forget(); // after applyLang, which draws the questions again
     scrollTop();
     try { $('kiosk-begin').focus(); } catch (e) { /* ignore */ }
   }
@@ -1053,7 +1051,7 @@
       .then(function (res) {
         if (res.status !== 200 || !res.json || !Array.isArray(res.json.questions)) return;
         store.set(K.def, res.json);
-        if (view === 'kiosk-start') { setDef(res.json); applyLang(); $('questions').textContent = ''; $('profile').textContent = ''; qNodes = {}; blockNodes = []; }
+        if (view === 'kiosk-start') { setDef(res.json); applyLang(); forget(); }
       })
       .catch(function () { /* offline: the stored one serves */ });
   }
