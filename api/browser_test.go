@@ -258,6 +258,12 @@ func TestBrowserCommuneOfficer(t *testing.T) {
 	if !strings.HasPrefix(csv, "239,187,191|") || !strings.Contains(csv, "Phường Sài Gòn") || !strings.Contains(csv, "D5.3.4") {
 		t.Errorf("downloaded CSV lacks the BOM, the commune name or the indicators: %.200q", csv)
 	}
+	// The same summary for a spreadsheet set to Vietnamese: semicolons.
+	csvVi := value(t, ctx, "download CSV locale=vi", chromedp.Evaluate[string](`fetch(document.querySelector('#dl-csv-vi').href, {credentials: 'same-origin'})
+		.then(r => r.ok ? r.text() : Promise.reject('HTTP ' + r.status))`, chromedp.EvalAsValue, chromedp.EvalAwaitPromise))
+	if !strings.Contains(csvVi, "Xã/phường;Phường Sài Gòn;26740") {
+		t.Errorf("downloaded CSV for a Vietnamese locale: got %.200q, want fields separated by semicolons", csvVi)
+	}
 }
 
 // TestBrowserDepartment: the department sees the city comparison, and after

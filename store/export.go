@@ -1,44 +1,39 @@
 package store
 
 import (
-	"bufio"
 	"context"
 	"database/sql"
-	"encoding/csv"
 	"fmt"
-	"io"
 	"strconv"
 	"strings"
 
 	"github.com/papi-hcmc/papi/survey"
 )
 
-// utf8BOM makes Excel read a CSV file as UTF-8, so Vietnamese shows right.
-const utf8BOM = "\ufeff"
+// responseFixed are the raw export's columns before the questions.
+var responseFixed = []string{"id", "day", "centre_id", "questionnaire_version", "modules", "verified", "status", "sex", "age_group"}
 
-// WriteResponsesCSV streams the raw responses of a commune (all communes
-// when commune is empty) in a day range as CSV: one row per response, one
-// column per question of the current questionnaire. Rows go out as they are
-// read, through database/sql with reused buffers, so memory stays flat
-// whatever the number of rows. It returns the number of rows written.
-func (s *Store) WriteResponsesCSV(ctx context.Context, w io.Writer, commune, from, to string) (int, error) {
+// ResponseColumns names the fields of EachResponseRow's rows: the
+// response's own, then one per question of the current questionnaire.
+func (s *Store) ResponseColumns() []string {
+	out := append([]string(nil), responseFixed...)
+	for _, q := range s.current.Questions {
+		out = append(out, q.ID)
+	}
+	return out
+}
+
+// EachResponseRow calls fn with the raw responses of a commune (all
+// communes when commune is empty) in a day range, in id order, as text
+// fields in the order of ResponseColumns. Rows are scanned through
+// database/sql into reused buffers and handed over one at a time, so
+// memory stays flat whatever the number of rows; fn must not keep the
+// slice. It returns the number of rows handed over.
+func (s *Store) EachResponseRow(ctx context.Context, commune, from, to string, fn func(row []string) error) (int, error) {
 	cat := s.current
 	ids := make([]string, len(cat.Questions))
 	for i, q := range cat.Questions {
 		ids[i] = q.ID
-	}
-	bw := bufio.NewWriterSize(w, 64<<10)
-	if _, err := bw.WriteString(utf8BOM); err != nil {
-		return 0, err
-	}
-	cw := csv.NewWriter(bw)
-	fixed := []string{"id", "day", "centre_id", "questionnaire_version", "modules", "verified", "status", "sex", "age_group"}
-	if err := cw.Write(append(append([]string(nil), fixed...), ids...)); err != nil {
-		return 0, err
-	}
-	sqlDB, err := s.read.DB()
-	if err != nil {
-		return 0, err
 	}
 	query := "SELECT id, day, centre_id, questionnaire_version, modules, verified, status, sex, age_group, answers FROM responses WHERE day >= ? AND day <= ?"
 	args := []any{from, to}
@@ -47,10 +42,7 @@ func (s *Store) WriteResponsesCSV(ctx context.Context, w io.Writer, commune, fro
 		args = append(args, commune)
 	}
 	query += " ORDER BY id"
-	if s.postgres {
-		query = rebind(query)
-	}
-	rows, err := sqlDB.QueryContext(ctx, query, args...)
+	rows, err := s.read.WithContext(ctx).Raw(query, args...).Rows()
 	if err != nil {
 		return 0, fmt.Errorf("read responses: %w", err)
 	}
@@ -62,7 +54,7 @@ func (s *Store) WriteResponsesCSV(ctx context.Context, w io.Writer, commune, fro
 		answers                                sql.RawBytes
 		n                                      int
 	)
-	line := make([]string, len(fixed)+len(ids))
+	line := make([]string, len(responseFixed)+len(ids))
 	for rows.Next() {
 		if err := rows.Scan(&id, &day, &centre, &version, &modules, &verified, &status, &sex, &ag, &answers); err != nil {
 			return n, fmt.Errorf("read responses: %w", err)
@@ -70,35 +62,16 @@ func (s *Store) WriteResponsesCSV(ctx context.Context, w io.Writer, commune, fro
 		line[0], line[1], line[2] = strconv.FormatInt(id, 10), string(day), strconv.FormatInt(centre, 10)
 		line[3], line[4], line[5] = string(version), strings.ReplaceAll(string(modules), ",", " "), strconv.FormatBool(verified)
 		line[6], line[7], line[8] = string(status), string(sex), string(ag)
-		if err := survey.AnswerCells(answers, ids, line[len(fixed):]); err != nil {
+		if err := survey.AnswerCells(answers, ids, line[len(responseFixed):]); err != nil {
 			return n, fmt.Errorf("response %d: %w", id, err)
 		}
-		if err := cw.Write(line); err != nil {
+		if err := fn(line); err != nil {
 			return n, err
 		}
 		n++
 	}
 	if err := rows.Err(); err != nil {
-		return n, err
+		return n, fmt.Errorf("read responses: %w", err)
 	}
-	cw.Flush()
-	if err := cw.Error(); err != nil {
-		return n, err
-	}
-	return n, bw.Flush()
-}
-
-// rebind turns ? placeholders into PostgreSQL's $1, $2, ….
-func rebind(q string) string {
-	var b strings.Builder
-	n := 0
-	for _, r := range q {
-		if r == '?' {
-			n++
-			b.WriteString("$" + strconv.Itoa(n))
-			continue
-		}
-		b.WriteRune(r)
-	}
-	return b.String()
+	return n, nil
 }

@@ -2,14 +2,11 @@ package store_test
 
 import (
 	"context"
-	"encoding/csv"
 	"encoding/json"
 	"fmt"
-	"io"
 	"math"
 	"math/rand/v2"
 	"slices"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -372,7 +369,7 @@ func TestBackupWhileWriting(t *testing.T) {
 	}
 }
 
-func TestWriteResponsesCSV(t *testing.T) {
+func TestEachResponseRow(t *testing.T) {
 	eachBackend(t, func(t *testing.T, st *store.Store) {
 		ctx := context.Background()
 		cat := st.Catalogue()
@@ -388,17 +385,17 @@ func TestWriteResponsesCSV(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		var buf strings.Builder
-		n, err := st.WriteResponsesCSV(ctx, &buf, "26740", "2026-03-01", "2026-03-31")
+		var records [][]string
+		n, err := st.EachResponseRow(ctx, "26740", "2026-03-01", "2026-03-31", func(row []string) error {
+			records = append(records, slices.Clone(row))
+			return nil
+		})
 		if err != nil || n != 25 {
 			t.Fatalf("got %d rows, %v; want 25", n, err)
 		}
-		records, err := csv.NewReader(strings.NewReader(strings.TrimPrefix(buf.String(), "\ufeff"))).ReadAll()
-		if err != nil {
-			t.Fatal(err)
-		}
-		if len(records) != 26 || records[0][0] != "id" {
-			t.Fatalf("got %d records starting %v, want a header and 25 rows", len(records), records[0])
+		records = append([][]string{st.ResponseColumns()}, records...)
+		if len(records) != 26 || records[0][0] != "id" || len(records[1]) != len(records[0]) {
+			t.Fatalf("got %d records starting %v, want a header and 25 rows as wide", len(records), records[0])
 		}
 		col := -1
 		for i, h := range records[0] {
@@ -409,7 +406,7 @@ func TestWriteResponsesCSV(t *testing.T) {
 		if col < 0 || records[1][col] != "rất tốt, \"nhanh\"" || records[1][1] != "2026-03-02" {
 			t.Errorf("first row: got %v", records[1])
 		}
-		if n, _ := st.WriteResponsesCSV(ctx, io.Discard, "25747", "2026-03-01", "2026-03-31"); n != 0 {
+		if n, _ := st.EachResponseRow(ctx, "25747", "2026-03-01", "2026-03-31", func([]string) error { return nil }); n != 0 {
 			t.Errorf("another commune: got %d rows, want 0", n)
 		}
 	})
