@@ -778,4 +778,11 @@ func TestBrowserCSP(t *testing.T) {
 		do(t, ctx, "open "+p, chromedp.Navigate(csp.URL+p), chromedp.WaitVisible(chromedp.CSS(`h1`)), chromedp.Sleep(300*time.Millisecond))
 		check(p)
 	}
+	_, code, err := ts.store.CreateKiosk(context.Background(), "test", centre.ID, "Quầy 1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	do(t, ctx, "kiosk", chromedp.Navigate(csp.URL+"/k/"+centre.Token+"?enrol="+code), chromedp.WaitVisible(`#kiosk-start`),
+		chromedp.Click(`#kiosk-begin`), chromedp.WaitVisible(`#form-view`), chromedp.Sleep(300*time.Millisecond))
+	check("kiosk page")
 }
