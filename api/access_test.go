@@ -41,6 +41,12 @@ var routeRules = map[string]rule{
 	"POST /api/v1/auth/login":                  public,
 	"POST /api/v1/auth/logout":                 public,
 	"GET /s/:token":                            public,
+	"GET /k/:token":                            public,
+	"POST /api/v1/kiosks/enrol":                public, // a one-time device code, not an account
+	"GET /api/v1/kiosks/current":               public, // a device secret, not an account
+	"GET /api/v1/centres/:id/kiosks":           communeOf,
+	"POST /api/v1/centres/:id/kiosks":          runCentre,
+	"DELETE /api/v1/kiosks/:id":                runCentre,
 	"GET /":                                    public,
 	"GET /login":                               public,
 	"GET /staff":                               public,
@@ -100,6 +106,8 @@ func TestAccessMatrix(t *testing.T) {
 		t.Fatal(err)
 	}
 	own, other := mustCentre(t, ts, "26740"), mustCentre(t, ts, "25747")
+	ownKiosk, _ := mustKiosk(t, ts, own, "Quầy 1")
+	otherKiosk, _ := mustKiosk(t, ts, other, "Quầy A")
 
 	all := map[rule]bool{anyAccount: true, communeOf: true, cityWide: true, adminOnly: true, issuing: true, runCentre: true}
 	only := func(rs ...rule) map[rule]bool {
@@ -119,14 +127,16 @@ func TestAccessMatrix(t *testing.T) {
 		{"commune issuer on another", localIssuer, false, only(anyAccount)},
 	}
 	path := func(route string, ownSide bool) string {
-		code, centre := "25747", other.ID
+		code, centre, kiosk := "25747", other.ID, otherKiosk.ID
 		if ownSide {
-			code, centre = "26740", own.ID
+			code, centre, kiosk = "26740", own.ID, ownKiosk.ID
 		}
 		p := strings.ReplaceAll(route, ":code", code)
 		switch {
 		case strings.HasPrefix(p, "/api/v1/centres/"):
 			p = strings.Replace(p, ":id", fmt.Sprint(centre), 1)
+		case strings.HasPrefix(p, "/api/v1/kiosks/"):
+			p = strings.Replace(p, ":id", fmt.Sprint(kiosk), 1)
 		case strings.HasPrefix(p, "/api/v1/users/"):
 			p = strings.Replace(p, ":id", fmt.Sprint(victim.ID), 1)
 		case strings.HasPrefix(p, "/api/v1/responses/"):

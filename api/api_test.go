@@ -624,8 +624,31 @@ func TestSummaryAndDownloads(t *testing.T) {
 	if err != nil {
 		t.Fatalf("xlsx: %v", err)
 	}
-	if sheets := book.GetSheetList(); len(sheets) != 9 {
-		t.Errorf("xlsx: got sheets %v, want an overview plus 8 dimensions", sheets)
+	// One sheet per dimension printed on nine pages or more; the summary
+	// now has an overview of the 8 dimensions and one sheet holding every
+	// dimension, sub-dimension and indicator, so that it prints on at most
+	// six (TestDownloadsOpenInLibreOffice).
+	if sheets := book.GetSheetList(); len(sheets) != 2 {
+		t.Errorf("xlsx: got sheets %v, want an overview and the indicators", sheets)
+	} else {
+		rows, _ := book.GetRows(sheets[0])
+		dims := 0
+		for _, r := range rows {
+			if len(r) > 1 && len(r[0]) == 2 && r[0][0] == 'D' {
+				dims++
+			}
+		}
+		if dims != 8 {
+			t.Errorf("xlsx overview: got %d dimension rows, want 8", dims)
+		}
+		rows, _ = book.GetRows(sheets[1])
+		levels := map[string]int{}
+		for _, r := range rows[1:] {
+			levels[r[0]]++
+		}
+		if levels["chỉ số nội dung"] != 8 || levels["chỉ tiêu"] != indicators {
+			t.Errorf("xlsx indicators sheet: got %v rows per level, want 8 dimensions and %d indicators", levels, indicators)
+		}
 	}
 	if res := ts.do(t, "GET", "/api/v1/communes/26740/summary?from=2026-01-01&to=2026-12-31&format=html", ts.tokens["commune"], "", nil); res.StatusCode != 200 || !strings.Contains(res.Header.Get("Content-Type"), "text/html") {
 		t.Errorf("html report: status %d", res.StatusCode)
@@ -905,6 +928,19 @@ func TestWeightedSummary(t *testing.T) {
 	}
 	if res := ts.do(t, "GET", "/api/v1/communes/25747/summary?weighted=1", ts.tokens["department"], "", nil); res.StatusCode != 400 {
 		t.Errorf("weighted summary without margins: got %d, want 400", res.StatusCode)
+	}
+	// A weighted download says so, with the weighted value (4.6).
+	for query, want := range map[string][]string{
+		"&format=csv":            {"Phạm vi,tất cả phiếu,không gia quyền\n", "D5.3.4,Mức độ hài lòng với dịch vụ nhận được,trung bình,3,"},
+		"&format=csv&weighted=1": {"Phạm vi,tất cả phiếu,gia quyền theo giới tính × nhóm tuổi\n", "D5.3.4,Mức độ hài lòng với dịch vụ nhận được,trung bình,4.6,"},
+	} {
+		res := ts.do(t, "GET", "/api/v1/communes/26740/summary?from=2026-01-01&to=2026-12-31"+query, ts.tokens["commune"], "", nil)
+		body, _ := io.ReadAll(res.Body)
+		for _, w := range want {
+			if !strings.Contains(string(body), w) {
+				t.Errorf("summary%s: status %d, %q missing", query, res.StatusCode, w)
+			}
+		}
 	}
 }
 

@@ -27,6 +27,7 @@ func TestSubmissionWithAssignment(t *testing.T) {
 		t.Fatal(err)
 	}
 	f := formJSON{QuestionnaireVersion: ts.store.Catalogue().Version, Modules: []string{"core", "d3"}}
+	_, secret := mustKiosk(t, ts, centre, "Quầy 1")
 	for _, tc := range []struct {
 		name, assignment string
 		status           int
@@ -42,7 +43,7 @@ func TestSubmissionWithAssignment(t *testing.T) {
 		var out struct {
 			Errors []struct{ Field string }
 		}
-		res := ts.do(t, "POST", "/api/v1/responses", "", mustJSON(body), &out)
+		res := ts.doKiosk(t, "POST", "/api/v1/responses", secret, mustJSON(body), &out)
 		if res.StatusCode != tc.status {
 			t.Errorf("%s assignment: got status %d, want %d", tc.name, res.StatusCode, tc.status)
 		}

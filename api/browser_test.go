@@ -258,6 +258,12 @@ func TestBrowserCommuneOfficer(t *testing.T) {
 	if !strings.HasPrefix(csv, "239,187,191|") || !strings.Contains(csv, "Phường Sài Gòn") || !strings.Contains(csv, "D5.3.4") {
 		t.Errorf("downloaded CSV lacks the BOM, the commune name or the indicators: %.200q", csv)
 	}
+	// The same summary for a spreadsheet set to Vietnamese: semicolons.
+	csvVi := value(t, ctx, "download CSV locale=vi", chromedp.Evaluate[string](`fetch(document.querySelector('#dl-csv-vi').href, {credentials: 'same-origin'})
+		.then(r => r.ok ? r.text() : Promise.reject('HTTP ' + r.status))`, chromedp.EvalAsValue, chromedp.EvalAwaitPromise))
+	if !strings.Contains(csvVi, "Xã/phường;Phường Sài Gòn;26740") {
+		t.Errorf("downloaded CSV for a Vietnamese locale: got %.200q, want fields separated by semicolons", csvVi)
+	}
 }
 
 // TestBrowserDepartment: the department sees the city comparison, and after
@@ -772,4 +778,11 @@ func TestBrowserCSP(t *testing.T) {
 		do(t, ctx, "open "+p, chromedp.Navigate(csp.URL+p), chromedp.WaitVisible(chromedp.CSS(`h1`)), chromedp.Sleep(300*time.Millisecond))
 		check(p)
 	}
+	_, code, err := ts.store.CreateKiosk(context.Background(), "test", centre.ID, "Quầy 1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	do(t, ctx, "kiosk", chromedp.Navigate(csp.URL+"/k/"+centre.Token+"?enrol="+code), chromedp.WaitVisible(`#kiosk-start`),
+		chromedp.Click(`#kiosk-begin`), chromedp.WaitVisible(`#form-view`), chromedp.Sleep(300*time.Millisecond))
+	check("kiosk page")
 }

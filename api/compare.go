@@ -2,7 +2,6 @@ package api
 
 import (
 	"context"
-	"net/http"
 
 	"github.com/labstack/echo/v4"
 
@@ -62,19 +61,6 @@ func (s *Server) handleCompare(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	format := c.QueryParam("format")
-	if format != "" && format != "json" {
-		if err := s.store.Audit(c.Request().Context(), currentUser(c).Email, "export_compare_"+format, q.period.From+".."+q.period.To); err != nil {
-			return err
-		}
-	}
-	switch format {
-	case "", "json":
-		return c.JSON(http.StatusOK, cmp)
-	case "csv":
-		return s.compareCSV(c, cmp)
-	case "xlsx":
-		return s.compareXLSX(c, cmp)
-	}
-	return survey.Invalid("format", "format phải là json, csv hoặc xlsx.", "format must be json, csv or xlsx.")
+	return s.respond(c, output{formats: []string{"csv", "xlsx"}, action: "export_compare", target: q.period.From + ".." + q.period.To,
+		json: cmp, doc: func() document { return s.compareDoc(cmp) }})
 }

@@ -1,97 +1,96 @@
 package api
 
 import (
-	"encoding/csv"
 	"fmt"
 	"net/http"
-	"strconv"
 	"strings"
 
 	"github.com/labstack/echo/v4"
-	"github.com/xuri/excelize/v2"
 
+	"github.com/papi-hcmc/papi/store"
 	"github.com/papi-hcmc/papi/survey"
 )
 
-// utf8BOM makes Excel read a CSV file as UTF-8, so Vietnamese shows right.
-const utf8BOM = "\ufeff"
+// The downloads' documents: each result is laid out here once, as tables,
+// and download.go renders it as CSV or XLSX.
 
-func attachment(c echo.Context, name, mime string) {
-	c.Response().Header().Set(echo.HeaderContentType, mime)
-	c.Response().Header().Set(echo.HeaderContentDisposition, `attachment; filename="`+name+`"`)
+// label is the text the pages show for a code (type_phuong, vs_above, …),
+// from the same dictionaries; the code itself when it has none.
+func (s *Server) label(prefix, code string) any {
+	if code == "" {
+		return nil
+	}
+	vi, ok := s.pages.dict["vi"][prefix+code]
+	if !ok {
+		return code
+	}
+	return survey.Text{Vi: vi, En: s.pages.dict["en"][prefix+code]}
 }
 
-func num(p *float64) string {
-	if p == nil {
-		return ""
+// Labels the pages do not have.
+var (
+	levelLabels = map[string]survey.Text{
+		"dimension":    {Vi: "chỉ số nội dung", En: "dimension"},
+		"subdimension": {Vi: "chỉ số thành phần", En: "sub-dimension"},
+		"indicator":    {Vi: "chỉ tiêu", En: "indicator"},
 	}
-	return strconv.FormatFloat(*p, 'f', 4, 64)
+	estimateLabels = map[string]survey.Text{
+		survey.EstimateDirect:   {Vi: "trực tiếp", En: "direct"},
+		survey.EstimateBorrowed: {Vi: "vay mượn", En: "borrowed"},
+	}
+	hidden = survey.Text{Vi: "ẩn", En: "hidden"}
+)
+
+func estimateLabel(e string) any {
+	if t, ok := estimateLabels[e]; ok {
+		return t
+	}
+	if e == "" {
+		return nil
+	}
+	return e
 }
 
-func intStr(p *int) string {
-	if p == nil {
-		return ""
-	}
-	return strconv.Itoa(*p)
-}
-
-func kindLabel(k survey.Kind) string {
-	switch k {
-	case survey.KindRatio:
-		return "tỷ lệ"
-	case survey.KindMean:
-		return "trung bình"
-	case survey.KindMedian:
-		return "trung vị"
-	}
-	return string(k)
-}
-
-func policyLine(p survey.Policy) string {
-	return fmt.Sprintf("Ẩn giá trị khi số người trả lời dưới %d; dưới %d không hiển thị gì. / Values hidden below %d respondents; nothing shown below %d.", p.MinN, p.HideBelow, p.MinN, p.HideBelow)
-}
-
-// summaryHeader is the block of lines that opens every summary download.
-func summaryHeader(sum summaryJSON) [][]string {
-	verified := "tất cả phiếu / all responses"
-	if sum.VerifiedOnly {
-		verified = "chỉ phiếu có biên nhận / verified responses only"
-	}
-	weighted := "không gia quyền / unweighted"
-	if sum.Weighted {
-		weighted = "gia quyền theo giới tính × nhóm tuổi / weighted by sex × age group"
-	}
-	estimates := "chỉ số liệu của chính đơn vị (direct) / own answers only (direct)"
-	if sum.Estimates == survey.EstimatesSmallArea {
-		estimates = "ước lượng vùng nhỏ: giá trị “borrowed” vay mượn từ tỉnh cũ hoặc thành phố khi dưới ngưỡng / small-area: values marked “borrowed” draw on the former province or the city below the threshold"
-	}
-	return [][]string{
-		{"Xã/phường / Commune", sum.Commune.Name, sum.Commune.Code},
-		{"Kỳ / Period", sum.Period.From, sum.Period.To},
-		{"Số phiếu / Responses", strconv.FormatInt(sum.Responses, 10), fmt.Sprintf("tính điểm / counted: %d; bị gắn cờ bất thường / flagged: %d; có biên nhận / verified: %d", sum.CountedResponses, sum.FlaggedResponses, sum.VerifiedResponses)},
-		{"Phạm vi / Scope", verified, weighted},
-		{"Ước lượng / Estimates", estimates},
-		{"Quy tắc ẩn số liệu / Suppression", policyLine(sum.Policy)},
-		{"Bảng hỏi / Questionnaire", sum.QuestionnaireVersion},
-		{"Lưu ý / Note", sum.Note.Vi, sum.Note.En},
-		{"Tổng điểm (8–80) / Total score", num(sum.Total)},
-	}
-}
-
-var summaryColumns = []string{"cấp / level", "mã / id", "tên / name", "loại / kind", "giá trị / value", "tử số / numerator", "mẫu số / denominator", "n", "KTC 95% dưới / ci_low", "KTC 95% trên / ci_high", "điểm 1–10 / score", "ẩn / suppressed", "ước lượng / estimate", "trọng số dữ liệu riêng / own_weight"}
-
-func summaryRows(sum summaryJSON) [][]string {
-	var rows [][]string
-	for _, d := range sum.Dimensions {
-		rows = append(rows, []string{"dimension", d.ID, d.Name, "", "", "", "", "", num(d.CILow), num(d.CIHigh), num(d.Score), "", "", ""})
-		for _, sd := range d.Subdimensions {
-			rows = append(rows, []string{"subdimension", sd.ID, sd.Name, "", "", "", "", "", "", "", num(sd.Score), "", "", ""})
-			for _, ir := range sd.Indicators {
-				rows = append(rows, []string{"indicator", ir.ID, ir.Name, kindLabel(ir.Kind), num(ir.Value), num(ir.Numerator), num(ir.Denominator), intStr(ir.N), num(ir.CILow), num(ir.CIHigh), num(ir.Score), strconv.FormatBool(ir.Suppressed), ir.Estimate, num(ir.OwnWeight)})
-			}
+func bandLabel(id string) any {
+	for _, b := range survey.Bands {
+		if b.ID == id {
+			return survey.Text{Vi: b.Name, En: b.NameEn}
 		}
 	}
-	return rows
+	if id == "" {
+		return nil
+	}
+	return id
+}
+
+// value is an indicator's value cell: a share for ratios, else a decimal.
+func value(k survey.Kind, p *float64) any {
+	if k == survey.KindRatio {
+		return optShare(p)
+	}
+	return optNum(p)
+}
+
+func policyLine(p survey.Policy) line {
+	return line{label: survey.Text{Vi: "Quy tắc ẩn số liệu", En: "Suppression"}, values: []any{survey.Text{
+		Vi: fmt.Sprintf("Ẩn giá trị khi số người trả lời dưới %d; dưới %d không hiển thị gì.", p.MinN, p.HideBelow),
+		En: fmt.Sprintf("Values hidden below %d respondents; nothing shown below %d.", p.MinN, p.HideBelow)}}}
+}
+
+func periodLine(p survey.Period) line {
+	return line{label: survey.Text{Vi: "Kỳ", En: "Period"}, values: []any{p.From, p.To}}
+}
+
+func noteLine(n survey.Text) line {
+	return line{label: survey.Text{Vi: "Lưu ý", En: "Note"}, values: []any{n}}
+}
+
+func estimatesLine(estimates string) line {
+	t := survey.Text{Vi: "chỉ số liệu của chính đơn vị (trực tiếp)", En: "own answers only (direct)"}
+	if estimates == survey.EstimatesSmallArea {
+		t = survey.Text{Vi: "ước lượng vùng nhỏ: giá trị “vay mượn” dựa thêm vào tỉnh cũ hoặc thành phố khi dưới ngưỡng", En: "small-area: values marked “borrowed” draw on the former province or the city below the threshold"}
+	}
+	return line{label: survey.Text{Vi: "Ước lượng", En: "Estimates"}, values: []any{t}}
 }
 
 // fileStem names a summary download after its commune, or its level.
@@ -102,248 +101,267 @@ func fileStem(sum summaryJSON) string {
 	return "papi-" + sum.Level
 }
 
-func (s *Server) summaryCSV(c echo.Context, sum summaryJSON) error {
-	attachment(c, fmt.Sprintf("%s-%s-%s.csv", fileStem(sum), sum.Period.From, sum.Period.To), "text/csv; charset=utf-8")
-	c.Response().WriteHeader(http.StatusOK)
-	w := csv.NewWriter(c.Response())
-	_, _ = c.Response().Write([]byte(utf8BOM))
-	_ = w.WriteAll(summaryHeader(sum))
-	_ = w.Write(nil)
-	_ = w.Write(summaryColumns)
-	_ = w.WriteAll(summaryRows(sum))
-	w.Flush()
-	return w.Error()
-}
-
-// xlsx helpers: numbers go in as numbers so Excel can compute with them.
-type sheet struct {
-	f    *excelize.File
-	name string
-	row  int
-	bold int
-}
-
-func (sh *sheet) write(values ...any) {
-	sh.row++
-	cell, _ := excelize.CoordinatesToCellName(1, sh.row)
-	_ = sh.f.SetSheetRow(sh.name, cell, &values)
-}
-
-func (sh *sheet) header(values ...any) {
-	sh.write(values...)
-	first, _ := excelize.CoordinatesToCellName(1, sh.row)
-	last, _ := excelize.CoordinatesToCellName(len(values), sh.row)
-	_ = sh.f.SetCellStyle(sh.name, first, last, sh.bold)
-}
-
-func cellNum(p *float64) any {
-	if p == nil {
-		return ""
+// summaryDoc lays out a summary: how it was computed, the dimensions, and
+// every dimension, sub-dimension and indicator in one table.
+func (s *Server) summaryDoc(sum summaryJSON) document {
+	verified := survey.Text{Vi: "tất cả phiếu", En: "all responses"}
+	if sum.VerifiedOnly {
+		verified = survey.Text{Vi: "chỉ phiếu có biên nhận", En: "verified responses only"}
 	}
-	return *p
-}
-
-func cellInt(p *int) any {
-	if p == nil {
-		return ""
+	weighted := survey.Text{Vi: "không gia quyền", En: "unweighted"}
+	if sum.Weighted {
+		weighted = survey.Text{Vi: "gia quyền theo giới tính × nhóm tuổi", En: "weighted by sex × age group"}
 	}
-	return *p
-}
-
-func newWorkbook() (*excelize.File, int) {
-	f := excelize.NewFile()
-	bold, _ := f.NewStyle(&excelize.Style{Font: &excelize.Font{Bold: true}, Fill: excelize.Fill{Type: "pattern", Color: []string{"DDE7F0"}, Pattern: 1}})
-	return f, bold
-}
-
-// sheetName makes a valid, unique Excel sheet name (≤ 31 characters, none
-// of []:*?/\).
-func sheetName(f *excelize.File, name string) string {
-	name = strings.Map(func(r rune) rune {
-		if strings.ContainsRune(`[]:*?/\`, r) {
-			return '-'
-		}
-		return r
-	}, name)
-	if r := []rune(name); len(r) > 28 {
-		name = string(r[:28])
+	unit := line{label: survey.Text{Vi: "Xã/phường", En: "Commune"}, values: []any{sum.Commune.Name, sum.Commune.Code}}
+	switch sum.Level {
+	case "centre":
+		unit.values = append(unit.values, survey.Text{Vi: fmt.Sprintf("điểm tiếp nhận số %d", *sum.CentreID), En: fmt.Sprintf("feedback point %d", *sum.CentreID)})
+	case "former_province":
+		unit = line{label: survey.Text{Vi: "Tỉnh cũ", En: "Former province"}, values: []any{sum.Commune.Name}}
+	case "city":
+		unit = line{label: survey.Text{Vi: "Thành phố", En: "City"}, values: []any{sum.Commune.Name}}
 	}
-	base, n := name, 2
-	for {
-		if idx, _ := f.GetSheetIndex(name); idx < 0 {
-			return name
-		}
-		name = fmt.Sprintf("%s %d", base, n)
-		n++
+	d := document{file: fmt.Sprintf("%s-%s-%s", fileStem(sum), sum.Period.From, sum.Period.To), meta: []line{
+		unit,
+		periodLine(sum.Period),
+		{label: survey.Text{Vi: "Số phiếu", En: "Responses"}, values: []any{sum.Responses, survey.Text{
+			Vi: fmt.Sprintf("tính điểm: %d; bị gắn cờ bất thường: %d; có biên nhận: %d", sum.CountedResponses, sum.FlaggedResponses, sum.VerifiedResponses),
+			En: fmt.Sprintf("counted: %d; flagged: %d; verified: %d", sum.CountedResponses, sum.FlaggedResponses, sum.VerifiedResponses)}}},
+		{label: survey.Text{Vi: "Phạm vi", En: "Scope"}, values: []any{verified, weighted}},
+		estimatesLine(sum.Estimates),
+		policyLine(sum.Policy),
+		{label: survey.Text{Vi: "Bảng hỏi", En: "Questionnaire"}, values: []any{sum.QuestionnaireVersion}},
+		noteLine(sum.Note),
+		{label: survey.Text{Vi: "Tổng điểm (8–80)", En: "Total score (8–80)"}, values: []any{optNum(sum.Total), optNum(sum.TotalCILow), optNum(sum.TotalCIHigh)}},
+	}}
+	overview := table{name: survey.Text{Vi: "Tổng quan", En: "Overview"}, cols: []column{
+		{vi: "Mã", en: "ID", width: 14},
+		{vi: "Chỉ số nội dung", en: "Dimension", width: 44, wrap: true},
+		{vi: "Điểm 1–10", en: "Score 1–10", width: 9},
+		{vi: "KTC 95% dưới", en: "95% CI low", width: 9},
+		{vi: "KTC 95% trên", en: "95% CI high", width: 9},
+		{vi: "Số chỉ tiêu có điểm", en: "Indicators scored", width: 10},
+	}}
+	for _, dm := range sum.Dimensions {
+		overview.add(dm.ID, survey.Text{Vi: dm.Name, En: dm.NameEn}, optNum(dm.Score), optNum(dm.CILow), optNum(dm.CIHigh), dm.Scored)
 	}
-}
-
-func writeXLSX(c echo.Context, f *excelize.File, name string) error {
-	attachment(c, name, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-	c.Response().WriteHeader(http.StatusOK)
-	return f.Write(c.Response())
-}
-
-func (s *Server) summaryXLSX(c echo.Context, sum summaryJSON) error {
-	f, bold := newWorkbook()
-	defer f.Close()
-	ov := &sheet{f: f, name: "Tổng quan", bold: bold}
-	_ = f.SetSheetName("Sheet1", ov.name)
-	for _, line := range summaryHeader(sum) {
-		vals := make([]any, len(line))
-		for i, v := range line {
-			vals[i] = v
-		}
-		ov.write(vals...)
-	}
-	ov.write()
-	ov.header("Mã / id", "Chỉ số nội dung / dimension", "Điểm 1–10 / score", "KTC dưới / ci_low", "KTC trên / ci_high", "Số chỉ tiêu có điểm / indicators scored")
-	for _, d := range sum.Dimensions {
-		ov.write(d.ID, d.Name, cellNum(d.Score), cellNum(d.CILow), cellNum(d.CIHigh), d.Scored)
-	}
-	_ = f.SetColWidth(ov.name, "A", "A", 28)
-	_ = f.SetColWidth(ov.name, "B", "B", 60)
-	for _, d := range sum.Dimensions {
-		sh := &sheet{f: f, name: sheetName(f, d.ID+" "+d.Name), bold: bold}
-		_, _ = f.NewSheet(sh.name)
-		sh.write(d.Name)
-		sh.write("Kỳ / Period", sum.Period.From, sum.Period.To)
-		sh.write("Quy tắc ẩn số liệu / Suppression", policyLine(sum.Policy))
-		sh.write()
-		sh.header("Mã / id", "Tên / name", "Loại / kind", "Giá trị / value", "Tử số / numerator", "Mẫu số / denominator", "n", "KTC dưới / ci_low", "KTC trên / ci_high", "Điểm 1–10 / score", "Ẩn / suppressed", "Ước lượng / estimate", "Trọng số dữ liệu riêng / own_weight")
-		for _, sd := range d.Subdimensions {
-			sh.write(sd.ID, sd.Name, "", "", "", "", "", "", "", cellNum(sd.Score), "", "", "")
+	ind := table{name: survey.Text{Vi: "Chỉ tiêu", En: "Indicators"}, cols: []column{
+		{vi: "Cấp", en: "Level", width: 11, wrap: true},
+		{vi: "Mã", en: "ID", width: 9},
+		{vi: "Tên", en: "Name", width: 62, wrap: true},
+		{vi: "Loại", en: "Kind", width: 9},
+		{vi: "Giá trị", en: "Value", width: 9},
+		{vi: "Tử số", en: "Numerator", width: 9},
+		{vi: "Mẫu số", en: "Denominator", width: 9},
+		{vi: "n", en: "n", width: 6},
+		{vi: "KTC 95% dưới", en: "95% CI low", width: 9},
+		{vi: "KTC 95% trên", en: "95% CI high", width: 9},
+		{vi: "Điểm 1–10", en: "Score 1–10", width: 8},
+		{vi: "Ẩn", en: "Suppressed", width: 6},
+		{vi: "Ước lượng", en: "Estimate", width: 9},
+		{vi: "Tỷ trọng dữ liệu riêng", en: "Own data weight", width: 9},
+	}}
+	for _, dm := range sum.Dimensions {
+		ind.strong(levelLabels["dimension"], dm.ID, survey.Text{Vi: dm.Name, En: dm.NameEn}, nil, nil, nil, nil, nil, optNum(dm.CILow), optNum(dm.CIHigh), optNum(dm.Score))
+		for _, sd := range dm.Subdimensions {
+			ind.strong(levelLabels["subdimension"], sd.ID, survey.Text{Vi: sd.Name, En: sd.NameEn}, nil, nil, nil, nil, nil, nil, nil, optNum(sd.Score))
 			for _, ir := range sd.Indicators {
-				sh.write(ir.ID, ir.Name, kindLabel(ir.Kind), cellNum(ir.Value), cellNum(ir.Numerator), cellNum(ir.Denominator), cellInt(ir.N), cellNum(ir.CILow), cellNum(ir.CIHigh), cellNum(ir.Score), ir.Suppressed, ir.Estimate, cellNum(ir.OwnWeight))
+				var sup any
+				if ir.Suppressed {
+					sup = hidden
+				}
+				ind.add(levelLabels["indicator"], ir.ID, survey.Text{Vi: ir.Name, En: ir.NameEn}, s.label("kind_", string(ir.Kind)),
+					value(ir.Kind, ir.Value), optCount(ir.Numerator), optCount(ir.Denominator), optInt(ir.N),
+					value(ir.Kind, ir.CILow), value(ir.Kind, ir.CIHigh), optNum(ir.Score), sup, estimateLabel(ir.Estimate), optShare(ir.OwnWeight))
 			}
 		}
-		_ = f.SetColWidth(sh.name, "B", "B", 70)
 	}
-	return writeXLSX(c, f, fmt.Sprintf("%s-%s-%s.xlsx", fileStem(sum), sum.Period.From, sum.Period.To))
+	d.tables = []table{overview, ind}
+	return d
 }
 
-// rankInt writes a rank, empty when not ranked (0).
-func rankInt(r int) string {
-	if r == 0 {
-		return ""
+// compareDoc lays out a comparison: one row per commune.
+func (s *Server) compareDoc(cmp comparisonJSON) document {
+	by := survey.Text{Vi: "tổng điểm", En: "total score"}
+	switch cmp.By {
+	case survey.RankDimension:
+		by = survey.Text{Vi: "chỉ số nội dung " + cmp.ID, En: "dimension " + cmp.ID}
+	case survey.RankIndicator:
+		by = survey.Text{Vi: "chỉ tiêu " + cmp.ID, En: "indicator " + cmp.ID}
 	}
-	return strconv.Itoa(r)
-}
-
-func (s *Server) compareCSV(c echo.Context, cmp comparisonJSON) error {
-	attachment(c, fmt.Sprintf("papi-so-sanh-%s-%s.csv", cmp.Period.From, cmp.Period.To), "text/csv; charset=utf-8")
-	c.Response().WriteHeader(http.StatusOK)
-	_, _ = c.Response().Write([]byte(utf8BOM))
-	w := csv.NewWriter(c.Response())
-	_ = w.Write([]string{"Kỳ / Period", cmp.Period.From, cmp.Period.To})
-	_ = w.Write([]string{"Lưu ý / Note", cmp.Note.Vi, cmp.Note.En})
-	_ = w.Write([]string{"Quy tắc ẩn số liệu / Suppression", policyLine(cmp.Policy)})
-	_ = w.Write(nil)
-	head := []string{"mã / code", "xã/phường / commune", "loại / type", "tỉnh cũ / former province", "số phiếu / responses", "tổng điểm / total_score", "hạng / rank", "hạng cao nhất (KTC 90%) / rank_low", "hạng thấp nhất (KTC 90%) / rank_high", "nhóm / band", "so với trung bình / vs average", "chỉ tiêu vay mượn / indicators_borrowed"}
+	d := document{file: fmt.Sprintf("papi-so-sanh-%s-%s", cmp.Period.From, cmp.Period.To), meta: []line{
+		periodLine(cmp.Period),
+		{label: survey.Text{Vi: "Xếp hạng theo", En: "Ranked by"}, values: []any{by}},
+		{label: survey.Text{Vi: "Tổng điểm trung bình", En: "Average total score"}, values: []any{optNum(cmp.City.TotalScore), cmp.City.Label}},
+		noteLine(cmp.Note),
+		policyLine(cmp.Policy),
+		estimatesLine(cmp.Estimates),
+	}}
+	t := table{name: survey.Text{Vi: "So sánh", En: "Comparison"}, cols: []column{
+		{vi: "Mã", en: "Code", width: 7},
+		{vi: "Xã/phường", en: "Commune", width: 22, wrap: true},
+		{vi: "Loại", en: "Type", width: 8},
+		{vi: "Tỉnh cũ", en: "Former province", width: 13, wrap: true},
+		{vi: "Số phiếu", en: "Responses", width: 8},
+		{vi: "Tổng điểm", en: "Total score", width: 8},
+		{vi: "Hạng", en: "Rank", width: 6},
+		{vi: "Hạng cao nhất (KTC 90%)", en: "Best rank (90% CI)", width: 8},
+		{vi: "Hạng thấp nhất (KTC 90%)", en: "Worst rank (90% CI)", width: 8},
+		{vi: "Nhóm", en: "Band", width: 16, wrap: true},
+		{vi: "So với trung bình", en: "Versus average", width: 12, wrap: true},
+		{vi: "Chỉ tiêu vay mượn", en: "Indicators borrowed", width: 8},
+	}}
 	for i := 1; i <= 8; i++ {
-		head = append(head, fmt.Sprintf("D%d", i))
+		t.cols = append(t.cols, column{vi: fmt.Sprintf("D%d", i), en: fmt.Sprintf("D%d", i), width: 6})
 	}
-	_ = w.Write(head)
 	for _, r := range cmp.Rows {
-		rank := ""
+		var rank, low, high any
 		if r.Rank > 0 {
-			rank = strconv.Itoa(r.Rank)
+			rank, low, high = r.Rank, r.RankLow, r.RankHigh
 		}
-		line := []string{r.Commune.Code, r.Commune.Name, r.Commune.Type, r.Commune.FormerProvince, strconv.FormatInt(r.Responses, 10), num(r.TotalScore), rank, rankInt(r.RankLow), rankInt(r.RankHigh), r.Band, r.VersusAverage, strconv.Itoa(r.Borrowed)}
-		for _, d := range r.Dimensions {
-			line = append(line, num(d.Score))
+		cells := []any{r.Commune.Code, r.Commune.Name, s.label("type_", r.Commune.Type), r.Commune.FormerProvince, r.Responses, optNum(r.TotalScore),
+			rank, low, high, bandLabel(r.Band), s.label("vs_", r.VersusAverage), r.Borrowed}
+		for _, dm := range r.Dimensions {
+			cells = append(cells, optNum(dm.Score))
 		}
-		_ = w.Write(line)
+		t.add(cells...)
 	}
-	w.Flush()
-	return w.Error()
+	d.tables = []table{t}
+	return d
 }
 
-func (s *Server) compareXLSX(c echo.Context, cmp comparisonJSON) error {
-	f, bold := newWorkbook()
-	defer f.Close()
-	sh := &sheet{f: f, name: "So sánh", bold: bold}
-	_ = f.SetSheetName("Sheet1", sh.name)
-	sh.write("Kỳ / Period", cmp.Period.From, cmp.Period.To)
-	sh.write("Lưu ý / Note", cmp.Note.Vi)
-	sh.write("Quy tắc ẩn số liệu / Suppression", policyLine(cmp.Policy))
-	sh.write()
-	head := []any{"Mã / code", "Xã/phường / commune", "Loại / type", "Tỉnh cũ / former province", "Số phiếu / responses", "Tổng điểm / total", "Hạng / rank", "Hạng cao nhất (KTC 90%) / rank_low", "Hạng thấp nhất (KTC 90%) / rank_high", "Nhóm / band", "So với TB / vs average", "Chỉ tiêu vay mượn / indicators borrowed"}
-	for i := 1; i <= 8; i++ {
-		head = append(head, fmt.Sprintf("D%d", i))
-	}
-	sh.header(head...)
-	for _, r := range cmp.Rows {
-		var rank any = ""
-		if r.Rank > 0 {
-			rank = r.Rank
-		}
-		var low, high any = "", ""
-		if r.Rank > 0 {
-			low, high = r.RankLow, r.RankHigh
-		}
-		line := []any{r.Commune.Code, r.Commune.Name, r.Commune.Type, r.Commune.FormerProvince, r.Responses, cellNum(r.TotalScore), rank, low, high, r.Band, r.VersusAverage, r.Borrowed}
-		for _, d := range r.Dimensions {
-			line = append(line, cellNum(d.Score))
-		}
-		sh.write(line...)
-	}
-	_ = f.SetColWidth(sh.name, "B", "B", 30)
-	return writeXLSX(c, f, fmt.Sprintf("papi-so-sanh-%s-%s.xlsx", cmp.Period.From, cmp.Period.To))
-}
-
-var roleLabels = map[string]string{
-	survey.RoleImplementing: "thực hiện / implementing",
-	survey.RoleLead:         "chủ trì, kiểm tra / lead",
-	survey.RoleCoordinating: "phối hợp / coordinating",
-}
-
-func (s *Server) followupXLSX(c echo.Context, fu followupJSON) error {
-	f, bold := newWorkbook()
-	defer f.Close()
-	ov := &sheet{f: f, name: "Tổng hợp", bold: bold}
-	_ = f.SetSheetName("Sheet1", ov.name)
-	ov.write("Kỳ / Period", fu.Period.From, fu.Period.To)
-	ov.write("Mục tiêu / Target", "điểm trung bình của các xã/phường cho từng chỉ tiêu / average of the communes per indicator")
-	ov.write("Quy tắc / Rule", fu.Rule.Vi, fu.Rule.En)
-	ov.write("Lưu ý / Note", fu.Note.Vi)
-	ov.write()
-	ov.header("Cơ quan / agency", "Số mục / items", "Trang tính / sheet")
+// followupDoc lays out the follow-up: the agencies, their items (a sheet
+// each in XLSX) and the plan's tasks, listed once per agency and indicator
+// rather than repeated on every commune's item.
+func (s *Server) followupDoc(fu followupJSON) document {
+	d := document{file: fmt.Sprintf("papi-theo-doi-%s-%s", fu.Period.From, fu.Period.To), meta: []line{
+		periodLine(fu.Period),
+		{label: survey.Text{Vi: "Mục tiêu", En: "Target"}, values: []any{survey.Text{Vi: "điểm trung bình của các xã/phường cho từng chỉ tiêu", En: "average of the communes per indicator"}}},
+		{label: survey.Text{Vi: "Quy tắc", En: "Rule"}, values: []any{fu.Rule}},
+		estimatesLine(fu.Estimates),
+		noteLine(fu.Note),
+	}}
+	overview := table{name: survey.Text{Vi: "Tổng hợp", En: "Overview"}, cols: []column{
+		{vi: "Cơ quan", en: "Agency", width: 60, wrap: true},
+		{vi: "Số mục", en: "Items", width: 10},
+	}}
+	items := table{name: survey.Text{Vi: "Danh sách", En: "Items"}, split: 1, cols: []column{
+		{vi: "Cơ quan", en: "Agency", width: 30, wrap: true},
+		{vi: "Xã/phường", en: "Commune", width: 20, wrap: true},
+		{vi: "Mã", en: "Code", width: 7},
+		{vi: "Chỉ tiêu", en: "Indicator", width: 9},
+		{vi: "Tên chỉ tiêu", en: "Indicator name", width: 50, wrap: true},
+		{vi: "Vai trò", en: "Role", width: 10},
+		{vi: "Giá trị", en: "Value", width: 9},
+		{vi: "KTC 95% dưới", en: "95% CI low", width: 9},
+		{vi: "KTC 95% trên", en: "95% CI high", width: 9},
+		{vi: "Mục tiêu", en: "Target", width: 9},
+		{vi: "Điểm 1–10", en: "Score 1–10", width: 8},
+		{vi: "Điểm mục tiêu", en: "Target score", width: 8},
+		{vi: "Chênh lệch điểm", en: "Gap", width: 8},
+		{vi: "Khoảng cách từ KTC", en: "Distance from CI", width: 9},
+		{vi: "Ước lượng", en: "Estimate", width: 9},
+	}}
+	tasks := table{name: survey.Text{Vi: "Nhiệm vụ và giải pháp", En: "Tasks"}, cols: []column{
+		{vi: "Cơ quan", en: "Agency", width: 24, wrap: true},
+		{vi: "Chỉ tiêu", en: "Indicator", width: 9},
+		{vi: "Tên chỉ tiêu", en: "Indicator name", width: 36, wrap: true},
+		{vi: "Vai trò", en: "Role", width: 10},
+		{vi: "Số xã/phường", en: "Communes", width: 8},
+		{vi: "Nhiệm vụ và giải pháp", en: "Tasks", width: 70, wrap: true},
+	}}
 	for _, a := range fu.Agencies {
-		name := sheetName(f, a.Agency)
-		ov.write(a.Agency, len(a.Items), name)
-		sh := &sheet{f: f, name: name, bold: bold}
-		_, _ = f.NewSheet(name)
-		sh.write(a.Agency)
-		sh.write("Kỳ / Period", fu.Period.From, fu.Period.To)
-		sh.write()
-		sh.header("Xã/phường / commune", "Mã / code", "Chỉ tiêu / indicator", "Tên chỉ tiêu / name", "Vai trò / role", "Giá trị / value", "KTC dưới / ci_low", "KTC trên / ci_high", "Mục tiêu / target", "Điểm 1–10 / score", "Điểm mục tiêu / target score", "Chênh lệch điểm / gap", "Khoảng cách từ KTC / distance", "Ước lượng / estimate", "Nhiệm vụ và giải pháp / tasks")
+		overview.add(a.Agency, len(a.Items))
+		type key struct{ indicator, role string }
+		seen := map[key]int{}
 		for _, it := range a.Items {
-			sh.write(it.CommuneName, it.Commune, it.Indicator, it.IndicatorName, roleLabels[it.Role], it.Value, it.CILow, it.CIHigh, it.Target, it.Score, it.TargetScore, it.Gap, it.Distance, it.Estimate, it.Tasks)
+			items.add(a.Agency, it.CommuneName, it.Commune, it.Indicator, it.IndicatorName, s.label("role_", it.Role),
+				value(it.Kind, &it.Value), value(it.Kind, &it.CILow), value(it.Kind, &it.CIHigh), value(it.Kind, &it.Target),
+				it.Score, it.TargetScore, it.Gap, it.Distance, estimateLabel(it.Estimate))
+			k := key{it.Indicator, it.Role}
+			if i, ok := seen[k]; ok {
+				tasks.rows[i].cells[4] = tasks.rows[i].cells[4].(int) + 1
+				continue
+			}
+			seen[k] = len(tasks.rows)
+			tasks.add(a.Agency, it.Indicator, it.IndicatorName, s.label("role_", it.Role), 1, bullets(it.Tasks))
 		}
-		_ = f.SetColWidth(name, "D", "D", 60)
-		_ = f.SetColWidth(name, "O", "O", 80)
 	}
-	_ = f.SetColWidth(ov.name, "A", "A", 60)
-	return writeXLSX(c, f, fmt.Sprintf("papi-theo-doi-%s-%s.xlsx", fu.Period.From, fu.Period.To))
+	d.tables = []table{overview, items, tasks}
+	return d
 }
 
 // handleResponsesExport streams a commune's raw responses as CSV, one row
-// per response and one column per question, without holding them in memory.
+// per response and one column per question, as the store reads them,
+// without holding them in memory.
 func (s *Server) handleResponsesExport(c echo.Context) error {
+	ctx := c.Request().Context()
 	code := c.Param("code")
-	if _, err := s.store.Commune(c.Request().Context(), code); err != nil {
+	if _, err := s.store.Commune(ctx, code); err != nil {
 		return err
 	}
 	q, err := s.readPeriod(c)
 	if err != nil {
 		return err
 	}
-	if err := s.store.Audit(c.Request().Context(), currentUser(c).Email, "export_responses_csv", code+" "+q.period.From+".."+q.period.To); err != nil {
+	r, err := readRender(c, "csv")
+	if err != nil {
+		return err
+	}
+	// Record-level rows are for admins; every other account gets the
+	// disclosure-controlled export (store.ResponseRows.Coarse).
+	sel := store.ResponseRows{Commune: code, From: q.period.From, To: q.period.To, VerifiedOnly: q.verifiedOnly, IncludeFlagged: q.includeFlagged,
+		Coarse: currentUser(c).Role != survey.RoleAdmin}
+	action := "export_responses_csv"
+	if sel.Coarse {
+		action = "export_responses_coarse_csv"
+	}
+	if err := s.store.Audit(ctx, currentUser(c).Email, action, code+" "+q.period.From+".."+q.period.To); err != nil {
 		return err
 	}
 	attachment(c, fmt.Sprintf("papi-phieu-%s-%s-%s.csv", code, q.period.From, q.period.To), "text/csv; charset=utf-8")
 	c.Response().WriteHeader(http.StatusOK)
-	_, err = s.store.WriteResponsesCSV(c.Request().Context(), c.Response(), code, q.period.From, q.period.To)
-	return err
+	cw, err := newCSVWriter(c.Response(), r.comma)
+	if err != nil {
+		return err
+	}
+	cols := s.store.ResponseColumns(sel.Coarse)
+	if err := cw.record(cols); err != nil {
+		return err
+	}
+	// Only the answers to number questions are numbers (a questionnaire
+	// version such as 2025.2 is not): they get "," decimals for a
+	// Vietnamese locale; every other field is text, kept inert.
+	numeric := map[string]bool{}
+	for _, qn := range s.store.Catalogue().Questions {
+		numeric[qn.ID] = qn.Type == survey.Number
+	}
+	isNumber := make([]bool, len(cols))
+	for i, col := range cols {
+		isNumber[i] = numeric[col]
+	}
+	write := func(row []string) error {
+		for i, v := range row {
+			switch {
+			case !isNumber[i]:
+				row[i] = inertText(v)
+			case r.comma:
+				row[i] = commaDecimal(v)
+			}
+		}
+		return cw.record(row)
+	}
+	if _, err := s.store.EachResponseRow(ctx, sel, write); err != nil {
+		return err
+	}
+	return cw.flush()
+}
+
+// bullets sets the plan's "- " list marks as "• ": a cell starting with
+// "-" reads as a formula in a spreadsheet (Excel shows #NAME?).
+func bullets(tasks string) string {
+	if rest, ok := strings.CutPrefix(tasks, "- "); ok {
+		return "• " + strings.ReplaceAll(rest, " - ", " • ")
+	}
+	return tasks
 }

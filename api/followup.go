@@ -1,8 +1,6 @@
 package api
 
 import (
-	"net/http"
-
 	"github.com/labstack/echo/v4"
 
 	"github.com/papi-hcmc/papi/survey"
@@ -35,14 +33,6 @@ func (s *Server) handleFollowup(c echo.Context) error {
 	}
 	out := followupJSON{Period: q.period, Note: survey.Disclaimer, Estimates: cmp.Estimates, Province: opts.Province, Type: opts.Type,
 		FollowupReport: survey.Followup(s.store.Catalogue(), cmp.Comparison, s.cfg.Targets)}
-	switch c.QueryParam("format") {
-	case "", "json":
-		return c.JSON(http.StatusOK, out)
-	case "xlsx":
-		if err := s.store.Audit(c.Request().Context(), currentUser(c).Email, "export_followup_xlsx", q.period.From+".."+q.period.To); err != nil {
-			return err
-		}
-		return s.followupXLSX(c, out)
-	}
-	return survey.Invalid("format", "format phải là json hoặc xlsx.", "format must be json or xlsx.")
+	return s.respond(c, output{formats: []string{"csv", "xlsx"}, action: "export_followup", target: q.period.From + ".." + q.period.To,
+		json: out, doc: func() document { return s.followupDoc(out) }})
 }

@@ -280,12 +280,7 @@ func (s *Server) handleFormPage(c echo.Context) error {
 		// Still serve the page: it shows the resident a friendly message.
 		status = http.StatusNotFound
 	}
-	var buf bytes.Buffer
-	if err := s.pages.form.Execute(&buf, nil); err != nil {
-		return fmt.Errorf("render form page: %w", err)
-	}
-	c.Response().Header().Set(echo.HeaderCacheControl, "no-cache")
-	return c.HTMLBlob(status, buf.Bytes())
+	return s.formPage(c, status, false)
 }
 
 // shortCodeRE matches a short centre address: a commune code for the

@@ -53,7 +53,7 @@ func (s *Server) handleResponseCreate(c echo.Context) error {
 		s.metrics.submissions.WithLabelValues("rejected").Inc()
 		return s.withAnswerErrors(err, req)
 	}
-	r := s.storeResponse(c, req)
+	r, kiosk := s.storeResponse(c, req)
 	if r.Err != nil {
 		s.metrics.submissions.WithLabelValues(rejectReason(r.Err)).Inc()
 		return r.Err
@@ -63,6 +63,13 @@ func (s *Server) handleResponseCreate(c echo.Context) error {
 		return c.JSON(http.StatusOK, map[string]any{"id": r.ID, "duplicate": true})
 	}
 	s.metrics.submissions.WithLabelValues("stored").Inc()
+	if kiosk != 0 {
+		// The answers are stored: a failure to note the day the kiosk was
+		// seen must not make the tablet send them again.
+		if err := s.store.TouchKiosk(c.Request().Context(), kiosk); err != nil {
+			s.log.Error("touch kiosk", "kiosk", kiosk, "err", err)
+		}
+	}
 	if r.Flagged {
 		s.metrics.submissions.WithLabelValues("flagged").Inc()
 	}
@@ -100,12 +107,14 @@ func rejectReason(err error) string {
 	return "failed"
 }
 
-func (s *Server) storeResponse(c echo.Context, req SubmissionRequest) store.Result {
+// storeResponse checks and stores a submission; it returns the result and
+// the kiosk it came from (0 for none).
+func (s *Server) storeResponse(c echo.Context, req SubmissionRequest) (store.Result, uint) {
 	r, err := s.checkResponse(c, req)
 	if err != nil {
-		return store.Result{Err: err}
+		return store.Result{Err: err}, 0
 	}
-	return s.store.Submit(c.Request().Context(), r)
+	return s.store.Submit(c.Request().Context(), r), r.KioskID
 }
 
 // checkResponse validates a submission against its centre and
@@ -121,6 +130,19 @@ func (s *Server) checkResponse(c echo.Context, req SubmissionRequest) (store.New
 	}
 	if !centre.Open {
 		return store.NewResponse{}, survey.Invalid("token", "Trung tâm này tạm ngừng nhận ý kiến.", "This centre is not taking answers now.")
+	}
+	// Kiosk answers come from an enrolled tablet of this centre only: the
+	// channel is what screening trusts to treat one device as many people.
+	var kioskID uint
+	if req.Channel == survey.ChannelKiosk || c.Request().Header.Get(kioskHeader) != "" {
+		if req.Channel != survey.ChannelKiosk {
+			return store.NewResponse{}, survey.Invalid("channel", "Máy kiosk gửi câu trả lời với kênh kiosk.", "A kiosk sends its answers with channel kiosk.")
+		}
+		k, err := s.deviceKiosk(c, centre)
+		if err != nil {
+			return store.NewResponse{}, err
+		}
+		kioskID = k.ID
 	}
 	if !s.limiter.allowCentre(req.Token) {
 		return store.NewResponse{}, errThrottled
@@ -153,6 +175,6 @@ func (s *Server) checkResponse(c echo.Context, req SubmissionRequest) (store.New
 	return store.NewResponse{
 		SubmissionID: req.SubmissionID, Centre: centre, Version: cat.Version, Visit: visit,
 		Lang: req.Lang, DurationMS: req.DurationMS, Receipt: req.Receipt, AssignmentID: req.AssignmentID, Channel: req.Channel,
-		Flags: survey.ClientFlags(req.DurationMS),
+		Flags: survey.ClientFlags(req.DurationMS), KioskID: kioskID,
 	}, nil
 }

@@ -37,6 +37,8 @@ func (s *Server) routes() {
 	e.POST("/api/v1/responses", s.handleResponseCreate, middleware.BodyLimit(maxResponseBody), s.throttle)
 	e.POST("/api/v1/auth/login", s.handleLogin, noStore, middleware.BodyLimit("4K"))
 	e.POST("/api/v1/auth/logout", s.handleLogout, noStore)
+	e.POST("/api/v1/kiosks/enrol", s.handleKioskEnrol, noStore, middleware.BodyLimit("4K"), s.throttle)
+	e.GET("/api/v1/kiosks/current", s.handleKioskCurrent, noStore)
 
 	// Pages (api/page.go) and their assets.
 	e.GET("/static/*", s.handleAsset)
@@ -47,6 +49,7 @@ func (s *Server) routes() {
 	e.GET("/staff/:view", s.handleStaffPage)
 	e.GET("/staff/:view/:code", s.handleStaffPage)
 	e.GET("/s/:token", s.handleFormPage)
+	e.GET("/k/:token", s.handleKioskPage)
 	e.GET("/c/:code", s.handleShortCode)
 	e.GET("/qr.png", s.handleQRImage)
 
@@ -60,6 +63,9 @@ func (s *Server) routes() {
 	staff.POST("/centres/:id/rotate-token", s.handleCentreRotate, s.centreRunScope)
 	staff.GET("/centres/:id/qr.png", s.handleCentreQR, s.centreScope)
 	staff.GET("/centres/:id/poster", s.handleCentrePoster, s.centreScope)
+	staff.GET("/centres/:id/kiosks", s.handleKioskList, s.centreScope)
+	staff.POST("/centres/:id/kiosks", s.handleKioskCreate, s.centreRunScope, middleware.BodyLimit("4K"))
+	staff.DELETE("/kiosks/:id", s.handleKioskRevoke, s.kioskRunScope)
 	staff.POST("/centres/:id/receipts", s.handleReceiptCreate, s.receiptScope, middleware.BodyLimit("4K"))
 	staff.GET("/receipts/issuers", s.handleReceiptIssuers, s.adminOnly)
 	staff.GET("/communes/:code/summary", s.handleSummary, s.communeScope)

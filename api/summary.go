@@ -3,7 +3,6 @@ package api
 import (
 	"context"
 	"maps"
-	"net/http"
 	"slices"
 	"strconv"
 
@@ -216,16 +215,7 @@ func (s *Server) communeData(ctx context.Context, p survey.Period, q periodQuery
 	if err != nil {
 		return nil, err
 	}
-	out := make(map[string]survey.CommuneData, len(t.Communes))
-	for code, ct := range t.Communes {
-		out[code] = survey.CommuneData{
-			Counts: survey.Counts{Responses: ct.Responses, CountedResponses: ct.Counted, VerifiedResponses: ct.Verified,
-				FlaggedResponses: ct.Flagged, Channels: ct.Channels,
-				Residence: survey.ResidenceCounts{Here: ct.Residents.Here, Other: ct.Residents.Other, Outside: ct.Residents.Outside, Unknown: ct.Residents.Unknown}},
-			Tallies: ct.Indicators,
-		}
-	}
-	return out, nil
+	return t.CommuneData(), nil
 }
 
 // weightedData recomputes a commune's tallies from its raw responses with
@@ -319,21 +309,6 @@ func (s *Server) respondSummary(c echo.Context, u unit, target string) error {
 	if err != nil {
 		return err
 	}
-	format := c.QueryParam("format")
-	if format != "" && format != "json" {
-		if err := s.store.Audit(c.Request().Context(), currentUser(c).Email, "export_summary_"+format, target+" "+q.period.From+".."+q.period.To); err != nil {
-			return err
-		}
-	}
-	switch format {
-	case "", "json":
-		return c.JSON(http.StatusOK, sum)
-	case "csv":
-		return s.summaryCSV(c, sum)
-	case "xlsx":
-		return s.summaryXLSX(c, sum)
-	case "html":
-		return s.summaryHTML(c, sum)
-	}
-	return survey.Invalid("format", "format phải là json, csv, xlsx hoặc html.", "format must be json, csv, xlsx or html.")
+	return s.respond(c, output{formats: []string{"csv", "xlsx", "html"}, action: "export_summary", target: target + " " + q.period.From + ".." + q.period.To,
+		json: sum, doc: func() document { return s.summaryDoc(sum) }, html: func() error { return s.summaryHTML(c, sum) }})
 }

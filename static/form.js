@@ -46,7 +46,16 @@
       restored: 'Đã khôi phục các câu trả lời Ông/Bà đang điền dở.',
       thanksTitle: 'Cảm ơn Ông/Bà!',
       thanksText: 'Ý kiến của Ông/Bà đã được ghi nhận. Phiếu hoàn toàn ẩn danh và giúp chính quyền phường, xã phục vụ người dân tốt hơn.',
-      newResponse: 'Trả lời phiếu mới (cho người khác)'
+      newResponse: 'Trả lời phiếu mới (cho người khác)',
+      kioskStartTitle: 'Góp ý về dịch vụ hành chính công',
+      kioskStartText: 'Mời Ông/Bà cho biết ý kiến về lần làm thủ tục hôm nay.',
+      kioskBegin: 'Bắt đầu',
+      kioskDone: 'Về trang đầu',
+      kioskReturning: 'Màn hình sẽ tự trở về trang đầu sau vài giây, sẵn sàng cho người tiếp theo.',
+      kioskQueued: 'Máy đang mất kết nối: câu trả lời đã được lưu trên máy và sẽ tự gửi khi có mạng.',
+      kioskQueue: '{n} phiếu đang chờ gửi, sẽ tự gửi khi có mạng.',
+      kioskCodeNeeded: 'Vui lòng nhập mã kích hoạt.',
+      kioskOffline: 'Không kết nối được máy chủ. Vui lòng kiểm tra mạng rồi thử lại.'
     },
     en: {
       title: 'Public service feedback',
@@ -91,11 +100,24 @@
       restored: 'Your unfinished answers have been restored.',
       thanksTitle: 'Thank you!',
       thanksText: 'Your answers have been recorded. They are anonymous and help the commune serve residents better.',
-      newResponse: 'Start a new response (another person)'
+      newResponse: 'Start a new response (another person)',
+      kioskStartTitle: 'Feedback on public services',
+      kioskStartText: 'Please tell us about your visit today.',
+      kioskBegin: 'Start',
+      kioskDone: 'Back to the start',
+      kioskReturning: 'The screen returns to the start in a few seconds, ready for the next person.',
+      kioskQueued: 'The tablet is offline: your answers are saved on it and will be sent when the connection is back.',
+      kioskQueue: '{n} response(s) waiting to be sent when the connection is back.',
+      kioskCodeNeeded: 'Please type the enrolment code.',
+      kioskOffline: 'Cannot reach the server. Please check the connection and try again.'
     }
   };
 
   var BACKOFF = [2, 5, 10, 30, 60, 120];
+  // Kiosk mode (the centre's tablet, /k/{token}): a start screen, nothing
+  // kept between people, answers queued on the device while offline.
+  var KIOSK = !!document.body && document.body.getAttribute('data-kiosk') === 'true';
+  var THANKS_SECONDS = 8;
   var DRAFT_TTL = 12 * 3600 * 1000;
 
   var $ = function (id) { return document.getElementById(id); };
@@ -145,8 +167,10 @@
   // ---------- state ----------
   var token = pathToken();
   var receipt = query('r');
-  var K = { lang: 'papi.lang', draft: 'papi.draft.' + token, pending: 'papi.pending.' + token };
+  var K = { lang: 'papi.lang', draft: 'papi.draft.' + token, pending: 'papi.pending.' + token,
+    device: 'papi.kiosk.device', queue: 'papi.kiosk.queue', def: 'papi.kiosk.form.' + token };
   var lang = (query('lang') || '').toLowerCase() === 'en' ? 'en' : ((query('lang') || '').toLowerCase() === 'vi' ? 'vi' : (store.get(K.lang) === 'en' ? 'en' : 'vi'));
+  if (KIOSK) lang = 'vi'; // every person starts in Vietnamese
   var def = null;          // form definition from the server
   var byId = {};           // question id -> question (incl. profile)
   var sectionOf = {};      // module id -> section (heading, reassurance, show_if)
@@ -173,11 +197,12 @@
   }
 
   // ---------- views ----------
-  var VIEWS = ['loading', 'load-error', 'not-found', 'form-view', 'sending', 'thank-you'];
+  var VIEWS = ['loading', 'load-error', 'not-found', 'form-view', 'sending', 'thank-you', 'kiosk-start', 'kiosk-enrol'];
   function show(v) {
     view = v;
-    VIEWS.forEach(function (id) { $(id).hidden = id !== v; });
-    $('lang-toggle').hidden = v === 'loading' && !def;
+    VIEWS.forEach(function (id) { var n = $(id); if (n) n.hidden = id !== v; });
+    $('lang-toggle').hidden = (v === 'loading' && !def) || v === 'kiosk-enrol';
+    if (KIOSK) kioskIdle();
   }
   var lastStatus = null; // {m: {key}|{vi,en}, kind}
   function setStatus(m, kind) {
@@ -192,10 +217,12 @@
     document.title = (def && def.commune ? def.commune.name + ' – ' : '') + t('title');
     each(document.querySelectorAll('[data-i18n]'), function (n) { n.textContent = t(n.getAttribute('data-i18n')); });
     var b = $('lang-toggle');
-    b.setAttribute('aria-label', t('switchTo'));
+    $('lang-toggle-hint').textContent = t('switchTo');
+    $('lang-toggle-hint').lang = lang === 'vi' ? 'en' : 'vi';
     each(b.querySelectorAll('[data-l]'), function (s) { s.className = s.getAttribute('data-l') === lang ? 'on' : 'off'; });
     $('intro-text').textContent = !def || !def.minutes ? t('introPlain')
       : t(def.minutes === def.minutes_max ? 'introOne' : 'intro', { a: def.minutes, b: def.minutes_max, n: def.questions_max });
+    if (KIOSK) { $('kiosk-start-intro').textContent = $('intro-text').textContent; showQueue(); }
     if (def) {
       $('commune-name').textContent = def.commune ? def.commune.name : '';
       $('centre-name').textContent = def.centre ? def.centre.name : '';
@@ -450,7 +477,7 @@
   }
 
   function saveDraft() {
-    if (!def) return;
+    if (!def || KIOSK) return; // a kiosk keeps nothing of one person for the next
     store.set(K.draft, { v: def.questionnaire_version, sid: sid, started: started, saved: Date.now(), answers: answers });
   }
 
@@ -493,6 +520,7 @@
       return;
     }
     sm.hidden = true;
+    if (KIOSK) return kioskSubmit();
     var pending = { body: buildBody(), created: Date.now() };
     store.set(K.pending, pending);
     attempt = 0;
@@ -791,19 +819,280 @@
     document.documentElement.lang = 'vi';
   }
 
+  // ---------- kiosk mode ----------
+  // The tablet proves it is an enrolled kiosk with a device secret (from
+  // the one-time enrolment code), kept in localStorage and sent in a header.
+  // Between people it forgets everything: no draft is saved, answers and
+  // the questions drawn are dropped at the thank-you, after idle time and
+  // at the start screen. Answers the server did not get are queued on the
+  // tablet and sent, oldest first, when the connection is back; their
+  // submission_id makes a repeat harmless.
+  var device = null;
+  var idleTimer = null, thanksTimer = null, queueTimer = null, queueBusy = false, queueAttempt = 0;
+
+  function fetchJSON(url, opts) {
+    return fetch(url, opts).then(function (r) {
+      return r.text().then(function (txt) {
+        var j = null; try { j = txt ? JSON.parse(txt) : null; } catch (e) { j = null; }
+        return { status: r.status, json: j };
+      });
+    });
+  }
+  function kioskHeaders() {
+    var h = { 'Content-Type': 'application/json', 'Accept': 'application/json' };
+    if (device && device.secret) h['X-Papi-Kiosk'] = device.secret;
+    return h;
+  }
+  // seconds reads a data attribute of the page (tests shorten the waits).
+  function seconds(name, dflt) {
+    var n = Number(document.body.getAttribute('data-' + name));
+    return n > 0 ? n : dflt;
+  }
+  // kioskIdle restarts the idle clock: without a touch or a key for
+  // data-idle seconds (90), a half-filled form goes back to the start.
+  function kioskIdle() {
+    clearTimeout(idleTimer); idleTimer = null;
+    if (view === 'form-view' || view === 'load-error' || view === 'not-found') idleTimer = setTimeout(goStart, seconds('idle', 90) * 1000);
+  }
+  function forget() {
+    answers = {}; bad = {}; errors = {}; formErrors = []; sid = null; receipt = null;
+    $('questions').textContent = ''; $('profile').textContent = ''; qNodes = {}; blockNodes = [];
+    $('submit-msg').hidden = true;
+    $('form-errors').hidden = true;
+  }
+  function goStart() {
+    clearTimeout(thanksTimer); thanksTimer = null;
+    lang = 'vi';
+    setStatus(null);
+    show('kiosk-start');
+    applyLang();
+    forget(); // after applyLang, which draws the questions again
+    scrollTop();
+    try { $('kiosk-begin').focus(); } catch (e) { /* ignore */ }
+  }
+  function kioskBegin() {
+    var b = $('kiosk-begin');
+    b.disabled = true;
+    try { if (document.documentElement.requestFullscreen && !document.fullscreenElement) document.documentElement.requestFullscreen().catch(function () {}); } catch (e) { /* not allowed */ }
+    fetchJSON('/api/v1/forms/' + encodeURIComponent(token), { headers: { 'Accept': 'application/json' }, credentials: 'same-origin', cache: 'no-store' })
+      .then(function (res) {
+        if (res.status === 404 || res.status === 410) return showNotFound(res.json && res.json.error);
+        if (res.status !== 200 || !res.json || !Array.isArray(res.json.questions)) throw new Error('bad status ' + res.status);
+        store.set(K.def, res.json);
+        kioskFresh(res.json);
+      })
+      .catch(function () {
+        // Offline: the questionnaire this tablet loaded last serves; the
+        // answers wait in the queue.
+        var d = store.get(K.def);
+        if (d && Array.isArray(d.questions)) kioskFresh(d); else { show('load-error'); applyLang(); }
+      })
+      .then(function () { b.disabled = false; });
+  }
+  function kioskFresh(d) {
+    setDef(d);
+    forget();
+    sid = uuid(); started = Date.now();
+    show('form-view');
+    applyLang();
+    scrollTop();
+    var f = document.querySelector('#questions input, #questions textarea');
+    if (f) try { f.focus({ preventScroll: true }); } catch (e) { f.focus(); }
+  }
+
+  function queue() { var q = store.get(K.queue); return Array.isArray(q) ? q : []; }
+  function enqueue(body) {
+    var q = queue();
+    if (!q.some(function (b) { return b.submission_id === body.submission_id; })) q.push(body);
+    store.set(K.queue, q);
+    showQueue();
+  }
+  function dequeue(id) {
+    store.set(K.queue, queue().filter(function (b) { return b.submission_id !== id; }));
+    showQueue();
+  }
+  function showQueue() {
+    var p = $('kiosk-queue');
+    if (!p) return;
+    var n = queue().length;
+    p.hidden = !n;
+    p.textContent = n ? t('kioskQueue', { n: n }) : '';
+  }
+  function postKiosk(body) {
+    var ctl = typeof AbortController === 'function' ? new AbortController() : null;
+    var timer = ctl ? setTimeout(function () { ctl.abort(); }, 10000) : null;
+    return fetchJSON('/api/v1/responses', {
+      method: 'POST', headers: kioskHeaders(), body: JSON.stringify(body), credentials: 'same-origin', cache: 'no-store',
+      signal: ctl ? ctl.signal : undefined
+    }).then(function (r) { clearTimeout(timer); return r; }, function (e) { clearTimeout(timer); throw e; });
+  }
+  function transient(s) { return s === 0 || s === 408 || s === 429 || s >= 500; }
+
+  // kioskSubmit queues the answers, then tries to send them while the
+  // person is still there: answers the server finds wrong go back to them.
+  function kioskSubmit() {
+    var body = buildBody();
+    body.channel = 'kiosk';
+    enqueue(body);
+    if (navigator.onLine === false) return kioskThanks(true);
+    inFlight = true;
+    sendingState = 'first';
+    show('sending');
+    updateSending();
+    postKiosk(body).then(function (res) {
+      inFlight = false;
+      var s = res.status;
+      if (transient(s)) return kioskThanks(true);
+      dequeue(body.submission_id);
+      if (s === 200 || s === 201) return kioskThanks(false);
+      if (s === 403) return kioskRefused(res.json && res.json.error);
+      show('form-view');
+      if (s === 400 && res.json && Array.isArray(res.json.errors)) return showServerErrors(res.json.errors);
+      var e = res.json && res.json.error;
+      setStatus(e && (e.message_vi || e.message_en) ? { vi: e.message_vi, en: e.message_en } : { key: 'failed' }, 'error');
+      scrollTop();
+    }).catch(function () {
+      inFlight = false;
+      kioskThanks(true);
+    });
+  }
+  function kioskThanks(queued) {
+    forget();
+    $('kiosk-queued-note').hidden = !queued;
+    setStatus(null);
+    show('thank-you');
+    scrollTop();
+    try { $('thank-you').focus(); } catch (e) { /* ignore */ }
+    clearTimeout(thanksTimer);
+    thanksTimer = setTimeout(goStart, seconds('thanks', THANKS_SECONDS) * 1000);
+    if (queued) retryQueue(); else flushQueue();
+  }
+  // flushQueue sends the queued answers one at a time, oldest first; each
+  // leaves the queue once the server has it or refuses it for good.
+  function flushQueue() {
+    clearTimeout(queueTimer); queueTimer = null;
+    var q = queue();
+    if (!q.length || queueBusy || inFlight || !device) return;
+    queueBusy = true;
+    var body = q[0];
+    postKiosk(body).then(function (res) {
+      queueBusy = false;
+      if (transient(res.status)) return retryQueue();
+      queueAttempt = 0;
+      if (res.status === 403) { // revoked: its answers are not taken
+        store.del(K.queue); showQueue();
+        return kioskRefused(res.json && res.json.error);
+      }
+      dequeue(body.submission_id);
+      flushQueue();
+    }).catch(function () {
+      queueBusy = false;
+      retryQueue();
+    });
+  }
+  function retryQueue() {
+    if (!queue().length) return;
+    var secs = BACKOFF[Math.min(queueAttempt, BACKOFF.length - 1)];
+    queueAttempt++;
+    clearTimeout(queueTimer);
+    queueTimer = setTimeout(flushQueue, secs * 1000);
+  }
+
+  // kioskRefused shows the page asking staff to enrol the tablet, with the
+  // server's reason when there is one.
+  function kioskRefused(err) {
+    clearTimeout(thanksTimer); thanksTimer = null;
+    forget();
+    if (err && (err.message_vi || err.message)) $('kiosk-enrol-vi').textContent = err.message_vi || err.message;
+    if (err && err.message_en) $('kiosk-enrol-en').textContent = err.message_en;
+    show('kiosk-enrol');
+    document.documentElement.lang = 'vi';
+  }
+  function kioskEnrol(code) {
+    show('loading');
+    $('kiosk-code-error').textContent = '';
+    fetchJSON('/api/v1/kiosks/enrol', {
+      method: 'POST', headers: { 'Content-Type': 'application/json', 'Accept': 'application/json' },
+      body: JSON.stringify({ token: token, code: code }), credentials: 'same-origin', cache: 'no-store'
+    }).then(function (res) {
+      if (res.status === 200 && res.json && res.json.secret && res.json.kiosk) {
+        device = { secret: res.json.secret, id: res.json.kiosk.id, label: res.json.kiosk.label };
+        store.set(K.device, device);
+        return kioskReady();
+      }
+      var e = res.json && (res.json.error || (Array.isArray(res.json.errors) && res.json.errors[0]));
+      kioskRefused(null);
+      $('kiosk-code-error').textContent = e ? (e.message_vi || e.message || '') + (e.message_en ? ' / ' + e.message_en : '') : t('failed');
+    }).catch(function () {
+      kioskRefused(null);
+      $('kiosk-code-error').textContent = T.vi.kioskOffline + ' / ' + T.en.kioskOffline;
+    });
+  }
+  function kioskCheck() {
+    if (!device || !device.secret) return kioskRefused(null);
+    fetchJSON('/api/v1/kiosks/current?token=' + encodeURIComponent(token), { headers: kioskHeaders(), credentials: 'same-origin', cache: 'no-store' })
+      .then(function (res) {
+        if (res.status === 200) return kioskReady();
+        if (res.status === 403) return kioskRefused(res.json && res.json.error);
+        if (res.status === 400 || res.status === 404) return showNotFound(null);
+        kioskReady(); // the server is in trouble: answers are queued meanwhile
+      })
+      .catch(kioskReady); // offline: an enrolled tablet keeps taking answers
+  }
+  // kioskReady opens the start screen, with the centre's name and the
+  // visit's length from the questionnaire (the last one loaded while
+  // offline), and sends what the queue holds.
+  function kioskReady() {
+    var d = store.get(K.def);
+    if (d && Array.isArray(d.questions)) setDef(d);
+    goStart();
+    flushQueue();
+    fetchJSON('/api/v1/forms/' + encodeURIComponent(token), { headers: { 'Accept': 'application/json' }, credentials: 'same-origin', cache: 'no-store' })
+      .then(function (res) {
+        if (res.status !== 200 || !res.json || !Array.isArray(res.json.questions)) return;
+        store.set(K.def, res.json);
+        if (view === 'kiosk-start') { setDef(res.json); applyLang(); forget(); }
+      })
+      .catch(function () { /* offline: the stored one serves */ });
+  }
+  function kioskInit() {
+    device = store.get(K.device);
+    $('new-response').addEventListener('click', goStart);
+    $('kiosk-begin').addEventListener('click', kioskBegin);
+    $('kiosk-code-form').addEventListener('submit', function (ev) {
+      ev.preventDefault();
+      var code = $('kiosk-code').value.trim();
+      if (!code) { $('kiosk-code-error').textContent = T.vi.kioskCodeNeeded + ' / ' + T.en.kioskCodeNeeded; return; }
+      kioskEnrol(code);
+    });
+    ['pointerdown', 'keydown', 'input', 'touchstart', 'wheel'].forEach(function (type) {
+      document.addEventListener(type, kioskIdle, { capture: true, passive: true });
+    });
+    window.addEventListener('online', function () { queueAttempt = 0; flushQueue(); });
+    applyLang();
+    var code = query('enrol');
+    if (code) {
+      // The one-time code leaves the address bar and the history at once.
+      try { history.replaceState(null, '', location.pathname); } catch (e) { /* ignore */ }
+      return kioskEnrol(code);
+    }
+    kioskCheck();
+  }
+
   // ---------- wiring ----------
   function init() {
     $('lang-toggle').addEventListener('click', function () {
       lang = lang === 'vi' ? 'en' : 'vi';
-      store.set(K.lang, lang);
+      if (!KIOSK) store.set(K.lang, lang);
       applyLang();
     });
     var form = $('form');
     form.addEventListener('change', onInput);
     form.addEventListener('input', function (e) { if (e.target.tagName === 'TEXTAREA' || e.target.type === 'number') onInput(e); });
     form.addEventListener('submit', onSubmit);
-    $('retry-load').addEventListener('click', function () { show('loading'); loadForm(); });
+    $('retry-load').addEventListener('click', function () { if (KIOSK) { kioskBegin(); return; } show('loading'); loadForm(); });
     $('retry-now').addEventListener('click', function () { attempt = 0; send(); });
+    if (KIOSK) return kioskInit();
     $('new-response').addEventListener('click', newResponse);
     window.addEventListener('online', function () {
       if (store.get(K.pending) && !inFlight) { attempt = 0; send(); } else if (view === 'load-error') loadForm();

@@ -215,6 +215,37 @@ var migrations = []migration{
 			"CREATE UNIQUE INDEX idx_receipts_record_hash ON receipts (record_hash)",
 			"CREATE INDEX idx_receipts_centre_issued ON receipts (centre_id, issued_on)",
 		}},
+	// Kiosks: a centre's enrolled tablets, known by the hashes of their
+	// one-time enrolment code and of their device secret. Responses name
+	// the kiosk they came from, so screening counts a tablet's answers per
+	// device; the centre index that screening reads alone gains kiosk_id
+	// (phones are counted apart from tablets), and a partial index serves
+	// the per-device counts.
+	{version: 11, name: "kiosks and the kiosk of each response",
+		sqlite: []string{
+			"CREATE TABLE kiosks (id integer PRIMARY KEY AUTOINCREMENT, centre_id integer NOT NULL, label text NOT NULL, " +
+				"code_hash text, code_expires_at datetime, secret_hash text, created_at datetime NOT NULL, enrolled_at datetime, " +
+				"last_seen text NOT NULL DEFAULT '', revoked_at datetime)",
+			"CREATE UNIQUE INDEX idx_kiosks_code_hash ON kiosks (code_hash)",
+			"CREATE UNIQUE INDEX idx_kiosks_secret_hash ON kiosks (secret_hash)",
+			"CREATE INDEX idx_kiosks_centre ON kiosks (centre_id, id)",
+			"ALTER TABLE responses ADD COLUMN kiosk_id integer",
+			"DROP INDEX idx_responses_centre_created",
+			"CREATE INDEX idx_responses_centre_created ON responses (centre_id, created_at, verified, fingerprint, kiosk_id)",
+			"CREATE INDEX idx_responses_kiosk ON responses (kiosk_id, created_at, fingerprint) WHERE kiosk_id IS NOT NULL",
+		},
+		postgres: []string{
+			"CREATE TABLE kiosks (id bigserial PRIMARY KEY, centre_id bigint NOT NULL, label text NOT NULL, " +
+				"code_hash varchar(64), code_expires_at timestamptz, secret_hash varchar(64), created_at timestamptz NOT NULL, enrolled_at timestamptz, " +
+				"last_seen varchar(10) NOT NULL DEFAULT '', revoked_at timestamptz)",
+			"CREATE UNIQUE INDEX idx_kiosks_code_hash ON kiosks (code_hash)",
+			"CREATE UNIQUE INDEX idx_kiosks_secret_hash ON kiosks (secret_hash)",
+			"CREATE INDEX idx_kiosks_centre ON kiosks (centre_id, id)",
+			"ALTER TABLE responses ADD COLUMN kiosk_id bigint",
+			"DROP INDEX idx_responses_centre_created",
+			"CREATE INDEX idx_responses_centre_created ON responses (centre_id, created_at, verified, fingerprint, kiosk_id)",
+			"CREATE INDEX idx_responses_kiosk ON responses (kiosk_id, created_at, fingerprint) WHERE kiosk_id IS NOT NULL",
+		}},
 }
 
 // SchemaVersion is the schema version this build creates and understands.

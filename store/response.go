@@ -59,6 +59,8 @@ type responseRow struct {
 	// assigned ("d3=0.21,d5=0.4"), the basis of the design weights.
 	Probs        string
 	AssignmentID *string
+	// KioskID is the enrolled kiosk the answers came from; nil otherwise.
+	KioskID *uint
 }
 
 func (responseRow) TableName() string { return "responses" }
@@ -94,6 +96,10 @@ type NewResponse struct {
 	Flags []string
 	// At backdates a synthetic response (papi demo); zero means now.
 	At time.Time
+	// KioskID is the centre's enrolled kiosk the answers came from (the api
+	// has checked its device secret); 0 for none. Its answers are screened
+	// per device (survey.Screen).
+	KioskID uint
 }
 
 // Response is a stored response.
@@ -118,6 +124,7 @@ type Response struct {
 	Status               string             `json:"status"`
 	Flags                []string           `json:"flags,omitempty"`
 	CreatedAt            time.Time          `json:"created_at"`
+	KioskID              uint               `json:"kiosk_id,omitempty"`
 }
 
 // Visit returns the response as the survey package sees a visit.
@@ -144,6 +151,9 @@ func (r *responseRow) response() (Response, error) {
 	}
 	if r.AssignmentID != nil {
 		out.AssignmentID = *r.AssignmentID
+	}
+	if r.KioskID != nil {
+		out.KioskID = *r.KioskID
 	}
 	return out, nil
 }
@@ -227,9 +237,10 @@ type item struct {
 	in    *NewResponse
 	row   responseRow
 	visit survey.Visit
-	// duration is the duration as sent, for screening (the row keeps it
-	// rounded).
+	// duration is the duration as sent and at the exact time of arrival,
+	// for screening (the row keeps both coarsened).
 	duration int64
+	at       time.Time
 	done     bool // the result is decided (refused, or stored before)
 	flags    []string
 }
@@ -325,7 +336,7 @@ func (s *Store) prepare(ctx context.Context, in *NewResponse) (*item, error) {
 	if !in.At.IsZero() {
 		now = in.At
 	}
-	it := &item{in: in, visit: v, duration: in.DurationMS, flags: slices.Clone(in.Flags)}
+	it := &item{in: in, visit: v, duration: in.DurationMS, at: now.UTC(), flags: slices.Clone(in.Flags)}
 	it.row = responseRow{
 		SubmissionID: in.SubmissionID, CentreID: in.Centre.ID, CommuneCode: commune, Day: survey.LocalDay(now),
 		QuestionnaireVersion: in.Version, Modules: strings.Join(v.Modules, ","), Answers: string(answers),
@@ -336,6 +347,13 @@ func (s *Store) prepare(ctx context.Context, in *NewResponse) (*item, error) {
 	if in.AssignmentID != "" {
 		id := in.AssignmentID
 		it.row.AssignmentID = &id
+	}
+	if in.KioskID != 0 {
+		if channel != survey.ChannelKiosk || in.Centre.ID == 0 {
+			return nil, survey.Invalid("channel", "Chỉ câu trả lời qua kiosk mới gắn với một máy kiosk.", "Only kiosk answers come from a kiosk.")
+		}
+		id := in.KioskID
+		it.row.KioskID = &id
 	}
 	return it, nil
 }
@@ -485,14 +503,14 @@ func (s *Store) findStored(ctx context.Context, pool gorm.ConnPool, items []*ite
 
 // responseCols are the columns insertRows writes, in order.
 const responseCols = "submission_id, centre_id, commune_code, day, questionnaire_version, modules, answers, sex, age_group, lang, " +
-	"duration_ms, verified, status, flags, fingerprint, created_at, channel, residence, residence_commune, probs, assignment_id"
+	"duration_ms, verified, status, flags, fingerprint, created_at, channel, residence, residence_commune, probs, assignment_id, kiosk_id"
 
 // insertRows inserts the rows with multi-row INSERTs and returns the ids
 // given to them. A submission id stored meanwhile by another transaction
 // is skipped, not an error.
 func (s *Store) insertRows(ctx context.Context, pool gorm.ConnPool, items []*item) (map[*item]uint64, error) {
 	ids := make(map[*item]uint64, len(items))
-	const chunk = 1000 // 21 parameters a row, under SQLite's 32766
+	const chunk = 1000 // 22 parameters a row, under SQLite's 32766
 	for start := 0; start < len(items); start += chunk {
 		part := items[start:min(start+chunk, len(items))]
 		q := newQuery(s.postgres)
@@ -507,7 +525,7 @@ func (s *Store) insertRows(ctx context.Context, pool gorm.ConnPool, items []*ite
 			q.WriteString("(")
 			for j, v := range []any{r.SubmissionID, int64(r.CentreID), r.CommuneCode, r.Day, r.QuestionnaireVersion, r.Modules, r.Answers,
 				r.Sex, r.AgeGroup, r.Lang, r.DurationMS, r.Verified, r.Status, r.Flags, r.Fingerprint, r.CreatedAt,
-				r.Channel, r.Residence, r.ResidenceCommune, r.Probs, r.AssignmentID} {
+				r.Channel, r.Residence, r.ResidenceCommune, r.Probs, r.AssignmentID, r.KioskID} {
 				if j > 0 {
 					q.WriteString(", ")
 				}

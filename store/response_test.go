@@ -2,10 +2,8 @@ package store_test
 
 import (
 	"context"
-	"encoding/csv"
 	"encoding/json"
 	"fmt"
-	"io"
 	"math"
 	"math/rand/v2"
 	"slices"
@@ -371,7 +369,7 @@ func TestBackupWhileWriting(t *testing.T) {
 	}
 }
 
-func TestWriteResponsesCSV(t *testing.T) {
+func TestEachResponseRow(t *testing.T) {
 	eachBackend(t, func(t *testing.T, st *store.Store) {
 		ctx := context.Background()
 		cat := st.Catalogue()
@@ -387,17 +385,20 @@ func TestWriteResponsesCSV(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		var buf strings.Builder
-		n, err := st.WriteResponsesCSV(ctx, &buf, "26740", "2026-03-01", "2026-03-31")
+		var records [][]string
+		// Hourly from 09:00: the evening ones are flagged off-hours, and
+		// counted only with IncludeFlagged.
+		march := store.ResponseRows{Commune: "26740", From: "2026-03-01", To: "2026-03-31", IncludeFlagged: true}
+		n, err := st.EachResponseRow(ctx, march, func(row []string) error {
+			records = append(records, slices.Clone(row))
+			return nil
+		})
 		if err != nil || n != 25 {
 			t.Fatalf("got %d rows, %v; want 25", n, err)
 		}
-		records, err := csv.NewReader(strings.NewReader(strings.TrimPrefix(buf.String(), "\ufeff"))).ReadAll()
-		if err != nil {
-			t.Fatal(err)
-		}
-		if len(records) != 26 || records[0][0] != "id" {
-			t.Fatalf("got %d records starting %v, want a header and 25 rows", len(records), records[0])
+		records = append([][]string{st.ResponseColumns(false)}, records...)
+		if len(records) != 26 || records[0][0] != "id" || len(records[1]) != len(records[0]) {
+			t.Fatalf("got %d records starting %v, want a header and 25 rows as wide", len(records), records[0])
 		}
 		col := -1
 		for i, h := range records[0] {
@@ -408,8 +409,99 @@ func TestWriteResponsesCSV(t *testing.T) {
 		if col < 0 || records[1][col] != "rất tốt, \"nhanh\"" || records[1][1] != "2026-03-02" {
 			t.Errorf("first row: got %v", records[1])
 		}
-		if n, _ := st.WriteResponsesCSV(ctx, io.Discard, "25747", "2026-03-01", "2026-03-31"); n != 0 {
+		other := march
+		other.Commune = "25747"
+		if n, _ := st.EachResponseRow(ctx, other, func([]string) error { return nil }); n != 0 {
 			t.Errorf("another commune: got %d rows, want 0", n)
+		}
+		statusAt := slices.Index(records[0], "status")
+		counted := 0
+		for _, r := range records[1:] {
+			if r[statusAt] == store.StatusCounted {
+				counted++
+			}
+		}
+		only := march
+		only.IncludeFlagged = false
+		if n, _ := st.EachResponseRow(ctx, only, func([]string) error { return nil }); n != counted || counted == 25 {
+			t.Errorf("counted only: got %d rows, want the %d counted of 25", n, counted)
+		}
+		verified := march
+		verified.VerifiedOnly = true
+		if n, _ := st.EachResponseRow(ctx, verified, func([]string) error { return nil }); n != 0 {
+			t.Errorf("verified only: got %d rows, want 0 (no receipts)", n)
+		}
+	})
+}
+
+// TestCoarseResponseRows: the export for accounts other than admin has no
+// id and no day, no free text, sex and age group only in groups of at
+// least five of the month and centre, the commune of residence likewise,
+// and rows in an order unrelated to time.
+func TestCoarseResponseRows(t *testing.T) {
+	eachBackend(t, func(t *testing.T, st *store.Store) {
+		ctx := context.Background()
+		cat := st.Catalogue()
+		rng := rand.New(rand.NewPCG(14, 14))
+		centre := firstCentre(t, st, "26740")
+		at := time.Date(2026, 3, 2, 9, 0, 0, 0, survey.Local)
+		for i := 0; i < 20; i++ {
+			// Three live in 26743 (too few to show), the rest here.
+			want := `"` + survey.ResidenceHere + `"`
+			if i < 3 {
+				want = `"` + survey.ResidenceOther + `"`
+			}
+			sub := cat.Synthesize(rng, cat.AssignModules(uint64(i)), rng.Float64())
+			for string(sub.Answers[survey.ResidenceQuestion]) != want {
+				sub = cat.Synthesize(rng, cat.AssignModules(uint64(i)), rng.Float64())
+			}
+			if i < 3 {
+				sub.Answers[survey.ResidenceCommuneQuestion] = json.RawMessage(`"26743"`)
+			}
+			sub.Answers["c_comment"] = json.RawMessage(fmt.Sprintf(`"ông Nguyễn Văn %d"`, i))
+			sub.Sex, sub.AgeGroup = "female", "30_39" // 12 of them
+			if i >= 12 {
+				sub.Sex, sub.AgeGroup = "male", "60_plus" // 7 of them
+			}
+			if i == 19 {
+				sub.Sex, sub.AgeGroup = "other", "18_29" // alone
+			}
+			v, err := cat.ValidateSubmission(sub)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, _, err := st.CreateResponse(ctx, store.NewResponse{SubmissionID: fmt.Sprintf("coarse-%d", i), Centre: centre, Version: cat.Version, Visit: v, At: at.Add(time.Duration(i) * 20 * time.Minute)}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		cols := st.ResponseColumns(true)
+		if cols[0] != "month" || slices.Contains(cols, "id") || slices.Contains(cols, "day") || slices.Contains(cols, "c_comment") {
+			t.Fatalf("coarse columns %v: want month first, no id, day or free text", cols)
+		}
+		sexAt, residenceAt := slices.Index(cols, "sex"), slices.Index(cols, survey.ResidenceCommuneQuestion)
+		profiles := map[string]int{}
+		var residences []string
+		n, err := st.EachResponseRow(ctx, store.ResponseRows{Commune: "26740", From: "2026-03-01", To: "2026-03-31", Coarse: true}, func(row []string) error {
+			if len(row) != len(cols) || row[0] != "2026-03" {
+				t.Errorf("row %v: want %d fields, month 2026-03", row, len(cols))
+			}
+			for _, v := range row {
+				if strings.Contains(v, "Nguyễn") || strings.Contains(v, "2026-03-02") {
+					t.Errorf("row %v: a name or a day leaked", row)
+				}
+			}
+			profiles[row[sexAt]+"/"+row[sexAt+1]]++
+			residences = append(residences, row[residenceAt])
+			return nil
+		})
+		if err != nil || n != 20 {
+			t.Fatalf("got %d rows, %v; want 20", n, err)
+		}
+		if profiles["female/30_39"] != 12 || profiles["male/60_plus"] != 7 || profiles["/"] != 1 {
+			t.Errorf("profiles: got %v; want 12 female 30-39, 7 male 60+ and the one alone blanked", profiles)
+		}
+		if slices.Contains(residences, "26743") {
+			t.Errorf("residences %v: three residents of 26743 are too few to show", residences)
 		}
 	})
 }

@@ -29,49 +29,63 @@ func (s *Store) screen(ctx context.Context, pool gorm.ConnPool, items []*item) e
 	if len(todo) == 0 {
 		return nil
 	}
-	type counts struct{ recent, same int64 }
+	type counts struct{ recent, same, overlapping int64 }
 	found := make([]counts, len(todo))
 	q := newQuery(s.postgres)
-	q.WriteString("WITH w(i, c, lo, burst, hi, fp) AS (VALUES ")
+	q.WriteString("WITH w(i, c, lo, burst, hi, fp, k, busy) AS (VALUES ")
 	for i, it := range todo {
 		if i > 0 {
 			q.WriteString(", ")
 		}
 		at := it.row.CreatedAt
 		q.WriteString("(")
-		for j, v := range []any{int64(i), int64(it.row.CentreID), at.Add(-window), at.Add(-survey.BurstWindow), at, it.row.Fingerprint} {
+		var kiosk *int64
+		if it.row.KioskID != nil {
+			k := int64(*it.row.KioskID)
+			kiosk = &k
+		}
+		for j, v := range []any{int64(i), int64(it.row.CentreID), at.Add(-window), at.Add(-survey.BurstWindow), at, it.row.Fingerprint,
+			kiosk, survey.KioskBusySince(it.at, it.duration)} {
 			if j > 0 {
 				q.WriteString(", ")
 			}
 			q.arg(v)
 			if s.postgres {
-				q.WriteString([]string{"::bigint", "::bigint", "::timestamptz", "::timestamptz", "::timestamptz", "::varchar"}[j])
+				q.WriteString([]string{"::bigint", "::bigint", "::timestamptz", "::timestamptz", "::timestamptz", "::varchar", "::bigint", "::timestamptz"}[j])
 			}
 		}
 		q.WriteString(")")
 	}
 	// Each count stops at its rule's limit: Screen only asks whether it is
 	// reached, and a centre under a flood (or a load test) would otherwise
-	// make every submission count thousands of rows. Both counts read the
-	// index (centre, created_at, verified, fingerprint) alone.
-	q.WriteString(") SELECT w.i, (SELECT COUNT(*) FROM (SELECT 1 FROM responses r WHERE r.centre_id = w.c AND r.created_at > w.burst AND r.created_at <= w.hi AND NOT r.verified LIMIT ")
-	q.WriteString(strconv.Itoa(survey.BurstLimit))
-	q.WriteString(") b), (SELECT COUNT(*) FROM (SELECT 1 FROM responses r WHERE r.centre_id = w.c AND r.fingerprint = w.fp AND r.created_at > w.lo AND r.created_at <= w.hi LIMIT ")
-	q.WriteString(strconv.Itoa(survey.DuplicateLimit))
-	q.WriteString(") d) FROM w")
+	// make every submission count thousands of rows. A phone's answers are
+	// counted among the centre's other phones (kiosk_id IS NULL), reading
+	// the index (centre, created_at, verified, fingerprint, kiosk_id)
+	// alone; a kiosk's among its own device's, on the partial kiosk index.
+	// A row has either a kiosk or none, so only one pair of counts is
+	// ever non-zero: the others look up NULL and find nothing at once.
+	limit := func(n int) string { return strconv.Itoa(n) }
+	q.WriteString(") SELECT w.i, (SELECT COUNT(*) FROM (SELECT 1 FROM responses r WHERE w.k IS NULL AND r.centre_id = w.c AND r.created_at > w.burst AND r.created_at <= w.hi AND NOT r.verified AND r.kiosk_id IS NULL LIMIT ")
+	q.WriteString(limit(survey.BurstLimit))
+	q.WriteString(") b), (SELECT COUNT(*) FROM (SELECT 1 FROM responses r WHERE w.k IS NULL AND r.centre_id = w.c AND r.fingerprint = w.fp AND r.created_at > w.lo AND r.created_at <= w.hi AND r.kiosk_id IS NULL LIMIT ")
+	q.WriteString(limit(survey.DuplicateLimit))
+	q.WriteString(") d), (SELECT COUNT(*) FROM (SELECT 1 FROM responses r WHERE r.kiosk_id = w.k AND r.created_at > w.burst AND r.created_at <= w.hi LIMIT ")
+	q.WriteString(limit(survey.KioskBurstLimit))
+	q.WriteString(") kb), (SELECT COUNT(*) FROM (SELECT 1 FROM responses r WHERE r.kiosk_id = w.k AND r.fingerprint = w.fp AND r.created_at > w.lo AND r.created_at <= w.hi LIMIT ")
+	q.WriteString(limit(survey.DuplicateLimit))
+	q.WriteString(") kd), (SELECT COUNT(*) FROM (SELECT 1 FROM responses r WHERE r.kiosk_id = w.k AND r.created_at > w.busy AND r.created_at <= w.hi LIMIT 1) ko) FROM w")
 	rows, err := pool.QueryContext(ctx, q.String(), q.args...)
 	if err != nil {
 		return fmt.Errorf("screen responses: %w", err)
 	}
 	defer rows.Close()
 	for rows.Next() {
-		var i int64
-		var c counts
-		if err := rows.Scan(&i, &c.recent, &c.same); err != nil {
+		var i, recent, same, deviceRecent, deviceSame, overlapping int64
+		if err := rows.Scan(&i, &recent, &same, &deviceRecent, &deviceSame, &overlapping); err != nil {
 			return fmt.Errorf("screen responses: %w", err)
 		}
 		if i >= 0 && int(i) < len(found) {
-			found[i] = c
+			found[i] = counts{recent: recent + deviceRecent, same: same + deviceSame, overlapping: overlapping}
 		}
 	}
 	if err := rows.Err(); err != nil {
@@ -80,21 +94,37 @@ func (s *Store) screen(ctx context.Context, pool gorm.ConnPool, items []*item) e
 	for j, it := range todo {
 		c := found[j]
 		at := it.row.CreatedAt
+		kiosk := it.row.KioskID
+		busy := survey.KioskBusySince(it.at, it.duration)
 		for _, e := range todo[:j] {
 			if e.row.CentreID != it.row.CentreID || e.row.CreatedAt.After(at) || !e.row.CreatedAt.After(at.Add(-window)) {
 				continue
 			}
-			if !e.row.Verified && e.row.CreatedAt.After(at.Add(-survey.BurstWindow)) {
+			// A kiosk's answers count against its own device only, a
+			// phone's against the centre's phones only.
+			if (kiosk == nil) != (e.row.KioskID == nil) || kiosk != nil && *kiosk != *e.row.KioskID {
+				continue
+			}
+			inBurst := e.row.CreatedAt.After(at.Add(-survey.BurstWindow))
+			if inBurst && (kiosk != nil || !e.row.Verified) {
 				c.recent++
 			}
 			if e.row.Fingerprint == it.row.Fingerprint {
 				c.same++
 			}
+			if kiosk != nil && e.at.After(busy) {
+				c.overlapping++
+			}
 		}
-		it.flags = append(it.flags, survey.Screen(survey.ScreenInput{
+		in := survey.ScreenInput{
 			At: at, DurationMS: it.duration, Answered: len(it.visit.Answers), Verified: it.row.Verified,
 			RecentAtCentre: c.recent, SameAnswers: c.same,
-		})...)
+		}
+		if kiosk != nil {
+			in = survey.ScreenInput{At: at, DurationMS: it.duration, Answered: len(it.visit.Answers), Verified: it.row.Verified,
+				Kiosk: true, DeviceRecent: c.recent, SameAnswers: c.same, DeviceOverlapping: c.overlapping}
+		}
+		it.flags = append(it.flags, survey.Screen(in)...)
 	}
 	return nil
 }

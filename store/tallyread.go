@@ -70,6 +70,21 @@ type Tallies struct {
 	Communes map[string]CommuneTallies
 }
 
+// CommuneData gives each commune's counts and tallies as the survey
+// package scores them.
+func (t Tallies) CommuneData() map[string]survey.CommuneData {
+	out := make(map[string]survey.CommuneData, len(t.Communes))
+	for code, ct := range t.Communes {
+		out[code] = survey.CommuneData{
+			Counts: survey.Counts{Responses: ct.Responses, CountedResponses: ct.Counted, VerifiedResponses: ct.Verified,
+				FlaggedResponses: ct.Flagged, Channels: ct.Channels,
+				Residence: survey.ResidenceCounts{Here: ct.Residents.Here, Other: ct.Residents.Other, Outside: ct.Residents.Outside, Unknown: ct.Residents.Unknown}},
+			Tallies: ct.Indicators,
+		}
+	}
+	return out
+}
+
 // Combined merges every commune's tallies (a former province or the whole
 // city): the counted and verified visits and the merged indicator tallies.
 func (t Tallies) Combined() (responses, verified int64, tallies map[string]survey.Tally) {

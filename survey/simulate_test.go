@@ -1,12 +1,10 @@
 package survey
 
 import (
-	"cmp"
 	"fmt"
 	"math"
 	"math/rand/v2"
 	"os"
-	"slices"
 	"strconv"
 	"syscall"
 	"testing"
@@ -131,140 +129,15 @@ func (w *simWorld) data(rng *rand.Rand, responses int) map[string]CommuneData {
 	return out
 }
 
-// trueScores scores the true values of the indicators a commune's
-// estimated scores used.
-func (w *simWorld) trueScores(code string, set map[string]bool) (total float64, dims map[string]float64, ok bool) {
-	tallies := map[string]Tally{}
-	for id, v := range w.truth[code] {
-		if set[id] {
-			// One respondent weighing a million: the value, shown.
-			tallies[id] = Tally{N: 1e6, Sum: 1e6 * v, SumSq: 1e6 * v * v, Hist: map[float64]float64{v: 1e6}}
-		}
-	}
-	sc := w.cat.Score(tallies, Policy{MinN: 1, HideBelow: 1})
-	dims = map[string]float64{}
-	for _, d := range sc.Dimensions {
-		if d.Score != nil {
-			dims[d.ID] = *d.Score
-		}
-	}
-	if sc.Total == nil {
-		return 0, dims, false
-	}
-	return *sc.Total, dims, true
-}
-
-// simResult is what one simulated period shows.
-type simResult struct {
-	scored, communes                 int
-	indCover, indN                   [2]int // direct, borrowed
-	dimCover, dimN, totCover, totN   int
-	rankCover, rankN                 int
-	spearman, rankError, trueTotalSD float64
-}
-
-func (w *simWorld) run(t testing.TB, rng *rand.Rand, responses int) simResult {
+// run draws one period's tallies and measures the comparison built from
+// them against the truth.
+func (w *simWorld) run(t testing.TB, rng *rand.Rand, responses int) SimResult {
 	data := w.data(rng, responses)
 	cmp, err := Compare(w.cat, w.communes, data, CompareOptions{Estimates: true, Policy: DefaultPolicy})
 	if err != nil {
 		t.Fatal(err)
 	}
-	var r simResult
-	r.communes = len(cmp.Rows)
-	var est, truth []float64
-	var ranked []CompareRow
-	for _, row := range cmp.Rows {
-		eachIndicator(row.Scores, func(ir IndicatorResult) {
-			if ir.Value == nil || ir.Context {
-				return
-			}
-			k := 0
-			if ir.Estimate == EstimateBorrowed {
-				k = 1
-			}
-			v := w.truth[row.Commune.Code][ir.ID]
-			r.indN[k]++
-			if v >= *ir.CILow && v <= *ir.CIHigh {
-				r.indCover[k]++
-			}
-		})
-		inScore := map[string]bool{}
-		eachIndicator(row.Scores, func(ir IndicatorResult) { inScore[ir.ID] = ir.InScore })
-		tt, dims, ok := w.trueScores(row.Commune.Code, inScore)
-		for _, d := range row.Dimensions {
-			if d.Score != nil {
-				r.dimN++
-				if v := dims[d.ID]; v >= *d.CILow && v <= *d.CIHigh {
-					r.dimCover++
-				}
-			}
-		}
-		if row.TotalScore == nil || !ok {
-			continue
-		}
-		r.scored++
-		r.totN++
-		if tt >= *row.TotalCILow && tt <= *row.TotalCIHigh {
-			r.totCover++
-		}
-		est, truth = append(est, *row.TotalScore), append(truth, tt)
-		ranked = append(ranked, row)
-	}
-	trueRank := ranks(truth)
-	for i, row := range ranked {
-		r.rankN++
-		if trueRank[i] >= float64(row.RankLow) && trueRank[i] <= float64(row.RankHigh) {
-			r.rankCover++
-		}
-		r.rankError += math.Abs(trueRank[i]-float64(row.Rank)) / float64(len(ranked))
-	}
-	r.spearman = pearson(ranks(est), trueRank)
-	m := 0.0
-	for _, v := range truth {
-		m += v / float64(len(truth))
-	}
-	for _, v := range truth {
-		r.trueTotalSD += (v - m) * (v - m) / float64(len(truth)-1)
-	}
-	r.trueTotalSD = math.Sqrt(r.trueTotalSD)
-	return r
-}
-
-// ranks gives 1 to the largest value (ties share their mean rank).
-func ranks(xs []float64) []float64 {
-	idx := make([]int, len(xs))
-	for i := range idx {
-		idx[i] = i
-	}
-	slices.SortFunc(idx, func(a, b int) int { return cmp.Compare(xs[b], xs[a]) })
-	out := make([]float64, len(xs))
-	for i := 0; i < len(idx); {
-		j := i
-		for j < len(idx) && xs[idx[j]] == xs[idx[i]] {
-			j++
-		}
-		for k := i; k < j; k++ {
-			out[idx[k]] = float64(i+j+1) / 2
-		}
-		i = j
-	}
-	return out
-}
-
-func pearson(a, b []float64) float64 {
-	n := float64(len(a))
-	ma, mb := 0.0, 0.0
-	for i := range a {
-		ma += a[i] / n
-		mb += b[i] / n
-	}
-	sab, saa, sbb := 0.0, 0.0, 0.0
-	for i := range a {
-		sab += (a[i] - ma) * (b[i] - mb)
-		saa += (a[i] - ma) * (a[i] - ma)
-		sbb += (b[i] - mb) * (b[i] - mb)
-	}
-	return sab / math.Sqrt(saa*sbb)
+	return (&SimCity{cat: w.cat, communes: w.communes, truth: w.truth}).Measure(cmp)
 }
 
 func share(k, n int) float64 {
@@ -291,27 +164,19 @@ func TestSimulation(t *testing.T) {
 	rng := rand.New(rand.NewPCG(2025, 2))
 	t.Logf("%9s %7s %8s %8s %7s %7s %7s %7s %8s %7s %6s", "responses", "scored", "ind dir", "ind bor", "dim", "total", "rank90", "spear", "rank err", "true sd", "reps")
 	for _, responses := range []int{50, 100, 150, 300} {
-		var sum simResult
+		var sum SimResult
 		spearman, rankErr, sd := 0.0, 0.0, 0.0
 		for range reps {
 			w := newSimWorld(t, rng)
 			r := w.run(t, rng, responses)
-			sum.scored += r.scored
-			sum.communes += r.communes
-			for k := range 2 {
-				sum.indCover[k] += r.indCover[k]
-				sum.indN[k] += r.indN[k]
-			}
-			sum.dimCover, sum.dimN = sum.dimCover+r.dimCover, sum.dimN+r.dimN
-			sum.totCover, sum.totN = sum.totCover+r.totCover, sum.totN+r.totN
-			sum.rankCover, sum.rankN = sum.rankCover+r.rankCover, sum.rankN+r.rankN
-			spearman += r.spearman / float64(reps)
-			rankErr += r.rankError / float64(reps)
-			sd += r.trueTotalSD / float64(reps)
+			sum.Add(r)
+			spearman += r.Spearman / float64(reps)
+			rankErr += r.RankError / float64(reps)
+			sd += r.TrueSD / float64(reps)
 		}
-		t.Logf("%9d %7.3f %8.3f %8.3f %7.3f %7.3f %7.3f %7.3f %8.1f %7.2f %6d", responses, share(sum.scored, sum.communes),
-			share(sum.indCover[0], sum.indN[0]), share(sum.indCover[1], sum.indN[1]), share(sum.dimCover, sum.dimN),
-			share(sum.totCover, sum.totN), share(sum.rankCover, sum.rankN), spearman, rankErr, sd, reps)
+		t.Logf("%9d %7.3f %8.3f %8.3f %7.3f %7.3f %7.3f %7.3f %8.1f %7.2f %6d", responses, share(sum.Scored, sum.Communes),
+			share(sum.IndicatorCovered[0], sum.IndicatorIntervals[0]), share(sum.IndicatorCovered[1], sum.IndicatorIntervals[1]), share(sum.DimensionCovered, sum.DimensionIntervals),
+			share(sum.TotalCovered, sum.TotalIntervals), share(sum.RankCovered, sum.RankIntervals), spearman, rankErr, sd, reps)
 		// The targets of issue 8, with room for the noise of a few hundred
 		// communes whose errors share one period: every commune scored, 95%
 		// intervals covering 92–98%, 90% rank intervals about 90% (they are
@@ -321,12 +186,12 @@ func TestSimulation(t *testing.T) {
 			got    float64
 			lo, hi float64
 		}{
-			{"communes scored", share(sum.scored, sum.communes), 1, 1},
-			{"direct indicator coverage", share(sum.indCover[0], sum.indN[0]), 0.92, 0.98},
-			{"borrowed indicator coverage", share(sum.indCover[1], sum.indN[1]), 0.92, 0.98},
-			{"dimension coverage", share(sum.dimCover, sum.dimN), 0.92, 0.98},
-			{"total coverage", share(sum.totCover, sum.totN), 0.92, 0.98},
-			{"rank interval coverage", share(sum.rankCover, sum.rankN), 0.87, 1},
+			{"communes scored", share(sum.Scored, sum.Communes), 1, 1},
+			{"direct indicator coverage", share(sum.IndicatorCovered[0], sum.IndicatorIntervals[0]), 0.92, 0.98},
+			{"borrowed indicator coverage", share(sum.IndicatorCovered[1], sum.IndicatorIntervals[1]), 0.92, 0.98},
+			{"dimension coverage", share(sum.DimensionCovered, sum.DimensionIntervals), 0.92, 0.98},
+			{"total coverage", share(sum.TotalCovered, sum.TotalIntervals), 0.92, 0.98},
+			{"rank interval coverage", share(sum.RankCovered, sum.RankIntervals), 0.87, 1},
 		} {
 			if math.IsNaN(c.got) || c.got < c.lo || c.got > c.hi {
 				t.Errorf("%d responses, %s: got %.3f, want %.2f to %.2f", responses, c.what, c.got, c.lo, c.hi)

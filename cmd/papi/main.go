@@ -194,6 +194,9 @@ Commands:
                         write the questionnaire as an ODK XForm (XML)
   import [--channel household] [--partial] [--dry-run] FILE
                         import an ODK Central or KoboToolbox CSV export
+  simulate [--responses 50,100,150,300] [--reps R] [--seed S] [--spread SD]
+                        simulation study: known truths through validation, storage and
+                        estimation, in temporary databases; prints coverage and rank error
   version               print the version
   help                  print this text
 
@@ -237,6 +240,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return xformCmd(args, stdout)
 	case "import":
 		return importCmd(ctx, cfg, args, stdin, stdout)
+	case "simulate":
+		return simulate(ctx, args, stdout)
 	case "version":
 		fmt.Fprintln(stdout, version)
 		return nil

@@ -34,6 +34,14 @@ export function canIssueReceipts(code) {
   return S.me.role === 'issuer' && (!S.me.commune_code || S.me.commune_code === code);
 }
 
+/**
+ * Whether the account may close, reopen and renew a commune's centres and
+ * enrol or revoke their kiosks (survey.User.CanRunCentres).
+ */
+export function canRunCentres(code) {
+  return !!S.me && (S.me.role === 'admin' || (S.me.role === 'commune' && S.me.commune_code === code));
+}
+
 /** The current view, commune code and query, from the address. */
 export function currentRoute() {
   const parts = location.pathname.replace(/^\/staff\/?/, '').split('/').filter(Boolean).map(decodeURIComponent);

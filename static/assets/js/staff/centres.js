@@ -1,9 +1,11 @@
-// A commune's feedback points: each one's QR code, poster, links, and
-// one-time receipt codes printed as a small slip with their own QR code.
+// A commune's feedback points: each one's QR code, poster, links,
+// one-time receipt codes printed as a small slip with their own QR code,
+// and the tablets enrolled as kiosks.
 import { t, lang } from '../i18n.js';
 import { api, errText, ApiError } from '../api.js';
 import { h, replace, $ } from '../dom.js';
-import { S, guard, main, setTitle, href, canIssueReceipts } from './app.js';
+import { S, guard, main, setTitle, href, canIssueReceipts, canRunCentres } from './app.js';
+import { dmy, locale } from '../format.js';
 import { showLoading, showError, communeMeta } from './widgets.js';
 
 /**
@@ -22,7 +24,7 @@ export function viewCentres(code) {
   setTitle(t('centresTitle') + ' · ' + c.name);
   showLoading();
   api(`/api/v1/communes/${encodeURIComponent(code)}/centres`).then(guard((list) => {
-    const st = { list: list || [], receipts: {}, errors: {}, msg: null };
+    const st = { list: list || [], receipts: {}, errors: {}, msg: null, kiosks: {}, enrolled: {}, kioskErrors: {} };
     S.redraw = () => draw(c, st);
     S.redraw();
   })).catch(guard((e) => showError(e, () => viewCentres(code))));
@@ -130,7 +132,91 @@ function centreCard(c, ct, i, st) {
         h('a', { class: 'btn qr-link', href: ct.qr_url, download: true }, t('qrPNG')))),
     h('div', { class: 'qr' }, h('img', { src: ct.qr_url, alt: t('qrAlt', { name: ct.name }), width: '132', height: '132', loading: 'lazy' })),
     h('div', { class: 'receipt-area' }, h('h3', {}, t('receiptTitle')),
-      canIssueReceipts(c.code) ? [form, receiptBox] : h('p', { class: 'small receipt-elsewhere' }, t('receiptElsewhere'))));
+      canIssueReceipts(c.code) ? [form, receiptBox] : h('p', { class: 'small receipt-elsewhere' }, t('receiptElsewhere'))),
+    kioskArea(c, ct, st));
+}
+
+/**
+ * The centre's kiosks: tablets on which residents answer one after
+ * another. Staff who run the centre create one (a one-time code and an
+ * enrolment link with its QR code, to open on the tablet) and revoke it;
+ * the list says whether each is enrolled and the last day it was used.
+ */
+function kioskArea(c, ct, st) {
+  const box = h('div', { class: 'kiosk-area', id: 'kiosks-' + ct.id });
+  const drawList = () => {
+    const list = st.kiosks[ct.id];
+    const run = canRunCentres(c.code);
+    const label = h('input', { type: 'text', id: 'kiosk-label-' + ct.id, maxlength: '100', autocomplete: 'off', 'aria-describedby': `kiosk-label-${ct.id}-error` });
+    const labelErr = h('p', { class: 'field-error', id: `kiosk-label-${ct.id}-error` });
+    const create = h('button', { type: 'submit', class: 'btn btn-primary', id: 'kiosk-create-' + ct.id }, t('kioskCreate'));
+    const form = h('form', { class: 'receipt-form kiosk-form', novalidate: true },
+      h('div', { class: 'f' }, h('label', { for: 'kiosk-label-' + ct.id }, t('kioskLabel')), label), create, labelErr);
+    form.addEventListener('submit', async (ev) => {
+      ev.preventDefault();
+      const v = label.value.trim();
+      labelErr.textContent = '';
+      label.removeAttribute('aria-invalid');
+      if (!v) { label.setAttribute('aria-invalid', 'true'); labelErr.textContent = t('kioskLabelNeeded'); label.focus(); return; }
+      create.disabled = true;
+      try {
+        const r = await api(`/api/v1/centres/${encodeURIComponent(ct.id)}/kiosks`, { method: 'POST', body: { label: v } });
+        st.enrolled[ct.id] = r;
+        (st.kiosks[ct.id] = st.kiosks[ct.id] || []).push(r.kiosk);
+        drawList();
+        $('kiosk-code-' + ct.id)?.focus();
+      } catch (e) {
+        create.disabled = false;
+        label.setAttribute('aria-invalid', 'true');
+        labelErr.textContent = errText(e);
+      }
+    });
+    const fresh = st.enrolled[ct.id];
+    replace(box,
+      h('h3', {}, t('kioskTitle')),
+      h('p', { class: 'small' }, t('kioskHelp')),
+      st.kioskErrors[ct.id] ? h('div', { class: 'msg msg-error' }, h('p', {}, st.kioskErrors[ct.id])) : null,
+      !list ? h('p', { class: 'small' }, t('loading')) : list.length ? h('ul', { class: 'kiosk-list' }, list.map((k) => kioskRow(ct, k, run, st, drawList))) : h('p', { class: 'small' }, t('kioskNone')),
+      fresh ? h('div', { class: 'msg msg-ok kiosk-enrol', 'aria-live': 'polite' },
+        h('p', {}, t('kioskCodeFor', { name: fresh.kiosk.label }), ' ', h('code', { class: 'receipt-code', id: 'kiosk-code-' + ct.id, tabindex: '-1' }, fresh.code)),
+        h('p', { class: 'small' }, t('kioskEnrolHow')),
+        h('img', { class: 'slip-qr', src: '/qr.png?url=' + encodeURIComponent(fresh.enrol_url), alt: t('kioskQRAlt', { name: fresh.kiosk.label }), width: '160', height: '160' }),
+        h('p', { class: 'link-line' }, h('code', { class: 'url kiosk-url' }, fresh.enrol_url), copyButton(fresh.enrol_url))) : null,
+      run ? form : null);
+  };
+  api(`/api/v1/centres/${encodeURIComponent(ct.id)}/kiosks`).then((list) => {
+    st.kiosks[ct.id] = list || [];
+    drawList();
+  }).catch((e) => {
+    st.kiosks[ct.id] = [];
+    st.kioskErrors[ct.id] = errText(e);
+    drawList();
+  });
+  drawList();
+  return box;
+}
+
+function kioskRow(ct, k, run, st, redraw) {
+  const state = k.revoked ? t('kioskRevoked') : k.enrolled_at ? t('kioskEnrolled', { day: new Date(k.enrolled_at).toLocaleDateString(locale(), { timeZone: 'Asia/Ho_Chi_Minh' }) }) : t('kioskWaiting');
+  const seen = k.last_seen ? t('kioskSeen', { day: dmy(k.last_seen) }) : '';
+  let revoke = null;
+  if (run && !k.revoked) {
+    revoke = h('button', { type: 'button', class: 'btn btn-small', id: 'kiosk-revoke-' + k.id }, t('kioskRevoke'), h('span', { class: 'visually-hidden' }, ' ' + k.label));
+    revoke.addEventListener('click', async () => {
+      revoke.disabled = true;
+      try {
+        const done = await api(`/api/v1/kiosks/${encodeURIComponent(k.id)}`, { method: 'DELETE' });
+        st.kiosks[ct.id] = st.kiosks[ct.id].map((x) => (x.id === k.id ? done : x));
+        if (st.enrolled[ct.id] && st.enrolled[ct.id].kiosk.id === k.id) delete st.enrolled[ct.id];
+        delete st.kioskErrors[ct.id];
+      } catch (e) {
+        st.kioskErrors[ct.id] = errText(e);
+      }
+      redraw();
+    });
+  }
+  return h('li', { class: 'kiosk-row' + (k.revoked ? ' revoked' : ''), dataset: { kiosk: k.id } },
+    h('strong', {}, k.label), ' · ', state, seen ? ' · ' + seen : '', revoke ? ' ' : '', revoke);
 }
 
 /**

@@ -126,6 +126,7 @@ function draw(q, params, cmp, st) {
 
   const dl = h('div', { class: 'downloads' },
     h('a', { class: 'btn', id: 'dl-compare-csv', href: '/api/v1/compare' + qstr({ format: 'csv', ...params }), download: true }, 'CSV'),
+    h('a', { class: 'btn', id: 'dl-compare-csv-vi', href: '/api/v1/compare' + qstr({ format: 'csv', locale: 'vi', ...params }), download: true }, t('dlCSVLocaleShort')),
     h('a', { class: 'btn', id: 'dl-compare-xlsx', href: '/api/v1/compare' + qstr({ format: 'xlsx', ...params }), download: true }, 'Excel (XLSX)'));
   const legend = [h('ul', { class: 'hm-legend', id: 'band-legend', 'aria-label': t('bandLegendTitle') },
     h('li', {}, h('strong', {}, t('bandLegendTitle'))),

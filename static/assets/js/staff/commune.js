@@ -216,6 +216,7 @@ function downloads(c, sum, params) {
   return h('section', { class: 'card', 'aria-labelledby': 'dl-title' }, h('h2', { id: 'dl-title' }, t('downloads')),
     h('div', { class: 'downloads' },
       h('a', { class: 'btn', id: 'dl-csv', href: base + '/summary' + qstr({ format: 'csv', ...params }), download: true }, t('dlCSV')),
+      h('a', { class: 'btn', id: 'dl-csv-vi', href: base + '/summary' + qstr({ format: 'csv', locale: 'vi', ...params }), download: true }, t('dlCSVLocale')),
       h('a', { class: 'btn', id: 'dl-xlsx', href: base + '/summary' + qstr({ format: 'xlsx', ...params }), download: true }, t('dlXLSX')),
       h('a', { class: 'btn', id: 'dl-report', href: base + '/summary' + qstr({ format: 'html', ...params }), target: '_blank', rel: 'noopener' }, t('dlReport'), h('span', { class: 'visually-hidden' }, ' ' + t('newTab'))),
       h('a', { class: 'btn', id: 'dl-raw', href: base + '/responses.csv' + qstr({ from: sum.period.from, to: sum.period.to }), download: true }, t('dlRaw'))));
