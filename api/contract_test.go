@@ -238,6 +238,7 @@ func TestContractCheckCatchesDrift(t *testing.T) {
 		{"undocumented content type", "GET", "/api/v1/communes", "text/csv", "code\n26740\n", 200, "not documented"},
 		{"CamelCase key", "GET", "/healthz", "application/json", `{"status":"ok","Database":"ok"}`, 200, "snake_case"},
 		{"error without English", "GET", "/api/v1/forms/x", "application/json", `{"error":{"code":"not_found","message":"Không tìm thấy","message_vi":"Không tìm thấy"}}`, 404, "doesn't match schema"},
+		{"error with a field of its own", "GET", "/api/v1/forms/x", "application/json", `{"error":{"code":"not_found","message":"a / b","message_vi":"a","message_en":"b","detail":"x"}}`, 404, "doesn't match schema"},
 		{"field errors keep it", "POST", "/api/v1/auth/login", "application/json", `{"errors":[{"field":"email","message":"a / b","message_vi":"a","message_en":"b"}]}`, 400, ""},
 		{"success for an invalid request", "POST", "/api/v1/auth/login", "application/json", `{"token":"t","user":{"id":1,"email":"a@b","role":"admin","disabled":false,"created_at":"2026-01-01T00:00:00Z"},"expires_at":"2026-01-01T00:00:00Z","idle_timeout_minutes":60}`, 200, "calls the request invalid"},
 		{"not an operation", "GET", "/static/x.css", "text/css", "body{}", 200, ""},
