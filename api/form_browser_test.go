@@ -2,6 +2,7 @@ package api_test
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -147,5 +148,39 @@ func TestBrowserResidentNewQuestions(t *testing.T) {
 	a := got[0].Answers
 	if a["c_residence"] != "other" || a["c_residence_commune"] != "26743" || a["d5_q_posted"] != "yes" || a["d5_q_fees"] != "unsure" {
 		t.Errorf("stored answers: got %v, want residence other in 26743 and the two grid answers", a)
+	}
+}
+
+// TestBrowserDraftExpires (security review L12): a resident's unsent
+// answers come back after a reload, but not once they are 30 minutes old,
+// so the next person at a shared device starts from an empty form.
+func TestBrowserDraftExpires(t *testing.T) {
+	if testing.Short() {
+		t.Skip("browser test")
+	}
+	ctx := MustBrowser(t)
+	ts := MustServer(t, api.RateLimit{Off: true})
+	centre := mustCentre(t, ts, "26740")
+	form := ts.URL + "/s/" + centre.Token
+	here := `#q-c_residence input[value="here"]`
+	do(t, ctx, "answer one question", chromedp.Navigate(form), chromedp.WaitVisible(`#form-view`), chromedp.Click(here))
+	checked := func(what string) bool {
+		do(t, ctx, "reload "+what, chromedp.Navigate(form), chromedp.WaitVisible(`#form-view`))
+		return value(t, ctx, "answer "+what, chromedp.Evaluate[bool](`document.querySelector('`+here+`').checked`))
+	}
+	if !checked("at once") {
+		t.Fatal("a reload lost the answer just given")
+	}
+	age := func(minutes int) {
+		js := fmt.Sprintf(`(() => { const k = 'papi.draft.%s'; const d = JSON.parse(localStorage.getItem(k)); d.saved = Date.now() - %d * 60000; localStorage.setItem(k, JSON.stringify(d)); return true; })()`, centre.Token, minutes)
+		value(t, ctx, "age the draft", chromedp.Evaluate[bool](js))
+	}
+	age(29)
+	if !checked("29 minutes on") {
+		t.Error("a 29-minute-old draft was not restored")
+	}
+	age(31)
+	if checked("31 minutes on") {
+		t.Error("a 31-minute-old draft was restored: the next person at a shared device sees it")
 	}
 }

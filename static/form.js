@@ -118,7 +118,9 @@
   // kept between people, answers queued on the device while offline.
   var KIOSK = !!document.body && document.body.getAttribute('data-kiosk') === 'true';
   var THANKS_SECONDS = 8;
-  var DRAFT_TTL = 12 * 3600 * 1000;
+  // A draft outlives a reload or a dropped connection, not the next person
+  // at a shared device: 30 minutes after its last change it is not restored.
+  var DRAFT_TTL = 30 * 60 * 1000;
 
   var $ = function (id) { return document.getElementById(id); };
   var each = function (list, fn) { Array.prototype.forEach.call(list, fn); };
