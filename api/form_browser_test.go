@@ -184,3 +184,33 @@ func TestBrowserDraftExpires(t *testing.T) {
 		t.Error("a 31-minute-old draft was restored: the next person at a shared device sees it")
 	}
 }
+
+// TestBrowserFormWeight (issue 11): the resident form, as a phone loads it
+// from the QR code (page, scripts, styles, dictionary, icons), weighs at
+// most 70 KB uncompressed.
+func TestBrowserFormWeight(t *testing.T) {
+	if testing.Short() {
+		t.Skip("browser test")
+	}
+	ctx := MustBrowser(t)
+	ts := MustServer(t, api.RateLimit{Off: true})
+	centre := mustCentre(t, ts, "26740")
+	do(t, ctx, "load the form", chromedp.Navigate(ts.URL+"/s/"+centre.Token), chromedp.WaitVisible(`#form-view`), chromedp.Sleep(500*time.Millisecond))
+	type entry struct {
+		Name string  `json:"name"`
+		Size float64 `json:"size"`
+	}
+	entries := value(t, ctx, "resources", chromedp.Evaluate[[]entry](`[...performance.getEntriesByType('navigation'), ...performance.getEntriesByType('resource')]
+		.map(e => ({name: e.name, size: e.decodedBodySize}))`))
+	total := 0.0
+	for _, e := range entries {
+		total += e.Size
+	}
+	t.Logf("resident form: %d requests, %.1f KB uncompressed", len(entries), total/1024)
+	if len(entries) < 3 || total == 0 {
+		t.Fatalf("resident form: %d requests measured (%v); want the page and its assets", len(entries), entries)
+	}
+	if total > 70*1024 {
+		t.Errorf("resident form: %.1f KB uncompressed over %d requests, want at most 70 KB: %v", total/1024, len(entries), entries)
+	}
+}
