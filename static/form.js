@@ -118,7 +118,9 @@
   // kept between people, answers queued on the device while offline.
   var KIOSK = !!document.body && document.body.getAttribute('data-kiosk') === 'true';
   var THANKS_SECONDS = 8;
-  var DRAFT_TTL = 12 * 3600 * 1000;
+  // A draft outlives a reload or a dropped connection, not the next person
+  // at a shared device: 30 minutes after its last change it is not restored.
+  var DRAFT_TTL = 30 * 60 * 1000;
 
   var $ = function (id) { return document.getElementById(id); };
   var each = function (list, fn) { Array.prototype.forEach.call(list, fn); };
@@ -177,6 +179,7 @@
   var gridOf = {};         // grid id -> grid (shared title of its rows)
   var communes = null;     // [{code, name, key}] for commune questions, once loaded
   var communesFailed = false;
+  var communesLoading = false;
   var answers = {};        // question id -> raw answer (string | string[] | number)
   var bad = {};            // number questions with unparsable input
   var errors = {};         // question id -> {vi, en} or {key}
@@ -668,8 +671,12 @@
     try { s = s.normalize('NFD'); } catch (e) { /* old browser: match with diacritics */ }
     return s.replace(/[\u0300-\u036f]/g, '').replace(/\s+/g, ' ').trim();
   }
+  // The 168 communes (16 KB) are fetched when a commune question is first
+  // used, not with the form: most residents live in the commune they visit.
   function loadCommunes() {
+    if (communesLoading) return;
     communesFailed = false;
+    communesLoading = true;
     fetch('/api/v1/communes', { headers: { 'Accept': 'application/json' }, credentials: 'same-origin' })
       .then(function (r) { if (!r.ok) throw new Error('HTTP ' + r.status); return r.json(); })
       .then(function (list) {
@@ -682,8 +689,12 @@
           var fs = i.closest('fieldset'), id = fs && fs.getAttribute('data-question');
           if (id && answers[id]) i.value = communeName(answers[id]);
         });
+        communesLoading = false;
+        // Whoever typed while the list was on its way gets their matches.
+        var a = document.activeElement;
+        if (a && a.classList && a.classList.contains('combo-input')) a.dispatchEvent(new Event('input'));
       })
-      .catch(function () { communesFailed = true; });
+      .catch(function () { communesFailed = true; communesLoading = false; });
   }
   function communeName(code) {
     for (var i = 0; communes && i < communes.length; i++) if (communes[i].code === code) return communes[i].name;
@@ -698,7 +709,11 @@
     });
     var list = el('ul', { id: listId, role: 'listbox', className: 'combo-list', 'aria-labelledby': fid + '-label', hidden: true });
     var status = el('p', { className: 'combo-status', id: fid + '-status', 'aria-live': 'polite' });
-    if (answers[q.id]) { input.value = communeName(answers[q.id]); status.textContent = t('communeChosen', { name: input.value }); }
+    if (answers[q.id]) {
+      if (!communes) loadCommunes(); // a restored draft: fetch the names
+      input.value = communeName(answers[q.id]); status.textContent = t('communeChosen', { name: input.value });
+    }
+    input.addEventListener('focus', function () { if (!communes) loadCommunes(); });
     function close() { list.hidden = true; input.setAttribute('aria-expanded', 'false'); input.removeAttribute('aria-activedescendant'); }
     function mark(i) {
       active = i;
@@ -766,7 +781,6 @@
     allQuestions().forEach(function (q) { byId[q.id] = q; });
     (def.sections || []).forEach(function (s) { sectionOf[s.module] = s; });
     (def.grids || []).forEach(function (g) { gridOf[g.id] = g; });
-    if (!communes && (def.questions || []).some(function (q) { return q.type === 'commune'; })) loadCommunes();
   }
 
   function loadForm() {

@@ -510,6 +510,12 @@ const responseCols = "submission_id, centre_id, commune_code, day, questionnaire
 // is skipped, not an error.
 func (s *Store) insertRows(ctx context.Context, pool gorm.ConnPool, items []*item) (map[*item]uint64, error) {
 	ids := make(map[*item]uint64, len(items))
+	if s.postgres {
+		// Writers insert in submission id order, so two batches waiting on
+		// each other's new unique-index entries (a retry racing its original
+		// on another writer or process) queue instead of deadlocking.
+		items = slices.SortedFunc(slices.Values(items), func(a, b *item) int { return strings.Compare(a.row.SubmissionID, b.row.SubmissionID) })
+	}
 	const chunk = 1000 // 22 parameters a row, under SQLite's 32766
 	for start := 0; start < len(items); start += chunk {
 		part := items[start:min(start+chunk, len(items))]
