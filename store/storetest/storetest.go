@@ -15,6 +15,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"gorm.io/driver/postgres"
 	"gorm.io/driver/sqlite"
@@ -256,7 +257,13 @@ func mustAccounts(tb testing.TB, st *store.Store, accounts []Account) map[string
 type seededTemplate struct {
 	data   []byte
 	tokens map[string]string
+	built  time.Time
 }
+
+// templateAge is how long a template is reused: its sessions were last seen
+// when it was built and end after store.SessionIdle without use, so a long
+// test run (under -race, say) builds a fresh one well before that.
+const templateAge = store.SessionIdle / 2
 
 var (
 	templatesMu sync.Mutex
@@ -273,7 +280,7 @@ func template(tb testing.TB, accounts []Account) seededTemplate {
 	}
 	templatesMu.Lock()
 	defer templatesMu.Unlock()
-	if t, ok := templates[key.String()]; ok {
+	if t, ok := templates[key.String()]; ok && time.Since(t.built) < templateAge {
 		return t
 	}
 	dir, err := os.MkdirTemp("", "papi-template-")
@@ -296,7 +303,7 @@ func template(tb testing.TB, accounts []Account) seededTemplate {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	t := seededTemplate{data: data, tokens: tokens}
+	t := seededTemplate{data: data, tokens: tokens, built: time.Now()}
 	templates[key.String()] = t
 	return t
 }
