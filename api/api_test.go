@@ -12,7 +12,7 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -23,17 +23,27 @@ import (
 
 	"github.com/papi-hcmc/papi/api"
 	"github.com/papi-hcmc/papi/store"
+	"github.com/papi-hcmc/papi/store/storetest"
 	"github.com/papi-hcmc/papi/survey"
 )
 
-// testServer is the real router on a real SQLite file behind a real HTTP
-// listener.
+// testServer is the real router on a real database (SQLite, or PostgreSQL
+// with PAPI_TEST_ENGINE=postgres) behind a real HTTP listener; every
+// exchange is checked against openapi.json (contract_test.go).
 type testServer struct {
 	*httptest.Server
 	store  *store.Store
-	path   string // the SQLite file
+	dsn    string // the database: a SQLite path or a postgres:// URL
 	api    *api.Server
 	tokens map[string]string // bearer tokens by role
+}
+
+// staffAccounts are the accounts every test server starts with, one per
+// role; their tokens are in testServer.tokens.
+var staffAccounts = []storetest.Account{
+	{User: survey.User{Email: "admin@papi.test", Role: survey.RoleAdmin}, Password: "correct horse battery"},
+	{User: survey.User{Email: "dept@sonoivu.test", Role: survey.RoleDepartment}, Password: "correct horse battery"},
+	{User: survey.User{Email: "xa@saigon.test", Role: survey.RoleCommune, CommuneCode: "26740"}, Password: "correct horse battery"},
 }
 
 // MustServer starts papi on a fresh database with one account per role.
@@ -54,49 +64,23 @@ func MustServerConfig(t testing.TB, cfg api.Config) *testServer {
 }
 
 // MustServerWith is MustServerConfig with store options too (the
-// catalogues are filled in).
+// catalogues are filled in). The engine comes from PAPI_TEST_ENGINE.
 func MustServerWith(t testing.TB, cfg api.Config, opt store.Options) *testServer {
 	t.Helper()
-	ctx := context.Background()
-	cats, err := survey.Catalogues()
-	if err != nil {
-		t.Fatal(err)
+	db := storetest.MustSeeded(t, storetest.Engine(t), opt, staffAccounts...)
+	ts := &testServer{store: db.Store, dsn: db.DSN, tokens: map[string]string{}}
+	for _, a := range staffAccounts {
+		ts.tokens[string(a.Role)] = db.Tokens[a.Email]
 	}
-	opt.Catalogues = cats
-	path := filepath.Join(t.TempDir(), "papi.db")
-	st, err := store.Open(ctx, path, opt)
-	if err != nil {
-		t.Fatal(err)
-	}
-	communes, _ := survey.Communes()
-	if err := st.Seed(ctx, communes); err != nil {
-		t.Fatal(err)
-	}
-	ts := &testServer{store: st, path: path, tokens: map[string]string{}}
 	var handler http.Handler
 	ts.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { handler.ServeHTTP(w, r) }))
 	if cfg.BaseURL == "" {
 		cfg.BaseURL = ts.URL
 	}
 	cfg.Version = "test"
-	ts.api = api.New(st, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	handler = ts.api
-	t.Cleanup(func() { ts.Close(); st.Close() })
-	for _, u := range []survey.User{
-		{Email: "admin@papi.test", Role: survey.RoleAdmin},
-		{Email: "dept@sonoivu.test", Role: survey.RoleDepartment},
-		{Email: "xa@saigon.test", Role: survey.RoleCommune, CommuneCode: "26740"},
-	} {
-		if _, err := st.CreateUser(ctx, "test", u, "correct horse battery"); err != nil {
-			t.Fatal(err)
-		}
-		var out struct{ Token string }
-		res := ts.do(t, "POST", "/api/v1/auth/login", "", `{"email":"`+u.Email+`","password":"correct horse battery"}`, &out)
-		if res.StatusCode != 200 || out.Token == "" {
-			t.Fatalf("login %s: status %d", u.Email, res.StatusCode)
-		}
-		ts.tokens[string(u.Role)] = out.Token
-	}
+	ts.api = api.New(db.Store, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	handler = contractChecked(t, ts.api)
+	t.Cleanup(ts.Close) // before the store closes (cleanups run last first)
 	return ts
 }
 
@@ -419,22 +403,13 @@ func firstHiddenQuestion(t testing.TB, cat *survey.Catalogue, answers map[string
 			continue
 		}
 		parent, ok := answers[q.ShowIf.Question].(string)
-		if !ok || containsString(q.ShowIf.In, parent) {
+		if !ok || slices.Contains(q.ShowIf.In, parent) {
 			continue
 		}
 		return hiddenAnswer{q.ID, q.Options[0].Value}
 	}
 	t.Fatal("no question hidden by skip logic in the baseline answers")
 	return hiddenAnswer{}
-}
-
-func containsString(list []string, v string) bool {
-	for _, s := range list {
-		if s == v {
-			return true
-		}
-	}
-	return false
 }
 
 // firstWithExclusiveOption returns the first multiple choice with an

@@ -2,6 +2,7 @@ package api_test
 
 import (
 	"context"
+	"fmt"
 	"testing"
 
 	"github.com/papi-hcmc/papi/api"
@@ -62,5 +63,43 @@ func TestSubmissionWithAssignment(t *testing.T) {
 	}
 	if a, _ := ts.store.Assignment(ctx, mine.ID); a.Completed != 1 {
 		t.Errorf("assignment completed: got %d, want 1", a.Completed)
+	}
+}
+
+// TestSubmissionModulesChecked: a submission that lists its modules must
+// list a set a form asks (core and one rotating module, or the whole
+// questionnaire); any other list is refused field by field and stores
+// nothing.
+func TestSubmissionModulesChecked(t *testing.T) {
+	ts := MustServer(t, api.RateLimit{Off: true})
+	centre := mustCentre(t, ts, "26740")
+	cat := ts.store.Catalogue()
+	rot := cat.RotatingModules()
+	for i, tc := range []struct {
+		name    string
+		modules []string
+		status  int
+	}{
+		{"one rotating", []string{"core", rot[0]}, 201},
+		{"the full form", cat.AllModules(), 201},
+		{"core only", []string{"core"}, 400},
+		{"two rotating", []string{"core", rot[0], rot[1]}, 400},
+	} {
+		f := formJSON{QuestionnaireVersion: cat.Version, Modules: tc.modules}
+		body := validBody(t, ts, centre.Token, f, fmt.Sprintf("modules-check-%04d", i), uint64(30+i))
+		before := ts.count(t)
+		var out struct {
+			Errors []struct{ Field string }
+		}
+		res := ts.do(t, "POST", "/api/v1/responses", "", mustJSON(body), &out)
+		stored := ts.count(t) - before
+		switch {
+		case res.StatusCode != tc.status:
+			t.Errorf("%s: got %d, want %d", tc.name, res.StatusCode, tc.status)
+		case tc.status == 400 && (len(out.Errors) != 1 || out.Errors[0].Field != "modules" || stored != 0):
+			t.Errorf("%s: got errors %+v and %d stored, want one error on modules and nothing stored", tc.name, out.Errors, stored)
+		case tc.status == 201 && stored != 1:
+			t.Errorf("%s: %d stored, want 1", tc.name, stored)
+		}
 	}
 }

@@ -15,6 +15,7 @@ import (
 
 	"github.com/papi-hcmc/papi/api"
 	"github.com/papi-hcmc/papi/store"
+	"github.com/papi-hcmc/papi/store/storetest"
 	"github.com/papi-hcmc/papi/survey"
 )
 
@@ -59,15 +60,7 @@ func BenchmarkHandlers(b *testing.B) {
 func benchServer(b *testing.B, path string) (http.Handler, string) {
 	b.Helper()
 	ctx := context.Background()
-	cats, err := survey.Catalogues()
-	if err != nil {
-		b.Fatal(err)
-	}
-	st, err := store.Open(ctx, path, store.Options{Catalogues: cats})
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { st.Close() })
+	st := storetest.MustOpen(b, path, store.Options{})
 	const email = "bench@sonoivu.test"
 	if _, err := st.CreateUser(ctx, "test", survey.User{Email: email, Role: survey.RoleDepartment}, "a bench password"); err != nil && survey.ErrorCode(err) != survey.ECONFLICT {
 		b.Fatal(err)

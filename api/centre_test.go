@@ -13,12 +13,10 @@ import (
 
 	"github.com/makiuchi-d/gozxing"
 	"github.com/makiuchi-d/gozxing/qrcode"
-	"gorm.io/driver/sqlite"
-	"gorm.io/gorm"
-	"gorm.io/gorm/logger"
 
 	"github.com/papi-hcmc/papi/api"
 	"github.com/papi-hcmc/papi/store"
+	"github.com/papi-hcmc/papi/store/storetest"
 )
 
 type centreJSON struct {
@@ -130,15 +128,7 @@ func TestCentreCreationCapped(t *testing.T) {
 // the record cannot be written, nothing is handed out.
 func TestReadEventsAuditedFirst(t *testing.T) {
 	ts := MustServer(t, api.RateLimit{Off: true})
-	raw, err := gorm.Open(sqlite.Open("file:"+ts.path+"?_busy_timeout=10000"), &gorm.Config{Logger: logger.Discard})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() {
-		if db, err := raw.DB(); err == nil {
-			db.Close()
-		}
-	}()
+	raw := storetest.MustRaw(t, ts.dsn)
 	if err := raw.Exec("ALTER TABLE audit_log RENAME TO audit_log_away").Error; err != nil {
 		t.Fatal(err)
 	}

@@ -14,5 +14,5 @@ import (
 var openAPI []byte
 
 func (s *Server) handleOpenAPI(c echo.Context) error {
-	return c.Blob(http.StatusOK, echo.MIMEApplicationJSONCharsetUTF8, openAPI)
+	return c.Blob(http.StatusOK, echo.MIMEApplicationJSON, openAPI)
 }

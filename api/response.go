@@ -152,7 +152,11 @@ func (s *Server) checkResponse(c echo.Context, req SubmissionRequest) (store.New
 		return store.NewResponse{}, survey.Invalid("questionnaire_version", "Phiên bản bảng hỏi không tồn tại; vui lòng tải lại trang.", "Unknown questionnaire version; reload the form.")
 	}
 	modules := req.Modules
-	if req.AssignmentID != "" {
+	if req.AssignmentID == "" {
+		if err := cat.ValidateModules(modules); err != nil {
+			return store.NewResponse{}, err
+		}
+	} else {
 		// The answers are checked against the modules the server assigned
 		// (the store checks the assignment again when it stores them).
 		a, err := s.store.Assignment(ctx, req.AssignmentID)

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"fmt"
 	"net/http"
 	"strconv"
 
@@ -10,8 +11,26 @@ import (
 	"github.com/papi-hcmc/papi/survey"
 )
 
+// Page sizes of the flag list: a review page shows flagPageSize responses
+// unless limit asks for another size, at most flagPageMax (each response
+// carries its answers, so a page stays small).
+const (
+	flagPageSize = 50
+	flagPageMax  = 200
+)
+
+// flagPage is one page of the responses held for review.
+type flagPage struct {
+	Items  []store.Response `json:"items"`
+	Total  int64            `json:"total"`
+	Limit  int              `json:"limit"`
+	Offset int              `json:"offset"`
+	// Next is the path of the next page, or null on the last one.
+	Next *string `json:"next"`
+}
+
 // handleFlagList lists responses held back by the anomaly checks (or
-// quarantined ones) for an admin's review.
+// quarantined ones) for an admin's review, newest first, a page at a time.
 func (s *Server) handleFlagList(c echo.Context) error {
 	status := c.QueryParam("status")
 	if status == "" {
@@ -20,15 +39,31 @@ func (s *Server) handleFlagList(c echo.Context) error {
 	if status != store.StatusFlagged && status != store.StatusQuarantined {
 		return survey.Invalid("status", "status phải là flagged hoặc quarantined.", "status must be flagged or quarantined.")
 	}
-	limit, _ := strconv.Atoi(c.QueryParam("limit"))
-	list, err := s.store.Flagged(c.Request().Context(), status, limit)
+	limit, offset := flagPageSize, 0
+	if v := c.QueryParam("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > flagPageMax {
+			return survey.Invalid("limit", fmt.Sprintf("limit phải là số nguyên từ 1 đến %d.", flagPageMax), fmt.Sprintf("limit must be a whole number from 1 to %d.", flagPageMax))
+		}
+		limit = n
+	}
+	if v := c.QueryParam("offset"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 {
+			return survey.Invalid("offset", "offset phải là số nguyên không âm.", "offset must be a whole number, 0 or more.")
+		}
+		offset = n
+	}
+	list, total, err := s.store.Flagged(c.Request().Context(), status, limit, offset)
 	if err != nil {
 		return err
 	}
-	if list == nil {
-		list = []store.Response{}
+	page := flagPage{Items: list, Total: total, Limit: limit, Offset: offset}
+	if int64(offset+len(list)) < total {
+		next := fmt.Sprintf("/api/v1/flags?status=%s&limit=%d&offset=%d", status, limit, offset+limit)
+		page.Next = &next
 	}
-	return c.JSON(http.StatusOK, list)
+	return c.JSON(http.StatusOK, page)
 }
 
 // setStatus moves a response to status; the store audits the move in the

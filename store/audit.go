@@ -24,18 +24,6 @@ type auditRow struct {
 
 func (auditRow) TableName() string { return "audit_log" }
 
-// auditRowV1 is the audit_log table as migration 1 created it. Frozen:
-// migrations replay history, so this never changes.
-type auditRowV1 struct {
-	ID     uint64    `gorm:"primaryKey"`
-	At     time.Time `gorm:"not null;index"`
-	Actor  string    `gorm:"not null"`
-	Action string    `gorm:"not null;size:64"`
-	Target string
-}
-
-func (auditRowV1) TableName() string { return "audit_log" }
-
 // AuditEntry is one line of the audit log.
 type AuditEntry struct {
 	ID     uint64    `json:"id"`
@@ -128,7 +116,7 @@ func (s *Store) AuditLog(ctx context.Context, f AuditFilter) ([]AuditEntry, erro
 	}
 	out := make([]AuditEntry, len(rows))
 	for i, r := range rows {
-		out[i] = AuditEntry{ID: r.ID, At: r.At, Actor: r.Actor, Action: r.Action, Target: r.Target, Count: r.Count}
+		out[i] = AuditEntry(r)
 	}
 	return out, nil
 }

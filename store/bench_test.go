@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/papi-hcmc/papi/store"
+	"github.com/papi-hcmc/papi/store/storetest"
 	"github.com/papi-hcmc/papi/survey"
 )
 
@@ -55,25 +56,14 @@ func benchStore(b *testing.B, n int) *store.Store {
 		dir = os.TempDir()
 	}
 	path := filepath.Join(dir, fmt.Sprintf("papi-bench-%d.db", n))
-	cats, err := survey.Catalogues()
-	if err != nil {
-		b.Fatal(err)
-	}
 	_, statErr := os.Stat(path)
-	st, err := store.Open(context.Background(), path, store.Options{Catalogues: cats})
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { st.Close() })
+	st := storetest.MustOpen(b, path, store.Options{})
 	if statErr == nil {
 		return st
 	}
 	b.Logf("building %s with %d responses (once)", path, n)
 	ctx := context.Background()
-	communes, _ := survey.Communes()
-	if err := st.Seed(ctx, communes); err != nil {
-		b.Fatal(err)
-	}
+	storetest.MustSeed(b, st)
 	cat := st.Catalogue()
 	centres, _ := st.AllCentres(ctx)
 	rng := rand.New(rand.NewPCG(uint64(n), 7))

@@ -47,7 +47,7 @@ type centreRow struct {
 func (centreRow) TableName() string { return "centres" }
 
 func (r centreRow) centre() Centre {
-	return Centre{ID: r.ID, CommuneCode: r.CommuneCode, Name: r.Name, Token: r.Token, Open: r.Open, CreatedAt: r.CreatedAt}
+	return Centre(r)
 }
 
 // Seed loads the city's communes and gives every commune without a centre
@@ -71,7 +71,7 @@ func (s *Store) Seed(ctx context.Context, communes []survey.Commune) error {
 		}
 		var have []string
 		if err := tx.Model(&centreRow{}).Distinct("commune_code").Pluck("commune_code", &have).Error; err != nil {
-			return err
+			return fmt.Errorf("read communes with centres: %w", err)
 		}
 		got := map[string]bool{}
 		for _, c := range have {
@@ -110,7 +110,7 @@ func newToken() string {
 func (s *Store) Communes(ctx context.Context) ([]survey.Commune, error) {
 	var rows []communeRow
 	if err := s.read.WithContext(ctx).Order("code").Find(&rows).Error; err != nil {
-		return nil, err
+		return nil, fmt.Errorf("read communes: %w", err)
 	}
 	out := make([]survey.Commune, len(rows))
 	for i, r := range rows {
@@ -133,7 +133,7 @@ func (s *Store) Commune(ctx context.Context, code string) (survey.Commune, error
 func (s *Store) Centres(ctx context.Context, communeCode string) ([]Centre, error) {
 	var rows []centreRow
 	if err := s.read.WithContext(ctx).Where("commune_code = ?", communeCode).Order("id").Find(&rows).Error; err != nil {
-		return nil, err
+		return nil, fmt.Errorf("read centres of %s: %w", communeCode, err)
 	}
 	out := make([]Centre, len(rows))
 	for i, r := range rows {
@@ -146,7 +146,7 @@ func (s *Store) Centres(ctx context.Context, communeCode string) ([]Centre, erro
 func (s *Store) AllCentres(ctx context.Context) ([]Centre, error) {
 	var rows []centreRow
 	if err := s.read.WithContext(ctx).Order("id").Find(&rows).Error; err != nil {
-		return nil, err
+		return nil, fmt.Errorf("read centres: %w", err)
 	}
 	out := make([]Centre, len(rows))
 	for i, r := range rows {

@@ -259,18 +259,18 @@ func addFingerprint(ctx context.Context, s *Store, tx *gorm.DB) error {
 			`CREATE INDEX IF NOT EXISTS "idx_responses_centre_fingerprint" ON "responses" ("centre_id","fingerprint")`,
 		} {
 			if err := tx.Exec(q).Error; err != nil {
-				return err
+				return fmt.Errorf("add responses.fingerprint: %w", err)
 			}
 		}
 		return nil
 	}
 	var n int64
 	if err := tx.Raw("SELECT COUNT(*) FROM pragma_table_info('responses') WHERE name = 'fingerprint'").Scan(&n).Error; err != nil {
-		return err
+		return fmt.Errorf("look for responses.fingerprint: %w", err)
 	}
 	if n == 0 {
 		if err := tx.Exec("ALTER TABLE `responses` ADD `fingerprint` text").Error; err != nil {
-			return err
+			return fmt.Errorf("add responses.fingerprint: %w", err)
 		}
 	}
 	return tx.Exec("CREATE INDEX IF NOT EXISTS `idx_responses_centre_fingerprint` ON `responses`(`centre_id`,`fingerprint`)").Error

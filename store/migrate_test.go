@@ -13,12 +13,12 @@ import (
 	"testing"
 	"time"
 
-	"gorm.io/driver/postgres"
 	"gorm.io/driver/sqlite"
 	"gorm.io/gorm"
 	"gorm.io/gorm/logger"
 
 	"github.com/papi-hcmc/papi/store"
+	"github.com/papi-hcmc/papi/store/storetest"
 	"github.com/papi-hcmc/papi/survey"
 )
 
@@ -26,25 +26,8 @@ import (
 // on it that bypasses the store.
 func emptyDB(t *testing.T, backend string) (string, *gorm.DB) {
 	t.Helper()
-	var dsn string
-	var dial gorm.Dialector
-	if backend == "postgres" {
-		dsn = MustSchema(t)
-		dial = postgres.Open(dsn)
-	} else {
-		dsn = filepath.Join(t.TempDir(), "papi.db")
-		dial = sqlite.Open(dsn)
-	}
-	db, err := gorm.Open(dial, &gorm.Config{Logger: logger.Discard})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if sqlDB, err := db.DB(); err == nil {
-			sqlDB.Close()
-		}
-	})
-	return dsn, db
+	dsn := storetest.MustDSN(t, backend)
+	return dsn, storetest.MustRaw(t, dsn)
 }
 
 // schemaOf describes a database's tables, columns (name, type, nullability,
@@ -232,16 +215,7 @@ func TestMigrateFromEarlierSchemas(t *testing.T) {
 // MustOpenDSN opens a store on an existing DSN.
 func MustOpenDSN(t testing.TB, dsn string, now func() time.Time) *store.Store {
 	t.Helper()
-	cats, err := survey.Catalogues()
-	if err != nil {
-		t.Fatal(err)
-	}
-	st, err := store.Open(context.Background(), dsn, store.Options{Catalogues: cats, Now: now})
-	if err != nil {
-		t.Fatalf("open %s: %v", dsn, err)
-	}
-	t.Cleanup(func() { st.Close() })
-	return st
+	return storetest.MustOpen(t, dsn, store.Options{Now: now})
 }
 
 // TestRefuseNewerSchema: a database migrated by a newer papi is refused
@@ -278,7 +252,9 @@ func TestFailedOpenLeavesNoGoroutine(t *testing.T) {
 	dir := t.TempDir()
 	cats, _ := survey.Catalogues()
 	garbage := filepath.Join(dir, "garbage.db")
-	os.WriteFile(garbage, []byte(strings.Repeat("not a database ", 400)), 0o600)
+	if err := os.WriteFile(garbage, []byte(strings.Repeat("not a database ", 400)), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	newer := filepath.Join(dir, "newer.db")
 	st, err := store.Open(context.Background(), newer, store.Options{Catalogues: cats})
 	if err != nil {

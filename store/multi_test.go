@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/papi-hcmc/papi/store"
+	"github.com/papi-hcmc/papi/store/storetest"
 	"github.com/papi-hcmc/papi/survey"
 )
 
@@ -24,20 +25,24 @@ import (
 func TestTwoStoresOneDatabase(t *testing.T) {
 	for _, backend := range backends(t) {
 		t.Run(backend, func(t *testing.T) {
-			dsn := filepath.Join(t.TempDir(), "papi.db")
-			if backend == "postgres" {
-				dsn = MustSchema(t)
-			}
+			dsn := storetest.MustDSN(t, backend)
 			a := MustOpenDSN(t, dsn, time.Now)
 			b := MustOpenDSN(t, dsn, time.Now)
 			ctx := context.Background()
 			communes, _ := survey.Communes()
 			var wgSeed sync.WaitGroup
+			seedErrs := make(chan error, 2)
 			for _, st := range []*store.Store{a, b} {
 				wgSeed.Add(1)
-				go func() { defer wgSeed.Done(); st.Seed(ctx, communes) }()
+				go func() { defer wgSeed.Done(); seedErrs <- st.Seed(ctx, communes) }()
 			}
 			wgSeed.Wait()
+			close(seedErrs)
+			for err := range seedErrs {
+				if err != nil {
+					t.Fatalf("seeding from two stores at once: %v", err)
+				}
+			}
 			centres, err := a.AllCentres(ctx)
 			if err != nil || len(centres) != 168 {
 				t.Fatalf("after two seeds at once: got %d centres (%v), want 168", len(centres), err)
@@ -78,7 +83,7 @@ func TestTwoStoresOneDatabase(t *testing.T) {
 					if _, err := b.Recompute(ctx); err != nil {
 						errs <- fmt.Errorf("recompute while writing: %w", err)
 					}
-					list, _ := a.Flagged(ctx, store.StatusFlagged, 5)
+					list, _, _ := a.Flagged(ctx, store.StatusFlagged, 5, 0)
 					for _, f := range list {
 						if _, err := a.SetStatus(ctx, "test", f.ID, store.StatusQuarantined); err != nil {
 							errs <- err
@@ -148,20 +153,8 @@ func TestEarlierVersionsMapOntoCurrent(t *testing.T) {
 	}
 	for _, backend := range backends(t) {
 		t.Run(backend, func(t *testing.T) {
-			dsn := filepath.Join(t.TempDir(), "papi.db")
-			if backend == "postgres" {
-				dsn = MustSchema(t)
-			}
-			st, err := store.Open(context.Background(), dsn, store.Options{Catalogues: []*survey.Catalogue{old, next}})
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer st.Close()
+			st := storetest.MustSeeded(t, backend, store.Options{Catalogues: []*survey.Catalogue{old, next}}).Store
 			ctx := context.Background()
-			communes, _ := survey.Communes()
-			if err := st.Seed(ctx, communes); err != nil {
-				t.Fatal(err)
-			}
 			centre := firstCentre(t, st, "26740")
 			rng := rand.New(rand.NewPCG(43, 44))
 			at := time.Date(2026, 5, 5, 9, 0, 0, 0, survey.Local)

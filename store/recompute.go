@@ -44,7 +44,7 @@ func (s *Store) Recompute(ctx context.Context) (RecomputeReport, error) {
 		err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 			if s.postgres {
 				if err := tx.Exec("LOCK TABLE tallies IN EXCLUSIVE MODE").Error; err != nil {
-					return err
+					return fmt.Errorf("lock tallies: %w", err)
 				}
 			}
 			return s.recomputeMonth(ctx, tx, m, &rep)

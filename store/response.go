@@ -565,26 +565,33 @@ func (s *Store) insertRows(ctx context.Context, pool gorm.ConnPool, items []*ite
 }
 
 // Flagged lists responses with the given status (flagged or quarantined),
-// newest first, for an admin's review.
-func (s *Store) Flagged(ctx context.Context, status string, limit int) ([]Response, error) {
+// newest first, for an admin's review: at most limit of them (200 when limit
+// is not in 1..1000) after skipping offset, and how many there are in all.
+func (s *Store) Flagged(ctx context.Context, status string, limit, offset int) ([]Response, int64, error) {
 	if limit <= 0 || limit > 1000 {
 		limit = 200
 	}
-	var rows []responseRow
+	offset = max(offset, 0)
 	// The literal "status <> 'counted'" lets both engines use the partial
 	// index of the responses held for review.
-	if err := s.read.WithContext(ctx).Where("status = ? AND status <> '"+StatusCounted+"'", status).Order("id DESC").Limit(limit).Find(&rows).Error; err != nil {
-		return nil, fmt.Errorf("read flagged responses: %w", err)
+	held := s.read.WithContext(ctx).Model(&responseRow{}).Where("status = ? AND status <> '"+StatusCounted+"'", status).Session(&gorm.Session{})
+	var total int64
+	if err := held.Count(&total).Error; err != nil {
+		return nil, 0, fmt.Errorf("count %s responses: %w", status, err)
+	}
+	var rows []responseRow
+	if err := held.Order("id DESC").Limit(limit).Offset(offset).Find(&rows).Error; err != nil {
+		return nil, 0, fmt.Errorf("read %s responses: %w", status, err)
 	}
 	out := make([]Response, 0, len(rows))
 	for i := range rows {
 		r, err := rows[i].response()
 		if err != nil {
-			return nil, err
+			return nil, 0, err
 		}
 		out = append(out, r)
 	}
-	return out, nil
+	return out, total, nil
 }
 
 // SetStatus moves a response between counted, flagged and quarantined,

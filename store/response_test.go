@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/papi-hcmc/papi/store"
+	"github.com/papi-hcmc/papi/store/storetest"
 	"github.com/papi-hcmc/papi/survey"
 )
 
@@ -170,7 +171,7 @@ func TestTalliesMatchRawResponses(t *testing.T) {
 			}
 		}
 		// Moving responses between statuses keeps the tallies in step.
-		flagged, err := st.Flagged(ctx, store.StatusFlagged, 1000)
+		flagged, _, err := st.Flagged(ctx, store.StatusFlagged, 1000, 0)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -346,7 +347,10 @@ func TestBackupWhileWriting(t *testing.T) {
 	go func() {
 		defer close(done)
 		for i := 0; i < 200; i++ {
-			st.CreateResponse(ctx, store.NewResponse{SubmissionID: fmt.Sprintf("bk-%d", i), Centre: centre, Version: cat.Version, Visit: MustVisit(t, cat, rng, cat.AssignModules(uint64(i)))})
+			if _, _, err := st.CreateResponse(ctx, store.NewResponse{SubmissionID: fmt.Sprintf("bk-%d", i), Centre: centre, Version: cat.Version, Visit: MustVisit(t, cat, rng, cat.AssignModules(uint64(i)))}); err != nil {
+				t.Errorf("write %d while backing up: %v", i, err)
+				return
+			}
 		}
 	}()
 	out := t.TempDir() + "/copy.db"
@@ -354,12 +358,7 @@ func TestBackupWhileWriting(t *testing.T) {
 		t.Fatal(err)
 	}
 	<-done
-	cats, _ := survey.Catalogues()
-	cp, err := store.Open(ctx, out, store.Options{Catalogues: cats})
-	if err != nil {
-		t.Fatalf("open backup: %v", err)
-	}
-	defer cp.Close()
+	cp := storetest.MustOpen(t, out, store.Options{})
 	n, err := cp.ResponseCount(ctx, "")
 	if err != nil || n > 200 {
 		t.Fatalf("backup holds %d responses (%v), want a consistent 0..200", n, err)

@@ -28,16 +28,6 @@ type sessionRow struct {
 
 func (sessionRow) TableName() string { return "sessions" }
 
-// sessionRowV1 is the sessions table as migration 1 created it. Frozen.
-type sessionRowV1 struct {
-	TokenHash string `gorm:"primaryKey;size:64"`
-	UserID    uint   `gorm:"not null;index"`
-	CreatedAt time.Time
-	ExpiresAt time.Time `gorm:"not null;index"`
-}
-
-func (sessionRowV1) TableName() string { return "sessions" }
-
 // Session limits: a login lasts at most SessionLifetime, and ends sooner
 // after SessionIdle without a request, so an unattended office computer
 // does not stay logged in all day.

@@ -264,7 +264,7 @@ func (s *Store) Close() error {
 func (s *Store) ping(ctx context.Context) error {
 	sqlDB, err := s.db.DB()
 	if err != nil {
-		return err
+		return fmt.Errorf("ping: %w", err)
 	}
 	if err := sqlDB.PingContext(ctx); err != nil {
 		return fmt.Errorf("database does not answer: %w", err)

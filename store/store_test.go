@@ -2,136 +2,44 @@ package store_test
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
-	"net/url"
-	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
-	"gorm.io/driver/postgres"
 	"gorm.io/driver/sqlite"
 	"gorm.io/gorm"
 	"gorm.io/gorm/logger"
 
 	"github.com/papi-hcmc/papi/store"
+	"github.com/papi-hcmc/papi/store/storetest"
 	"github.com/papi-hcmc/papi/survey"
 )
 
-// backends lists the databases every store test runs on: a fresh SQLite
-// file always, and PostgreSQL at PAPI_TEST_POSTGRES (default: the local
-// server, postgres@127.0.0.1:5432/test), each test in its own schema that is
-// dropped afterwards. Without a reachable server the PostgreSQL runs are
-// skipped, unless PAPI_TEST_POSTGRES_REQUIRED=1 (as in CI) makes that fail.
-func backends(t *testing.T) []string {
-	t.Helper()
-	if postgresDSN() == "" {
-		if os.Getenv("PAPI_TEST_POSTGRES_REQUIRED") == "1" {
-			t.Fatal("PostgreSQL is required (PAPI_TEST_POSTGRES_REQUIRED=1) but does not answer at " + postgresCandidate())
-		}
-		return []string{"sqlite"}
-	}
-	return []string{"sqlite", "postgres"}
-}
-
-func postgresCandidate() string {
-	if v := os.Getenv("PAPI_TEST_POSTGRES"); v != "" {
-		return v
-	}
-	return "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
-}
-
-var (
-	pgOnce sync.Once
-	pgDSN  string
-)
-
-// postgresDSN returns the test server's DSN if it answers, else "".
-func postgresDSN() string {
-	pgOnce.Do(func() {
-		db, err := gorm.Open(postgres.Open(postgresCandidate()), &gorm.Config{Logger: logger.Discard})
-		if err != nil {
-			return
-		}
-		if sqlDB, err := db.DB(); err == nil {
-			defer sqlDB.Close()
-			if sqlDB.Ping() == nil {
-				pgDSN = postgresCandidate()
-			}
-		}
-	})
-	return pgDSN
-}
+// backends lists the databases every store test runs on (storetest.Backends):
+// a fresh SQLite file always, and PostgreSQL at PAPI_TEST_POSTGRES (default:
+// the local server) outside -short, each test in its own schema.
+func backends(t *testing.T) []string { return storetest.Backends(t) }
 
 // eachBackend runs fn once per database as a subtest.
 func eachBackend(t *testing.T, fn func(t *testing.T, st *store.Store)) {
 	for _, b := range backends(t) {
 		t.Run(b, func(t *testing.T) {
-			fn(t, MustOpen(t, b, time.Now))
+			fn(t, MustOpen(t, b, nil))
 		})
 	}
 }
 
-// MustOpen opens an empty, migrated and seeded store on the given backend.
+// MustOpen opens an empty, migrated and seeded store on the given backend;
+// now is the clock (time.Now when nil).
 func MustOpen(t testing.TB, backend string, now func() time.Time) *store.Store {
 	t.Helper()
-	ctx := context.Background()
-	cats, err := survey.Catalogues()
-	if err != nil {
-		t.Fatal(err)
-	}
-	dsn := filepath.Join(t.TempDir(), "papi.db")
-	if backend == "postgres" {
-		dsn = MustSchema(t)
-	}
-	st, err := store.Open(ctx, dsn, store.Options{Catalogues: cats, Now: now})
-	if err != nil {
-		t.Fatalf("open %s: %v", backend, err)
-	}
-	t.Cleanup(func() { st.Close() })
-	communes, err := survey.Communes()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := st.Seed(ctx, communes); err != nil {
-		t.Fatal(err)
-	}
-	return st
+	return storetest.MustSeeded(t, backend, store.Options{Now: now}).Store
 }
 
 // MustSchema creates a throwaway PostgreSQL schema and returns a DSN whose
 // search_path points at it.
-func MustSchema(t testing.TB) string {
-	t.Helper()
-	base := postgresDSN()
-	b := make([]byte, 6)
-	_, _ = rand.Read(b)
-	schema := "papi_test_" + hex.EncodeToString(b)
-	admin, err := gorm.Open(postgres.Open(base), &gorm.Config{Logger: logger.Discard})
-	if err != nil {
-		t.Fatalf("connect to PostgreSQL at PAPI_TEST_POSTGRES: %v", err)
-	}
-	if err := admin.Exec("CREATE SCHEMA " + schema).Error; err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		admin.Exec("DROP SCHEMA " + schema + " CASCADE")
-		if db, err := admin.DB(); err == nil {
-			db.Close()
-		}
-	})
-	u, err := url.Parse(base)
-	if err != nil {
-		t.Fatal(err)
-	}
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	return u.String()
-}
+func MustSchema(t testing.TB) string { return storetest.MustSchema(t) }
 
 func TestSeedIsIdempotent(t *testing.T) {
 	eachBackend(t, func(t *testing.T, st *store.Store) {

@@ -99,8 +99,12 @@ type cell struct {
 }
 
 func (l *layout) newCell() *cell {
-	ind, _ := l.pool.Get().([]indAcc)
-	if ind == nil {
+	// The pool holds pointers: putting a slice itself would allocate its
+	// header on every Put (staticcheck SA6002).
+	var ind []indAcc
+	if p, ok := l.pool.Get().(*[]indAcc); ok {
+		ind = *p
+	} else {
 		ind = make([]indAcc, len(l.ids))
 	}
 	return &cell{l: l, modules: make([]int64, len(l.modules)), ind: ind}
@@ -109,7 +113,8 @@ func (l *layout) newCell() *cell {
 // release returns the cell's indicator slice to the layout's pool.
 func (c *cell) release() {
 	clear(c.ind)
-	c.l.pool.Put(c.ind)
+	ind := c.ind
+	c.l.pool.Put(&ind)
 	c.ind = nil
 }
 

@@ -174,7 +174,7 @@ func (s *Store) Tallies(ctx context.Context, f Filter) (Tallies, error) {
 	}
 	sqlDB, err := s.read.DB()
 	if err != nil {
-		return Tallies{}, err
+		return Tallies{}, fmt.Errorf("read tallies: %w", err)
 	}
 	cur := s.layouts[s.current.Version]
 	accs := map[string]*communeAcc{}

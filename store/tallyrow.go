@@ -190,7 +190,7 @@ func (b *tallyBatch) flushChunk(ctx context.Context, pool gorm.ConnPool, keys []
 	}
 	rows, err := pool.QueryContext(ctx, q.String(), q.args...)
 	if err != nil {
-		return err
+		return fmt.Errorf("read tally rows: %w", err)
 	}
 	if err := b.s.scanTallies(rows, func(k tallyKey, cnt counters, data []byte) error {
 		c := b.cells[k]
@@ -269,7 +269,7 @@ func (s *Store) writeRows(ctx context.Context, pool gorm.ConnPool, rows []tallyR
 			up.WriteString(" ON CONFLICT (" + tallyKeyCols + ") DO UPDATE SET responses = excluded.responses, resident_here = excluded.resident_here, " +
 				"resident_other = excluded.resident_other, resident_outside = excluded.resident_outside, resident_unknown = excluded.resident_unknown, data = excluded.data")
 			if _, err := pool.ExecContext(ctx, up.String(), up.args...); err != nil {
-				return err
+				return fmt.Errorf("write tally rows: %w", err)
 			}
 		}
 		if len(gone) > 0 {
@@ -277,7 +277,7 @@ func (s *Store) writeRows(ctx context.Context, pool gorm.ConnPool, rows []tallyR
 			del.keyCTE(gone)
 			del.WriteString("SELECT t.id FROM " + keyJoin + ")")
 			if _, err := pool.ExecContext(ctx, del.String(), del.args...); err != nil {
-				return err
+				return fmt.Errorf("delete empty tally rows: %w", err)
 			}
 		}
 	}
@@ -296,7 +296,7 @@ func (s *Store) scanTallies(rows *sql.Rows, fn func(k tallyKey, cnt counters, da
 	for rows.Next() {
 		if err := rows.Scan(&k.grain, &k.period, &k.commune, &centre, &k.channel, &k.version, &k.verified, &k.flagged,
 			&cnt.Responses, &cnt.Here, &cnt.Other, &cnt.Outside, &cnt.Unknown, &data); err != nil {
-			return err
+			return fmt.Errorf("read tally row: %w", err)
 		}
 		k.centre = uint(centre)
 		if err := fn(k, cnt, data); err != nil {

@@ -32,18 +32,6 @@ func (r userRow) user() survey.User {
 	return survey.User{ID: r.ID, Email: r.Email, Role: survey.Role(r.Role), CommuneCode: r.CommuneCode, Disabled: r.Disabled, CreatedAt: r.CreatedAt}
 }
 
-// userRowV1 is the users table as migration 1 created it. Frozen.
-type userRowV1 struct {
-	ID           uint   `gorm:"primaryKey"`
-	Email        string `gorm:"not null;uniqueIndex;size:254"`
-	PasswordHash string `gorm:"not null"`
-	Role         string `gorm:"not null;size:16"`
-	CommuneCode  string `gorm:"size:5"`
-	CreatedAt    time.Time
-}
-
-func (userRowV1) TableName() string { return "users" }
-
 // argon2id parameters: the OWASP minimum (19 MiB, 2 passes), which keeps a
 // login under ~50 ms on the 2-core machines papi runs on.
 const (

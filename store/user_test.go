@@ -2,18 +2,15 @@ package store_test
 
 import (
 	"context"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
-	"gorm.io/driver/postgres"
-	"gorm.io/driver/sqlite"
 	"gorm.io/gorm"
-	"gorm.io/gorm/logger"
 
 	"github.com/papi-hcmc/papi/store"
+	"github.com/papi-hcmc/papi/store/storetest"
 	"github.com/papi-hcmc/papi/survey"
 )
 
@@ -21,35 +18,8 @@ import (
 // the same database, for tests that must reach under the store.
 func MustOpenRaw(t *testing.T, backend string, opt store.Options) (*store.Store, *gorm.DB) {
 	t.Helper()
-	opt.Catalogues, _ = survey.Catalogues()
-	var dsn string
-	var dial gorm.Dialector
-	if backend == "postgres" {
-		dsn = MustSchema(t)
-		dial = postgres.Open(dsn)
-	} else {
-		dsn = filepath.Join(t.TempDir(), "papi.db")
-		dial = sqlite.Open("file:" + dsn + "?_busy_timeout=10000")
-	}
-	st, err := store.Open(context.Background(), dsn, opt)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	communes, _ := survey.Communes()
-	if err := st.Seed(context.Background(), communes); err != nil {
-		t.Fatal(err)
-	}
-	raw, err := gorm.Open(dial, &gorm.Config{Logger: logger.Discard})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if db, err := raw.DB(); err == nil {
-			db.Close()
-		}
-	})
-	return st, raw
+	db := storetest.MustSeeded(t, backend, opt)
+	return db.Store, storetest.MustRaw(t, db.DSN)
 }
 
 // eachBackendRaw is eachBackend with MustOpenRaw.

@@ -208,6 +208,40 @@ func (c *Catalogue) modulesFor(sub Submission, fail func(field, vi, en string)) 
 	return modules, ok
 }
 
+// ValidateModules checks the module list that a form sent with its
+// answers: known modules, and a set a form can ask, that is the modules that
+// do not rotate plus exactly one rotating module (AssignModules) or every
+// module (the full form, AllModules). The estimates weight each rotating
+// module by the share of visits that asked it, so a visit listing two
+// rotating modules, or none, would be miscounted. An empty list is left to
+// ValidateSubmission, which then takes the modules from the answers.
+func (c *Catalogue) ValidateModules(ids []string) error {
+	set := c.moduleSet(nil)
+	for _, m := range ids {
+		if _, known := c.modules[m]; !known {
+			return Invalid("modules", fmt.Sprintf("Phần hỏi %q không có trong bảng hỏi này.", m), fmt.Sprintf("Module %q is not part of this questionnaire.", m))
+		}
+		set[m] = true
+	}
+	rot := c.RotatingModules()
+	if len(ids) == 0 || len(rot) == 0 {
+		return nil
+	}
+	asked := 0
+	for _, m := range rot {
+		if set[m] {
+			asked++
+		}
+	}
+	if asked == 1 || asked == len(rot) {
+		return nil
+	}
+	list := strings.Join(rot, ", ")
+	return Invalid("modules",
+		fmt.Sprintf("Mỗi lượt trả lời gồm phần chung và đúng một phần hỏi luân phiên (%s), hoặc toàn bộ bảng hỏi; biểu mẫu gửi %d phần luân phiên. Vui lòng tải lại trang.", list, asked),
+		fmt.Sprintf("A visit asks the core and exactly one rotating module (%s), or the whole questionnaire; this form sent %d rotating modules. Reload the form.", list, asked))
+}
+
 // shown reports whether q was on the form: its module was asked, and its
 // module's show_if and its own show_if hold (and, recursively, the questions
 // they depend on were shown).

@@ -3,6 +3,7 @@ package survey
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"reflect"
 	"sort"
@@ -679,6 +680,56 @@ func TestValidateSubmissionGridAndFollowUps(t *testing.T) {
 				MustFieldErrors(t, err, tc.wantFields)
 			} else if err != nil {
 				t.Errorf("got %v, want no error", err)
+			}
+		})
+	}
+}
+
+// TestValidateModules: a form asks the fixed modules and exactly one
+// rotating module, or the whole questionnaire; anything else would skew the
+// weights the estimates give each rotating module.
+func TestValidateModules(t *testing.T) {
+	cats, err := Catalogues()
+	if err != nil {
+		t.Fatal(err)
+	}
+	latest := cats[len(cats)-1]
+	rot := latest.RotatingModules()
+	if len(rot) < 3 {
+		t.Fatalf("catalogue %s has %d rotating modules; the cases below need 3 or more", latest.Version, len(rot))
+	}
+	mini := MustMini(t)
+	for _, tc := range []struct {
+		name    string
+		cat     *Catalogue
+		modules []string
+		want    string // "" when valid, else a fragment of the English message
+	}{
+		{"none listed: taken from the answers", latest, nil, ""},
+		{"assigned: core, one rotating, the rest fixed", latest, latest.AssignModules(3), ""},
+		{"one rotating without the fixed ones", latest, []string{rot[0]}, ""},
+		{"the full form", latest, latest.AllModules(), ""},
+		{"every rotating module, no core listed", latest, rot, ""},
+		{"core only", latest, []string{CoreModule}, "this form sent 0 rotating modules"},
+		{"two rotating", latest, []string{CoreModule, rot[0], rot[1]}, "this form sent 2 rotating modules"},
+		{"all but one rotating", latest, append([]string{CoreModule}, rot[1:]...), fmt.Sprintf("this form sent %d rotating modules", len(rot)-1)},
+		{"unknown module", latest, []string{CoreModule, "d99"}, `Module "d99" is not part of this questionnaire`},
+		{"mini: one of two", mini, []string{CoreModule, "d2"}, ""},
+		{"mini: both (full form)", mini, []string{CoreModule, "d1", "d2"}, ""},
+		{"mini: core only", mini, []string{CoreModule}, "exactly one rotating module (d1, d2)"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			err := tc.cat.ValidateModules(tc.modules)
+			if tc.want == "" {
+				if err != nil {
+					t.Fatalf("got %v, want valid", err)
+				}
+				return
+			}
+			var verr *ValidationError
+			if !errors.As(err, &verr) || len(verr.Errors) != 1 || verr.Errors[0].Field != "modules" ||
+				!strings.Contains(verr.Errors[0].Message.En, tc.want) || verr.Errors[0].Message.Vi == "" || verr.Errors[0].Message.Vi == verr.Errors[0].Message.En {
+				t.Fatalf("got %v, want one error on modules mentioning %q, worded in Vietnamese too", err, tc.want)
 			}
 		})
 	}

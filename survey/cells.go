@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"slices"
 	"sort"
 	"strings"
 )
@@ -90,8 +91,9 @@ func scanObject(data []byte) ([]rawPair, error) {
 		}
 		out = append(out, rawPair{key, bytes.TrimSpace(data[start:i])})
 	}
-	if !sort.SliceIsSorted(out, func(a, b int) bool { return string(out[a].key) < string(out[b].key) }) {
-		sort.Slice(out, func(a, b int) bool { return string(out[a].key) < string(out[b].key) })
+	byKey := func(a, b rawPair) int { return bytes.Compare(a.key, b.key) }
+	if !slices.IsSortedFunc(out, byKey) {
+		slices.SortFunc(out, byKey)
 	}
 	return out, nil
 }

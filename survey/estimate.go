@@ -237,14 +237,12 @@ func pooledModel(ind *Indicator, communes []Commune, data map[string]map[string]
 	}
 	var all Tally
 	k := 0
-	var obs []communeObs
 	for _, cm := range communes {
 		t, ok := data[cm.Code][ind.ID]
 		if !ok || t.N <= 0 {
 			continue
 		}
 		all.Merge(t)
-		obs = append(obs, observe(ind, t))
 		k++
 	}
 	if k < 2 || all.N < MinPooled {

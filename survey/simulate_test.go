@@ -129,12 +129,6 @@ func (w *simWorld) data(rng *rand.Rand, responses int) map[string]CommuneData {
 	return out
 }
 
-// trueScores scores the true values of the indicators a commune's
-// estimated scores used.
-func (w *simWorld) trueScores(code string, set map[string]bool) (total float64, dims map[string]float64, ok bool) {
-	return trueScores(w.cat, w.truth[code], set)
-}
-
 // run draws one period's tallies and measures the comparison built from
 // them against the truth.
 func (w *simWorld) run(t testing.TB, rng *rand.Rand, responses int) SimResult {

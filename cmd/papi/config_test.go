@@ -69,3 +69,32 @@ func TestReceiptConfig(t *testing.T) {
 		}
 	}
 }
+
+// TestMinNConfig: PAPI_MIN_N is a whole number no smaller than the count
+// that is always hidden; trailing text is refused, not cut off.
+func TestMinNConfig(t *testing.T) {
+	for _, tc := range []struct {
+		value string
+		want  int // -1: an error naming PAPI_MIN_N
+	}{
+		{"", 30}, // the default
+		{"50", 50},
+		{"5", 5},
+		{"4", -1},
+		{"30abc", -1},
+		{"3.5", -1},
+	} {
+		cfg, err := loadConfig(func(k string) string {
+			if k == "PAPI_MIN_N" {
+				return tc.value
+			}
+			return ""
+		})
+		switch {
+		case tc.want < 0 && (err == nil || !strings.Contains(err.Error(), "PAPI_MIN_N")):
+			t.Errorf("PAPI_MIN_N=%q: got %v, want an error naming PAPI_MIN_N", tc.value, err)
+		case tc.want >= 0 && (err != nil || cfg.MinN != tc.want):
+			t.Errorf("PAPI_MIN_N=%q: got %d, %v; want %d", tc.value, cfg.MinN, err, tc.want)
+		}
+	}
+}

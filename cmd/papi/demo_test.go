@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/papi-hcmc/papi/store"
+	"github.com/papi-hcmc/papi/store/storetest"
 	"github.com/papi-hcmc/papi/survey"
 )
 
@@ -34,12 +35,7 @@ func TestDemoIsReproducibleAndAdditive(t *testing.T) {
 				t.Fatalf("papi demo said %q", out.String())
 			}
 		}
-		cats, _ := survey.Catalogues()
-		st, err := store.Open(context.Background(), db, store.Options{Catalogues: cats})
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer st.Close()
+		st := storetest.MustOpen(t, db, store.Options{})
 		n, _ := st.ResponseCount(context.Background(), "")
 		tl, err := st.Tallies(context.Background(), store.Filter{From: "2000-01-01", To: "2100-12-31"})
 		if err != nil {

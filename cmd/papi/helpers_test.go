@@ -142,7 +142,7 @@ func (p *papiProc) waitHealthy(within time.Duration) error {
 		}
 		resp, err := c.Get(p.base + "/healthz")
 		if err == nil {
-			io.Copy(io.Discard, resp.Body)
+			_, _ = io.Copy(io.Discard, resp.Body) // drained so the connection is reused
 			resp.Body.Close()
 			if resp.StatusCode == http.StatusOK {
 				return nil

@@ -95,7 +95,9 @@ func loadConfig(getenv func(string) string) (Config, error) {
 		return cfg, errors.New("PAPI_RATE_LIMIT must be on or off")
 	}
 	if v := getenv("PAPI_MIN_N"); v != "" {
-		if _, err := fmt.Sscanf(v, "%d", &cfg.MinN); err != nil || cfg.MinN < survey.DefaultPolicy.HideBelow {
+		n, err := strconv.Atoi(v) // Sscanf's %d took "30abc" as 30
+		cfg.MinN = n
+		if err != nil || cfg.MinN < survey.DefaultPolicy.HideBelow {
 			return cfg, fmt.Errorf("PAPI_MIN_N must be a whole number of at least %d", survey.DefaultPolicy.HideBelow)
 		}
 	}

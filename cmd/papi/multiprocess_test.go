@@ -242,7 +242,9 @@ func TestSeveralProcessesOnePostgres(t *testing.T) {
 		}
 	}
 	var counted map[string]any
-	json.Unmarshal(get(t, hc, a.base+"/api/v1/summary?flagged=include", multiToken), &counted)
+	if err := json.Unmarshal(get(t, hc, a.base+"/api/v1/summary?flagged=include", multiToken), &counted); err != nil {
+		t.Fatalf("city summary: %v", err)
+	}
 	if counted["counted_responses"] != float64(n) || counted["verified_responses"] != float64(6) {
 		t.Errorf("city summary: got %v counted, %v verified; want %d and 6", counted["counted_responses"], counted["verified_responses"], n)
 	}

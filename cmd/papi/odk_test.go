@@ -19,6 +19,7 @@ import (
 	"github.com/xuri/excelize/v2"
 
 	"github.com/papi-hcmc/papi/store"
+	"github.com/papi-hcmc/papi/store/storetest"
 	"github.com/papi-hcmc/papi/survey"
 )
 
@@ -146,12 +147,7 @@ func TestImportCommand(t *testing.T) {
 			t.Errorf("papi %q: no error\n%s", args, out)
 		}
 	}
-	cats, _ := survey.Catalogues()
-	st, err := store.Open(context.Background(), db, store.Options{Catalogues: cats})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
+	st := storetest.MustOpen(t, db, store.Options{})
 	if n, _ := st.ResponseCount(context.Background(), ""); n != 39 {
 		t.Errorf("%d responses stored, want 39", n)
 	}

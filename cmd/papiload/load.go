@@ -10,7 +10,7 @@ import (
 	"net/http"
 	"os"
 	"runtime"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -211,7 +211,7 @@ func load(base string, tokens []string, gen *generator, clients int, duration ti
 	if rss > peak.Load() {
 		peak.Store(rss)
 	}
-	sort.Slice(all, func(i, j int) bool { return all[i] < all[j] })
+	slices.Sort(all)
 	return result{requests: requests.Load(), failures: failures.Load(), created: created.Load(), elapsed: elapsed,
 		lat: all, rssPeak: peak.Load(), hwm: hwm, sameProcess: pid == os.Getpid(), errSamples: errs}
 }

@@ -516,14 +516,14 @@ func (env *environment) startServe() (string, []string, func() error, int, error
 			}
 		}
 		if time.Now().After(ready) {
-			stop()
+			_ = stop()
 			return "", nil, nil, 0, errors.New("papi serve did not become healthy within 120 s")
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
 	tokens, err := readTokens(db)
 	if err != nil {
-		stop()
+		_ = stop()
 		return "", nil, nil, 0, err
 	}
 	return base, tokens, stop, cmd.Process.Pid, nil

@@ -6,10 +6,10 @@
 import { isNum } from '../format.js';
 import { S } from './app.js';
 
-/** The disclosure rule of an answer, whatever the case of its fields. */
+/** The disclosure rule of an answer (policy.min_n, policy.hide_below). */
 export function policyOf(x) {
   const p = (x && x.policy) || {};
-  return { minN: p.min_n ?? p.MinN ?? 30, hideBelow: p.hide_below ?? p.HideBelow ?? 5 };
+  return { minN: p.min_n ?? 30, hideBelow: p.hide_below ?? 5 };
 }
 
 /** The share of visits asked the module of an indicator's question. */
