@@ -291,6 +291,32 @@ func (s *Server) followupDoc(fu followupJSON) document {
 	return d
 }
 
+// rawRowWriter writes raw export rows: only the answers to number
+// questions are numbers (a questionnaire version such as 2025.2 is not), and
+// they get "," decimals for a Vietnamese locale; every other field is text,
+// kept inert.
+func (s *Server) rawRowWriter(cw *csvWriter, cols []string, comma bool) func(row []string) error {
+	numeric := map[string]bool{}
+	for _, qn := range s.store.Catalogue().Questions {
+		numeric[qn.ID] = qn.Type == survey.Number
+	}
+	isNumber := make([]bool, len(cols))
+	for i, col := range cols {
+		isNumber[i] = numeric[col]
+	}
+	return func(row []string) error {
+		for i, v := range row {
+			switch {
+			case !isNumber[i]:
+				row[i] = inertText(v)
+			case comma:
+				row[i] = commaDecimal(v)
+			}
+		}
+		return cw.record(row)
+	}
+}
+
 // handleResponsesExport streams a commune's raw responses as CSV, one row
 // per response and one column per question, as the store reads them,
 // without holding them in memory.
@@ -329,28 +355,7 @@ func (s *Server) handleResponsesExport(c echo.Context) error {
 	if err := cw.record(cols); err != nil {
 		return err
 	}
-	// Only the answers to number questions are numbers (a questionnaire
-	// version such as 2025.2 is not): they get "," decimals for a
-	// Vietnamese locale; every other field is text, kept inert.
-	numeric := map[string]bool{}
-	for _, qn := range s.store.Catalogue().Questions {
-		numeric[qn.ID] = qn.Type == survey.Number
-	}
-	isNumber := make([]bool, len(cols))
-	for i, col := range cols {
-		isNumber[i] = numeric[col]
-	}
-	write := func(row []string) error {
-		for i, v := range row {
-			switch {
-			case !isNumber[i]:
-				row[i] = inertText(v)
-			case r.comma:
-				row[i] = commaDecimal(v)
-			}
-		}
-		return cw.record(row)
-	}
+	write := s.rawRowWriter(cw, cols, r.comma)
 	if _, err := s.store.EachResponseRow(ctx, sel, write); err != nil {
 		return err
 	}

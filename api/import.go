@@ -363,42 +363,59 @@ func storeSpooled(ctx context.Context, st *store.Store, r *bufio.Reader, batchSi
 	return flush()
 }
 
-// handleImportCreate imports an ODK Central or KoboToolbox CSV export sent
-// as the request body (text/csv) or as the "file" part of a form upload.
-func (s *Server) handleImportCreate(c echo.Context) error {
+// readImportOptions reads channel=, partial= and dry_run= (1 or 0).
+func readImportOptions(c echo.Context) (ImportOptions, error) {
 	opt := ImportOptions{Channel: c.QueryParam("channel")}
 	for _, f := range []struct {
 		name string
 		dst  *bool
 	}{{"partial", &opt.Partial}, {"dry_run", &opt.DryRun}} {
-		name, dst := f.name, f.dst
-		switch c.QueryParam(name) {
+		switch c.QueryParam(f.name) {
 		case "", "0", "false":
 		case "1", "true":
-			*dst = true
+			*f.dst = true
 		default:
-			return survey.Invalid(name, name+" phải là 1 hoặc 0.", name+" must be 1 or 0.")
+			return opt, survey.Invalid(f.name, f.name+" phải là 1 hoặc 0.", f.name+" must be 1 or 0.")
 		}
+	}
+	return opt, nil
+}
+
+// importSource is the uploaded file: the "file" field of a multipart form,
+// or else the request body; name is what the audit row calls it.
+func importSource(c echo.Context) (src io.Reader, name string, closeSrc func(), err error) {
+	mt, _, _ := mime.ParseMediaType(c.Request().Header.Get(echo.HeaderContentType))
+	if mt != echo.MIMEMultipartForm {
+		return c.Request().Body, "body", func() {}, nil
+	}
+	fh, err := c.FormFile("file")
+	if err != nil {
+		return nil, "", nil, survey.Invalid("file", "Cần gửi tệp CSV trong trường “file”.", "Send the CSV file in the “file” field.")
+	}
+	f, err := fh.Open()
+	if err != nil {
+		return nil, "", nil, err
+	}
+	return f, fh.Filename, func() { f.Close() }, nil
+}
+
+// handleImportCreate imports an ODK Central or KoboToolbox CSV export sent
+// as the request body (text/csv) or as the "file" part of a form upload.
+func (s *Server) handleImportCreate(c echo.Context) error {
+	opt, err := readImportOptions(c)
+	if err != nil {
+		return err
 	}
 	// A large export takes longer to upload and check than the server's
 	// deadlines allow an ordinary request.
 	rc := http.NewResponseController(c.Response().Writer)
 	_ = rc.SetReadDeadline(time.Now().Add(importDeadline))
 	_ = rc.SetWriteDeadline(time.Now().Add(importDeadline))
-	var src io.Reader = c.Request().Body
-	name := "body"
-	if mt, _, _ := mime.ParseMediaType(c.Request().Header.Get(echo.HeaderContentType)); mt == echo.MIMEMultipartForm {
-		fh, err := c.FormFile("file")
-		if err != nil {
-			return survey.Invalid("file", "Cần gửi tệp CSV trong trường “file”.", "Send the CSV file in the “file” field.")
-		}
-		f, err := fh.Open()
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		src, name = f, fh.Filename
+	src, name, closeSrc, err := importSource(c)
+	if err != nil {
+		return err
 	}
+	defer closeSrc()
 	rep, err := Import(c.Request().Context(), s.store, src, opt)
 	actor := currentUser(c).Email
 	if opt.DryRun && (err == nil || ImportRefused(err)) {

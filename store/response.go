@@ -16,13 +16,12 @@ import (
 	"github.com/papi-hcmc/papi/survey"
 )
 
-// Response statuses. Only counted responses feed the scores; flagged ones
-// are tallied apart (left out unless asked for) and quarantined ones are in
-// no tally. None is ever deleted, and an admin can move them back.
+// Response statuses as stored (survey.Status says what each means and
+// which moves an admin may make).
 const (
-	StatusCounted     = "counted"
-	StatusFlagged     = "flagged"
-	StatusQuarantined = "quarantined"
+	StatusCounted     = string(survey.StatusCounted)
+	StatusFlagged     = string(survey.StatusFlagged)
+	StatusQuarantined = string(survey.StatusQuarantined)
 )
 
 type responseRow struct {
@@ -599,7 +598,7 @@ func (s *Store) Flagged(ctx context.Context, status string, limit, offset int) (
 // new one and writing actor's audit row in the same transaction. Nothing is
 // ever deleted.
 func (s *Store) SetStatus(ctx context.Context, actor string, id uint64, status string) (Response, error) {
-	if status != StatusCounted && status != StatusFlagged && status != StatusQuarantined {
+	if !slices.Contains(survey.Statuses, survey.Status(status)) {
 		return Response{}, survey.Invalid("status", "Trạng thái không hợp lệ.", "Unknown status.")
 	}
 	var out Response
@@ -611,6 +610,10 @@ func (s *Store) SetStatus(ctx context.Context, actor string, id uint64, status s
 		resp, err := r.response()
 		if err != nil {
 			return err
+		}
+		if !survey.Status(r.Status).CanMove(survey.Status(status)) {
+			return survey.Errorf(survey.ECONFLICT, "Không thể chuyển phiếu từ trạng thái “"+r.Status+"” sang “"+status+"”: chỉ kiểm tra tự động mới đánh dấu phiếu.",
+				"A response cannot move from "+r.Status+" to "+status+": only the anomaly checks flag responses.")
 		}
 		if r.Status != status {
 			batch := s.newTallyBatch()

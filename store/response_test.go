@@ -505,3 +505,29 @@ func TestCoarseResponseRows(t *testing.T) {
 		}
 	})
 }
+
+// TestStatusMovesStored: an admin quarantines and releases answers, but
+// cannot flag one by hand (that is the anomaly checks' alone); a refused
+// move changes nothing.
+func TestStatusMovesStored(t *testing.T) {
+	eachBackend(t, func(t *testing.T, st *store.Store) {
+		ctx := context.Background()
+		cat := st.Catalogue()
+		rng := rand.New(rand.NewPCG(15, 15))
+		centre := firstCentre(t, st, "26740")
+		id, _, err := st.CreateResponse(ctx, store.NewResponse{SubmissionID: "moves-1", Centre: centre, Version: cat.Version,
+			Visit: MustVisit(t, cat, rng, cat.AssignModules(1)), At: time.Date(2026, 3, 2, 9, 0, 0, 0, survey.Local), DurationMS: 240000})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := st.SetStatus(ctx, "admin@x.vn", id, store.StatusFlagged); survey.ErrorCode(err) != survey.ECONFLICT {
+			t.Errorf("counted → flagged by hand: got %v, want a conflict", err)
+		}
+		for _, to := range []string{store.StatusQuarantined, store.StatusQuarantined, store.StatusCounted} {
+			r, err := st.SetStatus(ctx, "admin@x.vn", id, to)
+			if err != nil || r.Status != to {
+				t.Errorf("move to %s: got %q, %v", to, r.Status, err)
+			}
+		}
+	})
+}
