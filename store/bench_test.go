@@ -55,6 +55,9 @@ func benchStore(b *testing.B, n int) *store.Store {
 	if dir == "" {
 		dir = os.TempDir()
 	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		b.Fatal(err)
+	}
 	path := filepath.Join(dir, fmt.Sprintf("papi-bench-%d.db", n))
 	_, statErr := os.Stat(path)
 	st := storetest.MustOpen(b, path, store.Options{})

@@ -116,12 +116,13 @@ func (s *Store) EachResponseRow(ctx context.Context, sel ResponseRows, fn func(r
 		fixed = len(coarseFixed)
 	}
 	residenceAt := slices.Index(ids, survey.ResidenceCommuneQuestion)
+	columns := survey.NewAnswerColumns(ids)
 	line := make([]string, fixed+len(ids))
 	for rows.Next() {
 		if err := rows.Scan(&id, &day, &centre, &version, &modules, &verified, &status, &sex, &ag, &residence, &answers); err != nil {
 			return n, fmt.Errorf("read responses: %w", err)
 		}
-		if err := survey.AnswerCells(answers, ids, line[fixed:]); err != nil {
+		if err := columns.Cells(answers, line[fixed:]); err != nil {
 			return n, fmt.Errorf("response %d: %w", id, err)
 		}
 		if sel.Coarse {

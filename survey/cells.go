@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
-	"slices"
-	"sort"
 	"strings"
 )
 
@@ -16,17 +14,39 @@ import (
 // bytes in place, without building maps, because an export does it for
 // every stored response.
 func AnswerCells(data []byte, ids []string, cells []string) error {
+	return NewAnswerColumns(ids).Cells(data, cells)
+}
+
+// AnswerColumns places stored answers in export columns: built once for an
+// export, it finds each answered question's column with one map look-up,
+// so a row costs its answers, not its columns.
+type AnswerColumns struct {
+	index map[string]int
+}
+
+// NewAnswerColumns indexes the question ids of an export's columns.
+func NewAnswerColumns(ids []string) *AnswerColumns {
+	index := make(map[string]int, len(ids))
+	for i, id := range ids {
+		index[id] = i
+	}
+	return &AnswerColumns{index: index}
+}
+
+// Cells is AnswerCells with the columns indexed once.
+func (a *AnswerColumns) Cells(data []byte, cells []string) error {
 	pairs, err := scanObject(data)
 	if err != nil {
 		return err
 	}
-	for i, id := range ids {
-		cells[i] = ""
-		k := sort.Search(len(pairs), func(j int) bool { return string(pairs[j].key) >= id })
-		if k < len(pairs) && string(pairs[k].key) == id {
-			if cells[i], err = cellText(pairs[k].val); err != nil {
-				return err
-			}
+	clear(cells)
+	for _, p := range pairs {
+		i, ok := a.index[string(p.key)]
+		if !ok {
+			continue
+		}
+		if cells[i], err = cellText(p.val); err != nil {
+			return err
 		}
 	}
 	return nil
@@ -37,8 +57,7 @@ type rawPair struct{ key, val []byte }
 var errStoredAnswers = errors.New("stored answers are not a JSON object of answers")
 
 // scanObject splits a flat JSON object into key and raw value slices, in the
-// order written (json.Marshal writes map keys sorted, which AnswerCells
-// relies on; unsorted input is sorted here).
+// order written.
 func scanObject(data []byte) ([]rawPair, error) {
 	data = bytes.TrimSpace(data)
 	if len(data) < 2 || data[0] != '{' || data[len(data)-1] != '}' {
@@ -90,10 +109,6 @@ func scanObject(data []byte) ([]rawPair, error) {
 			}
 		}
 		out = append(out, rawPair{key, bytes.TrimSpace(data[start:i])})
-	}
-	byKey := func(a, b rawPair) int { return bytes.Compare(a.key, b.key) }
-	if !slices.IsSortedFunc(out, byKey) {
-		slices.SortFunc(out, byKey)
 	}
 	return out, nil
 }
