@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"gorm.io/driver/postgres"
@@ -351,18 +352,39 @@ func (s *Store) knownCommune(ctx context.Context, db *gorm.DB, code string) (boo
 }
 
 // checkpointLoop checkpoints the SQLite WAL every second until the store
-// closes (PASSIVE: it never waits for the writer or readers), and once more
-// at the end.
+// closes, and once more at the end.
 func (s *Store) checkpointLoop() {
 	t := time.NewTicker(time.Second)
 	defer t.Stop()
 	for {
 		select {
 		case <-s.closing:
-			s.read.Exec("PRAGMA wal_checkpoint(PASSIVE)")
+			s.checkpoint()
 			return
 		case <-t.C:
-			s.read.Exec("PRAGMA wal_checkpoint(PASSIVE)")
+			s.checkpoint()
 		}
+	}
+}
+
+// walRestartFrames is the WAL length (in pages, 4 KiB each) beyond which a
+// checkpoint waits for the writer and truncates the WAL: 64 MiB (atomic so
+// that a test may lower it).
+var walRestartFrames = func() *atomic.Int64 { var n atomic.Int64; n.Store(16384); return &n }()
+
+// checkpoint copies the WAL into the database without waiting for the
+// writer or readers (PASSIVE). The WAL only starts over once a checkpoint
+// has caught up while nothing writes, which a writer that never pauses (a
+// bulk load, an import, a sustained burst) does not allow: a million-answer
+// load grew it past 13 GB. So once it is longer than walRestartFrames, a
+// TRUNCATE checkpoint waits for the writer's current batch, copies the rest
+// and empties the file.
+func (s *Store) checkpoint() {
+	var busy, frames, copied int
+	if err := s.read.Raw("PRAGMA wal_checkpoint(PASSIVE)").Row().Scan(&busy, &frames, &copied); err != nil {
+		return
+	}
+	if int64(frames) > walRestartFrames.Load() {
+		s.read.Exec("PRAGMA wal_checkpoint(TRUNCATE)")
 	}
 }
