@@ -58,7 +58,7 @@ func benchStore(b *testing.B, n int) *store.Store {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		b.Fatal(err)
 	}
-	path := filepath.Join(dir, fmt.Sprintf("papi-bench-%d.db", n))
+	path := filepath.Join(dir, fmt.Sprintf("papi-bench-v2-%d.db", n))
 	_, statErr := os.Stat(path)
 	st := storetest.MustOpen(b, path, store.Options{})
 	if statErr == nil {
@@ -70,9 +70,20 @@ func benchStore(b *testing.B, n int) *store.Store {
 	cat := st.Catalogue()
 	centres, _ := st.AllCentres(ctx)
 	rng := rand.New(rand.NewPCG(uint64(n), 7))
-	pool := make([]survey.Visit, 2000)
+	// Twelve synthetic visits per centre, from residents of its commune,
+	// of a neighbouring one and of outside the city in the proportions of
+	// papi demo: a visit drawn for one centre with a random commune of
+	// residence would credit every commune from every centre, which no
+	// city sees.
+	const perCentre = 12
+	pool := make([]survey.Visit, len(centres)*perCentre)
 	for i := range pool {
-		pool[i] = MustVisit(b, cat, rng, cat.AssignModules(uint64(i)))
+		sub := cat.SynthesizeAt(rng, cat.AssignModules(uint64(i)), rng.Float64(), centres[i/perCentre].CommuneCode)
+		v, err := cat.ValidateSubmission(sub)
+		if err != nil {
+			b.Fatal(err)
+		}
+		pool[i] = v
 	}
 	start := time.Date(2025, 1, 1, 0, 0, 0, 0, survey.Local)
 	batch := make([]store.NewResponse, 0, 1000)
@@ -82,8 +93,9 @@ func benchStore(b *testing.B, n int) *store.Store {
 			day = day.AddDate(0, 0, 1)
 		}
 		at := day.Add(7*time.Hour + 30*time.Minute + time.Duration(rng.IntN(9*3600))*time.Second)
-		v := pool[rng.IntN(len(pool))]
-		batch = append(batch, store.NewResponse{SubmissionID: fmt.Sprintf("b%d-%d", n, i), Centre: centres[rng.IntN(len(centres))],
+		c := rng.IntN(len(centres))
+		v := pool[c*perCentre+rng.IntN(perCentre)]
+		batch = append(batch, store.NewResponse{SubmissionID: fmt.Sprintf("b%d-%d", n, i), Centre: centres[c],
 			Version: cat.Version, Visit: v, At: at, DurationMS: int64(len(v.Answers)) * 6000})
 		if len(batch) == cap(batch) || i == n-1 {
 			if _, err := st.CreateResponses(ctx, batch); err != nil {
