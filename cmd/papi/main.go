@@ -540,20 +540,10 @@ func Generate(ctx context.Context, st *store.Store, n int, seed uint64, days int
 	stored := 0
 	batch := make([]store.NewResponse, 0, 500)
 	flush := func() error {
-		results, err := st.CreateResponses(ctx, batch)
-		if err != nil {
-			return err
-		}
-		for _, r := range results {
-			if r.Err != nil {
-				return r.Err
-			}
-			if r.Created {
-				stored++
-			}
-		}
+		n, err := storeAll(ctx, st, batch)
+		stored += n
 		batch = batch[:0]
-		return nil
+		return err
 	}
 	for i := 0; i < n; i++ {
 		if err := ctx.Err(); err != nil {
@@ -591,6 +581,26 @@ func Generate(ctx context.Context, st *store.Store, n int, seed uint64, days int
 		}
 	}
 	return stored, flush()
+}
+
+// storeAll stores synthetic responses in one batch and returns how many were
+// new; any one refused is an error (they come from the real validation, so
+// a refusal is a bug).
+func storeAll(ctx context.Context, st *store.Store, batch []store.NewResponse) (int, error) {
+	results, err := st.CreateResponses(ctx, batch)
+	if err != nil {
+		return 0, err
+	}
+	created := 0
+	for _, r := range results {
+		if r.Err != nil {
+			return created, fmt.Errorf("a synthetic response was refused (a bug): %w", r.Err)
+		}
+		if r.Created {
+			created++
+		}
+	}
+	return created, nil
 }
 
 func recompute(ctx context.Context, cfg Config, stdout io.Writer) error {

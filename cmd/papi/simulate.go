@@ -128,17 +128,9 @@ func simulatePeriod(ctx context.Context, cats []*survey.Catalogue, communes []su
 	start := time.Now()
 	batch := make([]store.NewResponse, 0, 512)
 	flush := func() error {
-		results, err := st.CreateResponses(ctx, batch)
-		if err != nil {
-			return err
-		}
-		for _, r := range results {
-			if r.Err != nil {
-				return fmt.Errorf("a simulated answer was refused (a bug): %w", r.Err)
-			}
-		}
+		_, err := storeAll(ctx, st, batch)
 		batch = batch[:0]
-		return nil
+		return err
 	}
 	stored := 0
 	for _, ct := range centres {
