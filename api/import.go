@@ -286,24 +286,10 @@ type result struct {
 	err error
 }
 
-// storeSpooled stores the spooled rows in batches.
-//
-// Until the store keeps household responses (a response with a commune and
-// no centre, with its channel), each row is stored at its commune's first
-// service centre, as one response of that centre: the commune's summaries
-// then count it, and its Visit carries Channel "household" for the store to
-// keep once it can.
+// storeSpooled stores the spooled rows in batches, each as a household
+// interview of its commune: no centre was visited, so no centre's summary
+// counts it and the anomaly checks for a centre's traffic do not apply.
 func storeSpooled(ctx context.Context, st *store.Store, r *bufio.Reader, batchSize int, rep *ImportReport, rowError func(*survey.RowError)) error {
-	centres, err := st.AllCentres(ctx)
-	if err != nil {
-		return fmt.Errorf("read centres: %w", err)
-	}
-	first := map[string]store.Centre{}
-	for _, c := range centres {
-		if f, ok := first[c.CommuneCode]; !ok || c.ID < f.ID {
-			first[c.CommuneCode] = c
-		}
-	}
 	dec := json.NewDecoder(r)
 	batch := make([]store.NewResponse, 0, batchSize)
 	rows := make([]spooled, 0, batchSize)
@@ -345,14 +331,13 @@ func storeSpooled(ctx context.Context, st *store.Store, r *bufio.Reader, batchSi
 		} else if err != nil {
 			return fmt.Errorf("read the import's temporary file: %w", err)
 		}
-		if sp.Visit.Answers, err = survey.ParseAnswers(sp.Answers); err != nil {
+		answers, err := survey.ParseAnswers(sp.Answers)
+		if err != nil {
 			return err
 		}
-		centre, ok := first[sp.Commune]
-		if !ok {
-			return fmt.Errorf("commune %s has no service centre in the database", sp.Commune)
-		}
-		batch = append(batch, store.NewResponse{SubmissionID: sp.SubmissionID, Centre: centre, Version: sp.Version, Visit: sp.Visit, At: sp.At})
+		sp.Visit.Answers = answers
+		batch = append(batch, store.NewResponse{SubmissionID: sp.SubmissionID, CommuneCode: sp.Commune, Channel: survey.ChannelHousehold,
+			Version: sp.Version, Visit: sp.Visit, At: sp.At})
 		rows = append(rows, sp)
 		if len(batch) == batchSize {
 			if err := flush(); err != nil {
