@@ -24,8 +24,6 @@ import (
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
-	"github.com/makiuchi-d/gozxing"
-	"github.com/makiuchi-d/gozxing/qrcode"
 
 	"github.com/papi-hcmc/papi/api"
 	"github.com/papi-hcmc/papi/store"
@@ -588,8 +586,7 @@ func TestBrowserReceiptSlip(t *testing.T) {
 	if err != nil {
 		t.Fatalf("slip QR: %v", err)
 	}
-	bmp, _ := gozxing.NewBinaryBitmapFromImage(img)
-	if got, err := qrcode.NewQRCodeReader().Decode(bmp, nil); err != nil || got.GetText() != link {
+	if got, err := decodeQR(img); err != nil || got != link {
 		t.Errorf("slip QR decodes to %v (%v), want %q", got, err, link)
 	}
 	screenshot(t, ctx, "receipt-slip")

@@ -11,9 +11,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/makiuchi-d/gozxing"
-	"github.com/makiuchi-d/gozxing/qrcode"
-
 	"github.com/papi-hcmc/papi/api"
 	"github.com/papi-hcmc/papi/store"
 	"github.com/papi-hcmc/papi/store/storetest"
@@ -176,10 +173,9 @@ func posterQR(t testing.TB, page string) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	bmp, _ := gozxing.NewBinaryBitmapFromImage(img)
-	decoded, err := qrcode.NewQRCodeReader().Decode(bmp, nil)
+	decoded, err := decodeQR(img)
 	if err != nil {
 		t.Fatalf("decode the poster's QR: %v", err)
 	}
-	return decoded.GetText()
+	return decoded
 }

@@ -18,9 +18,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/makiuchi-d/gozxing"
-	"github.com/makiuchi-d/gozxing/qrcode"
-
 	"github.com/papi-hcmc/papi/api"
 	"github.com/papi-hcmc/papi/static"
 )
@@ -414,9 +411,8 @@ func TestQRImage(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	bmp, _ := gozxing.NewBinaryBitmapFromImage(img)
-	got, err := qrcode.NewQRCodeReader().Decode(bmp, nil)
-	if err != nil || got.GetText() != link {
+	got, err := decodeQR(img)
+	if err != nil || got != link {
 		t.Errorf("QR decodes to %v (%v), want %q", got, err, link)
 	}
 	for _, bad := range []string{"https://evil.example/s/x", ts.URL + "/api/v1/me", "", ts.URL + "/s/" + strings.Repeat("x", 600)} {
