@@ -7,19 +7,9 @@ import (
 	"strings"
 )
 
-// AnswerCells turns stored answers (the JSON object a Visit's Answers
-// marshal to: question id → string, number or list of strings) into one
-// text cell per question of ids, for raw exports: a list becomes its values
-// separated by spaces, an unanswered question an empty cell. It reads the
-// bytes in place, without building maps, because an export does it for
-// every stored response.
-func AnswerCells(data []byte, ids []string, cells []string) error {
-	return NewAnswerColumns(ids).Cells(data, cells)
-}
-
-// AnswerColumns places stored answers in export columns: built once for an
-// export, it finds each answered question's column with one map look-up,
-// so a row costs its answers, not its columns.
+// AnswerColumns places stored answers in an export's columns, one per
+// question: built once for an export, it finds each answered question's
+// column with one map look-up, so a row costs its answers, not its columns.
 type AnswerColumns struct {
 	index map[string]int
 }
@@ -33,7 +23,11 @@ func NewAnswerColumns(ids []string) *AnswerColumns {
 	return &AnswerColumns{index: index}
 }
 
-// Cells is AnswerCells with the columns indexed once.
+// Cells turns stored answers (the JSON object a Visit's Answers marshal
+// to: question id → string, number or list of strings) into one text cell
+// per column: a list becomes its values separated by spaces, an unanswered
+// question an empty cell. It reads the bytes in place, without building
+// maps, because an export does it for every stored response.
 func (a *AnswerColumns) Cells(data []byte, cells []string) error {
 	pairs, err := scanObject(data)
 	if err != nil {

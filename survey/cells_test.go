@@ -8,7 +8,7 @@ import (
 	"testing"
 )
 
-func TestAnswerCells(t *testing.T) {
+func TestAnswerColumns(t *testing.T) {
 	ids := []string{"a_text", "b_list", "c_num", "d_missing", "e_quote"}
 	cases := []struct {
 		name string
@@ -23,7 +23,7 @@ func TestAnswerCells(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			got := make([]string, len(ids))
-			if err := AnswerCells([]byte(tc.json), ids, got); err != nil {
+			if err := NewAnswerColumns(ids).Cells([]byte(tc.json), got); err != nil {
 				t.Fatal(err)
 			}
 			for i := range ids {
@@ -34,15 +34,15 @@ func TestAnswerCells(t *testing.T) {
 		})
 	}
 	for _, bad := range []string{``, `[]`, `{"a":`, `{"a":"x}`, `{"a" "x"}`} {
-		if err := AnswerCells([]byte(bad), ids, make([]string, len(ids))); err == nil {
+		if err := NewAnswerColumns(ids).Cells([]byte(bad), make([]string, len(ids))); err == nil {
 			t.Errorf("accepted %q", bad)
 		}
 	}
 }
 
-// TestAnswerCellsMatchesDecoding checks the in-place reader against
+// TestAnswerColumnsMatchesDecoding checks the in-place reader against
 // encoding/json on many synthetic answer sets of the real catalogue.
-func TestAnswerCellsMatchesDecoding(t *testing.T) {
+func TestAnswerColumnsMatchesDecoding(t *testing.T) {
 	cats, err := Catalogues()
 	if err != nil {
 		t.Fatal(err)
@@ -54,6 +54,7 @@ func TestAnswerCellsMatchesDecoding(t *testing.T) {
 	}
 	rng := rand.New(rand.NewPCG(4, 2))
 	got := make([]string, len(ids))
+	columns := NewAnswerColumns(ids)
 	for k := 0; k < 300; k++ {
 		v, err := cat.ValidateSubmission(cat.Synthesize(rng, cat.AssignModules(uint64(k)), rng.Float64()))
 		if err != nil {
@@ -61,7 +62,7 @@ func TestAnswerCellsMatchesDecoding(t *testing.T) {
 		}
 		v.Answers["c_comment"] = `góp ý, "có" dấu phẩy; và xuống` + "\n" + `dòng \ gạch`
 		data, _ := json.Marshal(v.Answers)
-		if err := AnswerCells(data, ids, got); err != nil {
+		if err := columns.Cells(data, got); err != nil {
 			t.Fatal(err)
 		}
 		for i, id := range ids {
