@@ -17,8 +17,7 @@ import (
 // through the real validation, storage and estimation; Measure then holds
 // the estimates against the truth.
 type SimCity struct {
-	cat      *Catalogue
-	communes []Commune
+	cat *Catalogue
 	// Quality is each commune's quality (Synthesize's 0-1 parameter).
 	Quality map[string]float64
 	truth   map[string]map[string]float64 // commune → indicator → true value
@@ -87,7 +86,7 @@ func NewSimGrid(cat *Catalogue, rng *rand.Rand) (*SimGrid, error) {
 // provinces: 1.8 points); its true values are the grid's, interpolated
 // linearly.
 func (g *SimGrid) City(communes []Commune, rng *rand.Rand, spread float64) *SimCity {
-	s := &SimCity{cat: g.cat, communes: communes, Quality: map[string]float64{}, truth: map[string]map[string]float64{}}
+	s := &SimCity{cat: g.cat, Quality: map[string]float64{}, truth: map[string]map[string]float64{}}
 	mid := g.totals[len(g.totals)/2]
 	for _, cm := range communes {
 		x := g.position(mid + spread*rng.NormFloat64())
@@ -155,8 +154,11 @@ func trueScores(cat *Catalogue, values map[string]float64, set map[string]bool) 
 	return *sc.Total, dims, true
 }
 
-// SimResult is how one comparison's estimates held up against the truth.
+// SimResult is how one comparison's estimates held up against the truth,
+// or, summed with Add, several periods' comparisons.
 type SimResult struct {
+	// Periods counts the comparisons summed.
+	Periods          int
 	Communes, Scored int
 	// Covered and Intervals count the 95% intervals that contain the true
 	// value: indicators (direct, borrowed), dimensions, totals, and the
@@ -167,12 +169,17 @@ type SimResult struct {
 	RankCovered, RankIntervals           int
 	// Spearman is the rank correlation of estimated and true totals,
 	// RankError the mean absolute difference of estimated and true rank,
-	// TrueSD the standard deviation of the true totals.
+	// TrueSD the standard deviation of the true totals (summed over the
+	// periods; Rates gives their means).
 	Spearman, RankError, TrueSD float64
 }
 
-// Add sums the counts of o into r (the averages are left alone).
+// Add sums o into r.
 func (r *SimResult) Add(o SimResult) {
+	r.Periods += o.Periods
+	r.Spearman += o.Spearman
+	r.RankError += o.RankError
+	r.TrueSD += o.TrueSD
 	r.Communes += o.Communes
 	r.Scored += o.Scored
 	for k := range 2 {
@@ -187,12 +194,36 @@ func (r *SimResult) Add(o SimResult) {
 	r.RankIntervals += o.RankIntervals
 }
 
+// SimRates are a result as rates: the share of communes scored, the
+// coverage of each kind of interval (NaN where there was none), and the
+// means over the periods of Spearman, rank error and the true totals' sd.
+type SimRates struct {
+	Scored, Direct, Borrowed, Dimensions, Totals, Ranks float64
+	Spearman, RankError, TrueSD                         float64
+}
+
+// Rates gives the result's rates.
+func (r SimResult) Rates() SimRates {
+	share := func(k, n int) float64 {
+		if n == 0 {
+			return math.NaN()
+		}
+		return float64(k) / float64(n)
+	}
+	periods := float64(max(r.Periods, 1))
+	return SimRates{
+		Scored: share(r.Scored, r.Communes), Direct: share(r.IndicatorCovered[0], r.IndicatorIntervals[0]),
+		Borrowed: share(r.IndicatorCovered[1], r.IndicatorIntervals[1]), Dimensions: share(r.DimensionCovered, r.DimensionIntervals),
+		Totals: share(r.TotalCovered, r.TotalIntervals), Ranks: share(r.RankCovered, r.RankIntervals),
+		Spearman: r.Spearman / periods, RankError: r.RankError / periods, TrueSD: r.TrueSD / periods,
+	}
+}
+
 // Measure holds a comparison of the city's communes against the truth. A
 // commune's true total counts the indicators its own estimate counts, so
 // that both rest on the same set.
 func (s *SimCity) Measure(c Comparison) SimResult {
-	var r SimResult
-	r.Communes = len(c.Rows)
+	r := SimResult{Periods: 1, Communes: len(c.Rows)}
 	var est, truth []float64
 	var ranked []CompareRow
 	for _, row := range c.Rows {

@@ -540,7 +540,7 @@ func Generate(ctx context.Context, st *store.Store, n int, seed uint64, days int
 	stored := 0
 	batch := make([]store.NewResponse, 0, 500)
 	flush := func() error {
-		n, err := storeAll(ctx, st, batch)
+		n, _, err := storeAll(ctx, st, batch)
 		stored += n
 		batch = batch[:0]
 		return err
@@ -584,23 +584,25 @@ func Generate(ctx context.Context, st *store.Store, n int, seed uint64, days int
 }
 
 // storeAll stores synthetic responses in one batch and returns how many were
-// new; any one refused is an error (they come from the real validation, so
-// a refusal is a bug).
-func storeAll(ctx context.Context, st *store.Store, batch []store.NewResponse) (int, error) {
+// new and how many of those the anomaly checks flagged; any one refused is
+// an error (they come from the real validation, so a refusal is a bug).
+func storeAll(ctx context.Context, st *store.Store, batch []store.NewResponse) (created, flagged int, err error) {
 	results, err := st.CreateResponses(ctx, batch)
 	if err != nil {
-		return 0, err
+		return 0, 0, err
 	}
-	created := 0
 	for _, r := range results {
 		if r.Err != nil {
-			return created, fmt.Errorf("a synthetic response was refused (a bug): %w", r.Err)
+			return created, flagged, fmt.Errorf("a synthetic response was refused (a bug): %w", r.Err)
 		}
 		if r.Created {
 			created++
+			if r.Flagged {
+				flagged++
+			}
 		}
 	}
-	return created, nil
+	return created, flagged, nil
 }
 
 func recompute(ctx context.Context, cfg Config, stdout io.Writer) error {

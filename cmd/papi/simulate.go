@@ -6,7 +6,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"math"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -66,7 +65,7 @@ func simulate(ctx context.Context, args []string, stdout io.Writer) error {
 	fmt.Fprintf(stdout, "%9s %7s %8s %8s %7s %7s %7s %7s %8s %7s %9s %8s\n", "responses", "scored", "ind dir", "ind bor", "dim", "total", "rank90", "spear", "rank err", "true sd", "stored/s", "flagged")
 	for _, n := range sizes {
 		var sum survey.SimResult
-		spearman, rankErr, sd, rate, flagged := 0.0, 0.0, 0.0, 0.0, int64(0)
+		rate, flagged := 0.0, 0
 		for rep := range *reps {
 			city := grid.City(communes, rng, *spread)
 			path := filepath.Join(dir, fmt.Sprintf("sim-%d-%d.db", n, rep))
@@ -75,16 +74,12 @@ func simulate(ctx context.Context, args []string, stdout io.Writer) error {
 				return err
 			}
 			sum.Add(r)
-			spearman += r.Spearman / float64(*reps)
-			rankErr += r.RankError / float64(*reps)
-			sd += r.TrueSD / float64(*reps)
 			rate += stored / float64(*reps)
 			flagged += fl
 		}
+		rt := sum.Rates()
 		fmt.Fprintf(stdout, "%9d %7.3f %8.3f %8.3f %7.3f %7.3f %7.3f %7.3f %8.1f %7.2f %9.0f %8d\n", n,
-			ratio(sum.Scored, sum.Communes), ratio(sum.IndicatorCovered[0], sum.IndicatorIntervals[0]), ratio(sum.IndicatorCovered[1], sum.IndicatorIntervals[1]),
-			ratio(sum.DimensionCovered, sum.DimensionIntervals), ratio(sum.TotalCovered, sum.TotalIntervals), ratio(sum.RankCovered, sum.RankIntervals),
-			spearman, rankErr, sd, rate, flagged)
+			rt.Scored, rt.Direct, rt.Borrowed, rt.Dimensions, rt.Totals, rt.Ranks, rt.Spearman, rt.RankError, rt.TrueSD, rate, flagged)
 	}
 	return nil
 }
@@ -94,7 +89,7 @@ func simulate(ctx context.Context, args []string, stdout io.Writer) error {
 // tallies back and measures the comparison of all communes. It returns the
 // result, the answers stored per second, and how many the anomaly checks
 // flagged (they are counted all the same: every one is genuine).
-func simulatePeriod(ctx context.Context, cats []*survey.Catalogue, communes []survey.Commune, city *survey.SimCity, rng *rand.Rand, n int, path string) (survey.SimResult, float64, int64, error) {
+func simulatePeriod(ctx context.Context, cats []*survey.Catalogue, communes []survey.Commune, city *survey.SimCity, rng *rand.Rand, n int, path string) (survey.SimResult, float64, int, error) {
 	var none survey.SimResult
 	st, err := store.Open(ctx, path, store.Options{Catalogues: cats})
 	if err != nil {
@@ -127,8 +122,10 @@ func simulatePeriod(ctx context.Context, cats []*survey.Catalogue, communes []su
 	}
 	start := time.Now()
 	batch := make([]store.NewResponse, 0, 512)
+	flagged := 0
 	flush := func() error {
-		_, err := storeAll(ctx, st, batch)
+		_, fl, err := storeAll(ctx, st, batch)
+		flagged += fl
 		batch = batch[:0]
 		return err
 	}
@@ -159,26 +156,9 @@ func simulatePeriod(ctx context.Context, cats []*survey.Catalogue, communes []su
 	if err != nil {
 		return none, 0, 0, err
 	}
-	data := t.CommuneData()
-	var flagged int64
-	all, err := st.Tallies(ctx, store.Filter{From: first, To: now.Format(survey.DateLayout)})
-	if err != nil {
-		return none, 0, 0, err
-	}
-	for _, ct := range all.Communes {
-		flagged += ct.Flagged
-	}
-	cmp, err := survey.Compare(cat, communes, data, survey.CompareOptions{Estimates: true, Policy: survey.DefaultPolicy})
+	cmp, err := survey.Compare(cat, communes, t.CommuneData(), survey.CompareOptions{Estimates: true, Policy: survey.DefaultPolicy})
 	if err != nil {
 		return none, 0, 0, err
 	}
 	return city.Measure(cmp), rate, flagged, nil
-}
-
-// ratio is k/n, NaN when n is 0.
-func ratio(k, n int) float64 {
-	if n == 0 {
-		return math.NaN()
-	}
-	return float64(k) / float64(n)
 }
