@@ -125,21 +125,25 @@ func (s *Store) EachResponseRow(ctx context.Context, sel ResponseRows, fn func(r
 		if err := columns.Cells(answers, line[fixed:]); err != nil {
 			return n, fmt.Errorf("response %d: %w", id, err)
 		}
+		// The columns after id and day (or month) are the same in both.
+		head := line
 		if sel.Coarse {
-			month := string(day[:min(7, len(day))])
-			line[0], line[1], line[2] = month, strconv.FormatInt(centre, 10), string(version)
-			line[3], line[4], line[5] = strings.ReplaceAll(string(modules), ",", " "), strconv.FormatBool(verified), string(status)
-			line[6], line[7] = "", ""
-			if small.profile[profileKey{month, centre, string(sex), string(ag)}] >= MinCell {
-				line[6], line[7] = string(sex), string(ag)
+			head[0] = string(day[:min(7, len(day))])
+		} else {
+			line[0] = strconv.FormatInt(id, 10)
+			head = line[1:]
+			head[0] = string(day)
+		}
+		head[1], head[2], head[3] = strconv.FormatInt(centre, 10), string(version), strings.ReplaceAll(string(modules), ",", " ")
+		head[4], head[5], head[6], head[7] = strconv.FormatBool(verified), string(status), string(sex), string(ag)
+		if sel.Coarse {
+			month := head[0]
+			if small.profile[profileKey{month, centre, head[6], head[7]}] < MinCell {
+				head[6], head[7] = "", ""
 			}
 			if residenceAt >= 0 && small.residence[residenceKey{month, centre, string(residence)}] < MinCell {
 				line[fixed+residenceAt] = ""
 			}
-		} else {
-			line[0], line[1], line[2] = strconv.FormatInt(id, 10), string(day), strconv.FormatInt(centre, 10)
-			line[3], line[4], line[5] = string(version), strings.ReplaceAll(string(modules), ",", " "), strconv.FormatBool(verified)
-			line[6], line[7], line[8] = string(status), string(sex), string(ag)
 		}
 		if err := fn(line); err != nil {
 			return n, err
