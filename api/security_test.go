@@ -12,6 +12,8 @@ import (
 	"testing"
 
 	"github.com/papi-hcmc/papi/api"
+	"github.com/papi-hcmc/papi/store"
+	"github.com/papi-hcmc/papi/store/storetest"
 	"github.com/papi-hcmc/papi/survey"
 )
 
@@ -331,7 +333,8 @@ func TestMetricsSeparate(t *testing.T) {
 // submission without duration_ms (or with 0) is stored but flagged for
 // review instead of skipping the speed check; a timed one is counted.
 func TestUntimedSubmissionsFlagged(t *testing.T) {
-	ts := MustServer(t, api.RateLimit{Off: true})
+	clock := storetest.OpenHours() // "counted" needs a centre open
+	ts := MustServerWith(t, api.Config{RateLimit: api.RateLimit{Off: true}, Now: clock}, store.Options{Now: clock})
 	centre := mustCentre(t, ts, "26740")
 	var f formJSON
 	ts.do(t, "GET", "/api/v1/forms/"+centre.Token, "", "", &f)

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/papi-hcmc/papi/store"
+	"github.com/papi-hcmc/papi/store/storetest"
 	"github.com/papi-hcmc/papi/survey"
 )
 
@@ -183,7 +184,8 @@ func fieldOf(err error) string {
 // transaction, and a response naming another centre's assignment or
 // answering a module it was not given is refused with nothing stored.
 func TestAssignments(t *testing.T) {
-	eachBackend(t, func(t *testing.T, st *store.Store) {
+	clock := storetest.OpenHours()
+	eachBackendAt(t, clock, func(t *testing.T, st *store.Store) {
 		ctx := context.Background()
 		cat := st.Catalogue()
 		rng := rand.New(rand.NewPCG(25, 26))
@@ -252,7 +254,7 @@ func TestAssignments(t *testing.T) {
 		}
 		// The design weight 1/0.25 reaches the tallies, and completions per
 		// module are read back from them.
-		day := survey.LocalDay(time.Now())
+		day := survey.LocalDay(clock())
 		// Every commune: a synthetic respondent may live in another commune,
 		// which its d3 (locality) answers are credited to.
 		tl, err := st.Tallies(ctx, store.Filter{From: day, To: day})

@@ -37,7 +37,7 @@ func firstCentre(t testing.TB, st *store.Store, code string) store.Centre {
 }
 
 func TestCreateResponseOnce(t *testing.T) {
-	eachBackend(t, func(t *testing.T, st *store.Store) {
+	eachBackendAt(t, storetest.OpenHours(), func(t *testing.T, st *store.Store) {
 		ctx := context.Background()
 		cat := st.Catalogue()
 		rng := rand.New(rand.NewPCG(1, 2))

@@ -23,9 +23,14 @@ func backends(t *testing.T) []string { return storetest.Backends(t) }
 
 // eachBackend runs fn once per database as a subtest.
 func eachBackend(t *testing.T, fn func(t *testing.T, st *store.Store)) {
+	eachBackendAt(t, nil, fn)
+}
+
+// eachBackendAt is eachBackend with the stores' clock.
+func eachBackendAt(t *testing.T, now func() time.Time, fn func(t *testing.T, st *store.Store)) {
 	for _, b := range backends(t) {
 		t.Run(b, func(t *testing.T) {
-			fn(t, MustOpen(t, b, nil))
+			fn(t, MustOpen(t, b, now))
 		})
 	}
 }

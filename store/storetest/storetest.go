@@ -330,3 +330,20 @@ func MustRaw(tb testing.TB, dsn string) *gorm.DB {
 	})
 	return raw
 }
+
+// OpenHours returns a clock for tests that store answers "now" and expect
+// them counted: answers sent while centres are closed are flagged
+// (survey.OpenHours), so outside opening hours the clock runs from 10:00
+// city time of today (of Saturday on a Sunday) instead of the real time.
+func OpenHours() func() time.Time {
+	start := time.Now()
+	if survey.OpenHours(start) {
+		return time.Now
+	}
+	day := start.In(survey.Local)
+	if day.Weekday() == time.Sunday {
+		day = day.AddDate(0, 0, -1)
+	}
+	base := time.Date(day.Year(), day.Month(), day.Day(), 10, 0, 0, 0, survey.Local)
+	return func() time.Time { return base.Add(time.Since(start)) }
+}
