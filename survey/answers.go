@@ -304,8 +304,8 @@ func (c *Catalogue) decode(q *Question, raw json.RawMessage) (v any, present boo
 	}
 	switch q.Type {
 	case CommuneChoice:
-		var s string
-		if json.Unmarshal(raw, &s) != nil {
+		s, err := plainOrUnmarshal(raw)
+		if err != nil {
 			return nil, false, &Text{"Cần chọn một xã, phường, đặc khu trong danh sách.", "Choose a commune from the list (its code as a string)."}
 		}
 		if !c.communes[s] {
@@ -314,6 +314,11 @@ func (c *Catalogue) decode(q *Question, raw json.RawMessage) (v any, present boo
 		}
 		return s, true, nil
 	case SingleChoice:
+		if v, plain := plainString(raw); plain {
+			if o := q.option(v); o != nil {
+				return o.Value, true, nil
+			}
+		}
 		var s string
 		if json.Unmarshal(raw, &s) != nil {
 			return nil, false, &Text{"Cần chọn một phương án.", "Choose one option (a string value)."}
@@ -323,42 +328,38 @@ func (c *Catalogue) decode(q *Question, raw json.RawMessage) (v any, present boo
 		}
 		return s, true, nil
 	case MultipleChoice:
-		var list []string
-		if json.Unmarshal(raw, &list) != nil {
+		list, plain := q.optionList(raw)
+		if !plain && json.Unmarshal(raw, &list) != nil {
 			return nil, false, &Text{"Cần một danh sách các phương án đã chọn.", "Send the chosen options as a list of strings."}
 		}
 		if len(list) == 0 {
 			return nil, false, nil
 		}
-		seen := map[string]bool{}
 		exclusive := false
-		for _, s := range list {
-			if !q.accepts(s) {
+		for k, s := range list {
+			o := q.option([]byte(s))
+			if o == nil {
 				return nil, false, &Text{fmt.Sprintf("Phương án %q không có trong câu hỏi này.", s), fmt.Sprintf("%q is not one of this question's options.", s)}
 			}
-			if seen[s] {
+			if slices.Contains(list[:k], s) {
 				return nil, false, &Text{fmt.Sprintf("Phương án %q được chọn hai lần.", s), fmt.Sprintf("%q is chosen twice.", s)}
 			}
-			seen[s] = true
-			if slices.ContainsFunc(q.Options, func(o Option) bool { return o.Value == s && o.Exclusive }) {
-				exclusive = true
-			}
+			exclusive = exclusive || o.Exclusive
 		}
 		if exclusive && len(list) > 1 {
 			return nil, false, &Text{"Phương án “không có” không thể chọn cùng các phương án khác.", "A “none” option cannot be chosen together with other options."}
 		}
-		out := append([]string(nil), list...)
-		sort.Strings(out)
-		return out, true, nil
+		sort.Strings(list) // list is decode's own
+		return list, true, nil
 	case Number, ScaleQuestion:
-		var n float64
-		if json.Unmarshal(raw, &n) != nil || math.IsNaN(n) || math.IsInf(n, 0) {
+		n, err := parseNumber(raw)
+		if err != nil || math.IsNaN(n) || math.IsInf(n, 0) {
 			return nil, false, &Text{"Cần nhập một con số.", "Enter a number."}
 		}
 		if n == 0 {
 			n = 0 // no negative zero: answers compare by their decimal form
 		}
-		if q.Type == ScaleQuestion && (n != math.Trunc(n) || len(q.Options) > 0 && !q.accepts(FormatNumber(n))) {
+		if q.Type == ScaleQuestion && (n != math.Trunc(n) || len(q.Options) > 0 && !q.accepts(numberText(n))) {
 			return nil, false, &Text{"Cần chọn một mức trên thang điểm.", "Choose one of the points of the scale."}
 		}
 		if (q.Min != nil && n < *q.Min) || (q.Max != nil && n > *q.Max) {
@@ -366,8 +367,8 @@ func (c *Catalogue) decode(q *Question, raw json.RawMessage) (v any, present boo
 		}
 		return n, true, nil
 	case ShortText:
-		var s string
-		if json.Unmarshal(raw, &s) != nil {
+		s, err := plainOrUnmarshal(raw)
+		if err != nil {
 			return nil, false, &Text{"Cần nhập văn bản.", "Send text as a string."}
 		}
 		if !utf8.ValidString(s) {
@@ -383,6 +384,16 @@ func (c *Catalogue) decode(q *Question, raw json.RawMessage) (v any, present boo
 		return redact(s), true, nil
 	}
 	return nil, false, &Text{"Loại câu hỏi không được hỗ trợ.", "Unsupported question type."}
+}
+
+// plainOrUnmarshal decodes a JSON string, by hand when it is plain.
+func plainOrUnmarshal(raw []byte) (string, error) {
+	if v, plain := plainString(raw); plain {
+		return string(v), nil
+	}
+	var s string
+	err := json.Unmarshal(raw, &s)
+	return s, err
 }
 
 // FormatNumber writes a number as conditions compare it: decimal, no
