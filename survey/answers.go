@@ -414,6 +414,9 @@ func hasOption(opts []Option, v string) bool {
 // ParseAnswers re-reads stored answers (JSON written from a validated Visit)
 // into their normalised types; used to rebuild aggregates from raw responses.
 func ParseAnswers(data []byte) (Answers, error) {
+	if a, ok := parsePlainAnswers(data); ok {
+		return a, nil
+	}
 	var raw map[string]any
 	if err := json.Unmarshal(data, &raw); err != nil {
 		return nil, fmt.Errorf("stored answers are not valid JSON: %w", err)

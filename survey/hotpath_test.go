@@ -162,7 +162,8 @@ func TestParseAnswersMatchesReference(t *testing.T) {
 	inputs := []string{`{}`, `null`, ``, ` {"a":"x"} `, `{"a":"x"} x`, `{"a":"x",}`, `{"a":1,"a":"b"}`, `{"a":[],"b":-0,"c":1e400}`,
 		`{"a":["x",1]}`, `{"a":true}`, `{"a":null}`, `{"a":{"b":1}}`, `{"a":"\u0041\n"}`, "{\"a\":\"\xff\"}", "{\"\xff\":1}",
 		`{"a" : [ "x" , "y" ] , "b" : 2.50 }`, `{"a":01}`, `{"a":1.}`, `{"a":-}`, `{"a":"Gọi"}`, `{"a":Infinity}`, `{"a":0x10}`,
-		`{"a":[,"x"]}`, `{"a":["x",]}`, `{"a":1e5,"b":-2.5E-3}`, `[1]`, `"x"`, `{"a":"x"`, `{"a"}`, `{a:1}`, "{\"a\":\"\t\"}"}
+		`{"a":[,"x"]}`, `{"a":["x",]}`, `{"a":["x" "y"]}`, `{"a":["x","y"] "b":1}`, `{"a":1"b":2}`, `{"a":1-2}`, `{"a""b"}`, `{"a":[]}`, `{"a":[ ]}`,
+		`{"a":"é","b":"tốt lắm"}`, `{"a":["x"],}`, `{,}`, `{"a":1}}`, `{"a":1e}`, `{"a":[1,"x"]}`, `{"a":"x\"}`, "{\"a\":\"\x7f\"}", `{"a":-0.0}`, `{"a":1e5,"b":-2.5E-3}`, `[1]`, `"x"`, `{"a":"x"`, `{"a"}`, `{a:1}`, "{\"a\":\"\t\"}"}
 	for _, c := range hotpathCatalogues(t) {
 		rng := rand.New(rand.NewPCG(5, 6))
 		for range 200 {
@@ -181,4 +182,19 @@ func TestParseAnswersMatchesReference(t *testing.T) {
 			t.Errorf("ParseAnswers(%s):\ngot  %#v, %v\nwant %#v, %v", in, got, gotErr, want, wantErr)
 		}
 	}
+}
+
+// FuzzParseAnswersMatchesReference: ParseAnswers gives what the
+// implementation it replaced gives, answers and errors alike.
+func FuzzParseAnswersMatchesReference(f *testing.F) {
+	for _, seed := range []string{`{"a":"x","b":[" y","z"],"c":-1.5e3}`, `{"a":[]}`, ` { "a" : "tốt" } `, `{"a":"\u00e9"}`} {
+		f.Add([]byte(seed))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		got, gotErr := ParseAnswers(data)
+		want, wantErr := refParseAnswers(data)
+		if !reflect.DeepEqual(got, want) || fmt.Sprint(gotErr) != fmt.Sprint(wantErr) {
+			t.Errorf("ParseAnswers(%q):\ngot  %#v, %v\nwant %#v, %v", data, got, gotErr, want, wantErr)
+		}
+	})
 }

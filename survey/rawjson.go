@@ -1,8 +1,10 @@
 package survey
 
 import (
+	"bytes"
 	"encoding/json"
 	"strconv"
+	"unicode/utf8"
 )
 
 // Most answers arrive as JSON in its simplest form: an option value in
@@ -11,18 +13,30 @@ import (
 // encoding/json, so the results and the errors stay the same.
 
 // plainString returns the text between the quotes of a JSON string that
-// needs no decoding: printable ASCII without escapes.
+// needs no decoding: valid UTF-8 without escapes or control characters.
 func plainString(raw []byte) ([]byte, bool) {
 	if len(raw) < 2 || raw[0] != '"' || raw[len(raw)-1] != '"' {
 		return nil, false
 	}
 	s := raw[1 : len(raw)-1]
+	ascii := true
 	for _, b := range s {
-		if b < 0x20 || b >= 0x7f || b == '"' || b == '\\' {
+		if b < 0x20 || b == '"' || b == '\\' {
 			return nil, false
 		}
+		ascii = ascii && b < utf8.RuneSelf
 	}
-	return s, true
+	// encoding/json replaces invalid UTF-8.
+	return s, ascii || utf8.Valid(s)
+}
+
+// stringEndIn returns the index of the quote closing the string that opens
+// at i, or len(b).
+func stringEndIn(b []byte, i int) int {
+	if j := bytes.IndexByte(b[i+1:], '"'); j >= 0 {
+		return i + 1 + j
+	}
+	return len(b)
 }
 
 // option returns q's option whose value is v, or nil.
@@ -48,10 +62,7 @@ func (q *Question) optionList(raw []byte) (list []string, ok bool) {
 		return list, skipSpace(raw, i+1) == len(raw)
 	}
 	for i < len(raw) && raw[i] == '"' {
-		end := i + 1
-		for end < len(raw) && raw[end] != '"' {
-			end++
-		}
+		end := stringEndIn(raw, i)
 		if end == len(raw) {
 			return nil, false
 		}
@@ -122,4 +133,92 @@ func isJSONNumber(b []byte) bool {
 		i = j
 	}
 	return i == len(b)
+}
+
+// parsePlainAnswers reads stored answers in the shape json.Marshal gives a
+// Visit's Answers (a flat object of plain strings, numbers and lists of
+// plain strings); ok is false for anything else. Keys and texts are cut
+// from one copy of data, one allocation instead of one per string.
+func parsePlainAnswers(data []byte) (a Answers, ok bool) {
+	text := string(data)
+	str := func(i int) (string, int, bool) {
+		end := stringEndIn(data, i)
+		if end == len(data) {
+			return "", 0, false
+		}
+		if _, plain := plainString(data[i : end+1]); !plain {
+			return "", 0, false
+		}
+		return text[i+1 : end], end + 1, true
+	}
+	i := skipSpace(data, 0)
+	if i == len(data) || data[i] != '{' {
+		return nil, false
+	}
+	a = make(Answers, bytes.Count(data, []byte(`":`)))
+	i = skipSpace(data, i+1)
+	if i < len(data) && data[i] == '}' {
+		return a, skipSpace(data, i+1) == len(data)
+	}
+	for i < len(data) && data[i] == '"' {
+		key, next, ok := str(i)
+		if i = skipSpace(data, next); !ok || i == len(data) || data[i] != ':' {
+			return nil, false
+		}
+		if i = skipSpace(data, i+1); i == len(data) {
+			return nil, false
+		}
+		switch data[i] {
+		case '"':
+			var s string
+			if s, i, ok = str(i); !ok {
+				return nil, false
+			}
+			a[key] = s
+		case '[':
+			list := []string{}
+			i = skipSpace(data, i+1)
+			for i < len(data) && data[i] == '"' {
+				var s string
+				if s, i, ok = str(i); !ok {
+					return nil, false
+				}
+				list = append(list, s)
+				if i = skipSpace(data, i); i == len(data) || data[i] != ',' {
+					break
+				}
+				if i = skipSpace(data, i+1); i == len(data) || data[i] != '"' {
+					return nil, false
+				}
+			}
+			if i == len(data) || data[i] != ']' {
+				return nil, false
+			}
+			a[key] = list
+			i++
+		default:
+			end := i
+			for end < len(data) && (data[end] == '-' || data[end] == '+' || data[end] == '.' || data[end] == 'e' || data[end] == 'E' || data[end] >= '0' && data[end] <= '9') {
+				end++
+			}
+			if !isJSONNumber(data[i:end]) {
+				return nil, false
+			}
+			x, err := strconv.ParseFloat(text[i:end], 64)
+			if err != nil {
+				return nil, false
+			}
+			a[key] = x
+			i = end
+		}
+		switch i = skipSpace(data, i); {
+		case i < len(data) && data[i] == ',':
+			i = skipSpace(data, i+1)
+		case i < len(data) && data[i] == '}':
+			return a, skipSpace(data, i+1) == len(data)
+		default:
+			return nil, false
+		}
+	}
+	return nil, false
 }
