@@ -133,7 +133,7 @@ func (c *Catalogue) ValidateSubmission(sub Submission) (Visit, error) {
 				fail("answers."+id, "Câu hỏi này không được hỏi trong lượt trả lời này.", "This question was not asked in this visit.")
 				continue
 			}
-			v, present, msg := c.decode(&c.Questions[i], raw)
+			v, present, msg := c.decode(i, raw)
 			if msg != nil {
 				fail("answers."+id, msg.Vi, msg.En)
 				continue
@@ -291,13 +291,32 @@ var (
 
 // redact removes contact details a resident may have typed into free text.
 func redact(s string) string {
-	s = phoneLike.ReplaceAllString(s, "[…]")
-	return emailLike.ReplaceAllString(s, "[…]")
+	// The expressions cannot match without eight digits or an @; most
+	// comments have neither, and matching costs more than counting.
+	if digits(s) >= 8 {
+		s = phoneLike.ReplaceAllString(s, "[…]")
+	}
+	if strings.IndexByte(s, '@') >= 0 {
+		s = emailLike.ReplaceAllString(s, "[…]")
+	}
+	return s
 }
 
-// decode turns one raw JSON answer to q into its normalised value. present
-// is false for null and for blank text, which count as not answered.
-func (c *Catalogue) decode(q *Question, raw json.RawMessage) (v any, present bool, msg *Text) {
+func digits(s string) int {
+	n := 0
+	for i := 0; i < len(s); i++ {
+		if s[i] >= '0' && s[i] <= '9' {
+			n++
+		}
+	}
+	return n
+}
+
+// decode turns one raw JSON answer to the question at position i into its
+// normalised value. present is false for null and for blank text, which
+// count as not answered.
+func (c *Catalogue) decode(i int, raw json.RawMessage) (v any, present bool, msg *Text) {
+	q := &c.Questions[i]
 	raw = bytes.TrimSpace(raw)
 	if len(raw) == 0 || string(raw) == "null" {
 		return nil, false, nil
@@ -315,8 +334,8 @@ func (c *Catalogue) decode(q *Question, raw json.RawMessage) (v any, present boo
 		return s, true, nil
 	case SingleChoice:
 		if v, plain := plainString(raw); plain {
-			if o := q.option(v); o != nil {
-				return o.Value, true, nil
+			if k := q.optionIndex(v); k >= 0 {
+				return c.ix.options[i][k], true, nil
 			}
 		}
 		var s string

@@ -24,6 +24,9 @@ type index struct {
 	// own.
 	qModule []int
 	conds   [][]compiledCondition
+	// options holds each question's option values as answers: putting a
+	// string into an interface allocates, and answers are mostly options.
+	options [][]any
 	fixed   []bool // the modules every visit asks (core and those that do not rotate)
 	byID    []int  // module positions in the order of their ids, as Visit.Modules lists them
 	rules   []compiledRule
@@ -59,6 +62,11 @@ func (c *Catalogue) buildIndex() {
 	slices.SortFunc(ix.byID, func(a, b int) int { return strings.Compare(c.Modules[a].ID, c.Modules[b].ID) })
 	for i, q := range c.Questions {
 		ix.question[q.ID] = i
+		values := make([]any, len(q.Options))
+		for k, o := range q.Options {
+			values[k] = o.Value
+		}
+		ix.options = append(ix.options, values)
 	}
 	compile := func(cond *Condition) *compiledCondition {
 		if cond == nil {

@@ -198,3 +198,14 @@ func FuzzParseAnswersMatchesReference(f *testing.F) {
 		}
 	})
 }
+
+// TestRedactSkipsOnlyWhatCannotMatch: the guards in redact change nothing.
+func TestRedactSkipsOnlyWhatCannotMatch(t *testing.T) {
+	for _, s := range []string{"", "tốt", "Gọi 0903 123 456", "0903123456", "+84 903 123 456", "+84903123", "0 9 0 3 1 2 3 4", "12.03.2025", "1.500.000 đồng",
+		"an@example.com", "a@b", "x@y.z 0903-123-456", "@", "gọi 0903.123.45 hay an@ví.dụ"} {
+		want := emailLike.ReplaceAllString(phoneLike.ReplaceAllString(s, "[…]"), "[…]")
+		if got := redact(s); got != want {
+			t.Errorf("redact(%q): got %q, want %q", s, got, want)
+		}
+	}
+}

@@ -41,12 +41,20 @@ func stringEndIn(b []byte, i int) int {
 
 // option returns q's option whose value is v, or nil.
 func (q *Question) option(v []byte) *Option {
-	for i := range q.Options {
-		if q.Options[i].Value == string(v) {
-			return &q.Options[i]
-		}
+	if k := q.optionIndex(v); k >= 0 {
+		return &q.Options[k]
 	}
 	return nil
+}
+
+// optionIndex returns the position of q's option whose value is v, or -1.
+func (q *Question) optionIndex(v []byte) int {
+	for k := range q.Options {
+		if q.Options[k].Value == string(v) {
+			return k
+		}
+	}
+	return -1
 }
 
 // optionList reads a JSON list of q's option values written as plain

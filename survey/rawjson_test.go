@@ -34,3 +34,13 @@ func TestRawJSONMatchesEncodingJSON(t *testing.T) {
 		}
 	}
 }
+
+// TestListJSON: listJSON writes what json.Marshal writes.
+func TestListJSON(t *testing.T) {
+	for _, list := range [][]string{{}, {"a"}, {"a", "b_c", "1"}, {"a<b"}, {"x", "é"}, {`"`}, {"a\\b"}, {"\x01"}} {
+		want, _ := json.Marshal(list)
+		if got := listJSON(list); string(got) != string(want) {
+			t.Errorf("listJSON(%q): got %s, want %s", list, got, want)
+		}
+	}
+}
