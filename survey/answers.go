@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"maps"
 	"math"
 	"regexp"
 	"slices"
@@ -119,46 +118,47 @@ func (c *Catalogue) ValidateSubmission(sub Submission) (Visit, error) {
 	var errs []FieldError
 	fail := func(field, vi, en string) { errs = append(errs, FieldError{field, Text{vi, en}}) }
 
-	modules, ok := c.modulesFor(sub, fail)
-	answers := Answers{}
+	r := c.newResponse()
+	defer r.release()
+	ok := c.modulesFor(sub, r, fail)
+	answers := make(Answers, len(sub.Answers))
 	if ok {
 		for id, raw := range sub.Answers {
-			field := "answers." + id
-			q, known := c.questions[id]
+			i, known := c.ix.question[id]
 			if !known {
-				fail(field, "Câu hỏi không có trong bảng hỏi này.", "This question is not part of this questionnaire.")
+				fail("answers."+id, "Câu hỏi không có trong bảng hỏi này.", "This question is not part of this questionnaire.")
 				continue
 			}
-			if !modules[q.Module] {
-				fail(field, "Câu hỏi này không được hỏi trong lượt trả lời này.", "This question was not asked in this visit.")
+			if !r.asked[c.ix.qModule[i]] {
+				fail("answers."+id, "Câu hỏi này không được hỏi trong lượt trả lời này.", "This question was not asked in this visit.")
 				continue
 			}
-			v, present, msg := c.decode(q, raw)
+			v, present, msg := c.decode(i, raw)
 			if msg != nil {
-				fail(field, msg.Vi, msg.En)
+				fail("answers."+id, msg.Vi, msg.En)
 				continue
 			}
 			if present {
 				answers[id] = v
+				r.set(i, v)
 			}
 		}
 	}
 	if ok && len(errs) == 0 {
 		for i := range c.Questions {
 			q := &c.Questions[i]
-			field := "answers." + q.ID
-			shown := c.shown(q, modules, answers)
-			_, answered := answers[q.ID]
+			by := r.decide(i)
+			answered := r.vals[i].present
 			switch {
-			case answered && !shown:
-				if by := c.hiddenBy(q, modules, answers); by != "" {
-					fail(field, fmt.Sprintf("Không cần trả lời câu này vì câu trả lời cho câu %q.", by),
+			case answered && !r.shown[i]:
+				if by != "" {
+					fail("answers."+q.ID, fmt.Sprintf("Không cần trả lời câu này vì câu trả lời cho câu %q.", by),
 						fmt.Sprintf("This question does not apply given the answer to %q; leave it blank.", by))
 				} else {
-					fail(field, "Câu hỏi này không được hỏi trong lượt trả lời này.", "This question was not asked in this visit.")
+					fail("answers."+q.ID, "Câu hỏi này không được hỏi trong lượt trả lời này.", "This question was not asked in this visit.")
 				}
-			case !answered && shown && q.Required:
-				fail(field, "Vui lòng trả lời câu hỏi này.", "Please answer this question.")
+			case !answered && r.shown[i] && q.Required:
+				fail("answers."+q.ID, "Vui lòng trả lời câu hỏi này.", "Please answer this question.")
 			}
 		}
 	}
@@ -172,8 +172,7 @@ func (c *Catalogue) ValidateSubmission(sub Submission) (Visit, error) {
 		sort.SliceStable(errs, func(i, j int) bool { return errs[i].Field < errs[j].Field })
 		return Visit{}, &ValidationError{Errors: errs}
 	}
-	ids := slices.Sorted(maps.Keys(modules))
-	v := Visit{Modules: ids, Answers: answers, Sex: sub.Sex, AgeGroup: sub.AgeGroup}
+	v := Visit{Modules: r.moduleIDs(), Answers: answers, Sex: sub.Sex, AgeGroup: sub.AgeGroup}
 	if r, ok := answers[ResidenceQuestion].(string); ok {
 		v.Residence = r
 		if r == ResidenceOther {
@@ -183,29 +182,26 @@ func (c *Catalogue) ValidateSubmission(sub Submission) (Visit, error) {
 	return v, nil
 }
 
-// modulesFor resolves the modules of a submission: the ones the form listed,
-// or, when it listed none, the modules of the questions answered; the
-// modules that do not rotate are always part of a visit.
-func (c *Catalogue) modulesFor(sub Submission, fail func(field, vi, en string)) (map[string]bool, bool) {
-	modules := c.moduleSet(nil)
+// modulesFor resolves the modules of a submission into r: the ones the form
+// listed, or, when it listed none, the modules of the questions answered;
+// the modules that do not rotate are always part of a visit.
+func (c *Catalogue) modulesFor(sub Submission, r *response, fail func(field, vi, en string)) bool {
 	if len(sub.Modules) == 0 {
 		for id := range sub.Answers {
-			if q, ok := c.questions[id]; ok {
-				modules[q.Module] = true
+			if i, ok := c.ix.question[id]; ok {
+				r.asked[c.ix.qModule[i]] = true
 			}
 		}
-		return modules, true
+		return true
 	}
 	ok := true
 	for _, m := range sub.Modules {
-		if _, known := c.modules[m]; !known {
+		if !r.ask(m) {
 			fail("modules", fmt.Sprintf("Phần hỏi %q không có trong bảng hỏi này.", m), fmt.Sprintf("Module %q is not part of this questionnaire.", m))
 			ok = false
-			continue
 		}
-		modules[m] = true
 	}
-	return modules, ok
+	return ok
 }
 
 // ValidateModules checks the module list that a form sent with its
@@ -242,43 +238,17 @@ func (c *Catalogue) ValidateModules(ids []string) error {
 		fmt.Sprintf("A visit asks the core and exactly one rotating module (%s), or the whole questionnaire; this form sent %d rotating modules. Reload the form.", list, asked))
 }
 
-// shown reports whether q was on the form: its module was asked, and its
-// module's show_if and its own show_if hold (and, recursively, the questions
-// they depend on were shown).
-func (c *Catalogue) shown(q *Question, modules map[string]bool, answers Answers) bool {
-	return c.hiddenBy(q, modules, answers) == "" && modules[q.Module]
-}
-
-// hiddenBy returns the id of the question whose answer keeps q off a form
-// that asks modules, or "" when q is shown or when its module was not asked.
-// Conditions only look back (Validate), so the recursion ends.
-func (c *Catalogue) hiddenBy(q *Question, modules map[string]bool, answers Answers) string {
-	if !modules[q.Module] {
-		return ""
-	}
-	var conds []*Condition
-	if m := c.modules[q.Module]; m != nil && m.ShowIf != nil {
-		conds = append(conds, m.ShowIf)
-	}
-	if q.ShowIf != nil {
-		conds = append(conds, q.ShowIf)
-	}
-	for _, cond := range conds {
-		dep := c.questions[cond.Question]
-		if !cond.holds(answers) || !c.shown(dep, modules, answers) {
-			return cond.Question
-		}
-	}
-	return ""
-}
-
-// Shown reports whether the question with this id was on a visit's form.
+// Shown reports whether the question with this id was on a visit's form:
+// its module was asked, and its module's show_if and its own show_if hold
+// (and, recursively, the questions they depend on were shown).
 func (c *Catalogue) Shown(id string, v Visit) bool {
-	q, ok := c.questions[id]
+	i, ok := c.ix.question[id]
 	if !ok {
 		return false
 	}
-	return c.shown(q, c.moduleSet(v.Modules), v.Answers)
+	r := c.responseTo(v)
+	defer r.release()
+	return r.shown[i]
 }
 
 // moduleSet is the set of modules a visit asks: ids plus every module that
@@ -295,15 +265,6 @@ func (c *Catalogue) moduleSet(ids []string) map[string]bool {
 		m[id] = true
 	}
 	return m
-}
-
-// holds reports whether the condition is met by the answers.
-func (cond *Condition) holds(answers Answers) bool {
-	v, ok := answers[cond.Question]
-	if !ok {
-		return false
-	}
-	return slices.ContainsFunc(answerStrings(v), func(s string) bool { return slices.Contains(cond.In, s) })
 }
 
 // answerStrings gives the values an answer compares by in conditions.
@@ -330,21 +291,40 @@ var (
 
 // redact removes contact details a resident may have typed into free text.
 func redact(s string) string {
-	s = phoneLike.ReplaceAllString(s, "[…]")
-	return emailLike.ReplaceAllString(s, "[…]")
+	// The expressions cannot match without eight digits or an @; most
+	// comments have neither, and matching costs more than counting.
+	if digits(s) >= 8 {
+		s = phoneLike.ReplaceAllString(s, "[…]")
+	}
+	if strings.IndexByte(s, '@') >= 0 {
+		s = emailLike.ReplaceAllString(s, "[…]")
+	}
+	return s
 }
 
-// decode turns one raw JSON answer to q into its normalised value. present
-// is false for null and for blank text, which count as not answered.
-func (c *Catalogue) decode(q *Question, raw json.RawMessage) (v any, present bool, msg *Text) {
+func digits(s string) int {
+	n := 0
+	for i := 0; i < len(s); i++ {
+		if s[i] >= '0' && s[i] <= '9' {
+			n++
+		}
+	}
+	return n
+}
+
+// decode turns one raw JSON answer to the question at position i into its
+// normalised value. present is false for null and for blank text, which
+// count as not answered.
+func (c *Catalogue) decode(i int, raw json.RawMessage) (v any, present bool, msg *Text) {
+	q := &c.Questions[i]
 	raw = bytes.TrimSpace(raw)
 	if len(raw) == 0 || string(raw) == "null" {
 		return nil, false, nil
 	}
 	switch q.Type {
 	case CommuneChoice:
-		var s string
-		if json.Unmarshal(raw, &s) != nil {
+		s, err := plainOrUnmarshal(raw)
+		if err != nil {
 			return nil, false, &Text{"Cần chọn một xã, phường, đặc khu trong danh sách.", "Choose a commune from the list (its code as a string)."}
 		}
 		if !c.communes[s] {
@@ -353,6 +333,11 @@ func (c *Catalogue) decode(q *Question, raw json.RawMessage) (v any, present boo
 		}
 		return s, true, nil
 	case SingleChoice:
+		if v, plain := plainString(raw); plain {
+			if k := q.optionIndex(v); k >= 0 {
+				return c.ix.options[i][k], true, nil
+			}
+		}
 		var s string
 		if json.Unmarshal(raw, &s) != nil {
 			return nil, false, &Text{"Cần chọn một phương án.", "Choose one option (a string value)."}
@@ -362,42 +347,38 @@ func (c *Catalogue) decode(q *Question, raw json.RawMessage) (v any, present boo
 		}
 		return s, true, nil
 	case MultipleChoice:
-		var list []string
-		if json.Unmarshal(raw, &list) != nil {
+		list, plain := q.optionList(raw)
+		if !plain && json.Unmarshal(raw, &list) != nil {
 			return nil, false, &Text{"Cần một danh sách các phương án đã chọn.", "Send the chosen options as a list of strings."}
 		}
 		if len(list) == 0 {
 			return nil, false, nil
 		}
-		seen := map[string]bool{}
 		exclusive := false
-		for _, s := range list {
-			if !q.accepts(s) {
+		for k, s := range list {
+			o := q.option([]byte(s))
+			if o == nil {
 				return nil, false, &Text{fmt.Sprintf("Phương án %q không có trong câu hỏi này.", s), fmt.Sprintf("%q is not one of this question's options.", s)}
 			}
-			if seen[s] {
+			if slices.Contains(list[:k], s) {
 				return nil, false, &Text{fmt.Sprintf("Phương án %q được chọn hai lần.", s), fmt.Sprintf("%q is chosen twice.", s)}
 			}
-			seen[s] = true
-			if slices.ContainsFunc(q.Options, func(o Option) bool { return o.Value == s && o.Exclusive }) {
-				exclusive = true
-			}
+			exclusive = exclusive || o.Exclusive
 		}
 		if exclusive && len(list) > 1 {
 			return nil, false, &Text{"Phương án “không có” không thể chọn cùng các phương án khác.", "A “none” option cannot be chosen together with other options."}
 		}
-		out := append([]string(nil), list...)
-		sort.Strings(out)
-		return out, true, nil
+		sort.Strings(list) // list is decode's own
+		return list, true, nil
 	case Number, ScaleQuestion:
-		var n float64
-		if json.Unmarshal(raw, &n) != nil || math.IsNaN(n) || math.IsInf(n, 0) {
+		n, err := parseNumber(raw)
+		if err != nil || math.IsNaN(n) || math.IsInf(n, 0) {
 			return nil, false, &Text{"Cần nhập một con số.", "Enter a number."}
 		}
 		if n == 0 {
 			n = 0 // no negative zero: answers compare by their decimal form
 		}
-		if q.Type == ScaleQuestion && (n != math.Trunc(n) || len(q.Options) > 0 && !q.accepts(FormatNumber(n))) {
+		if q.Type == ScaleQuestion && (n != math.Trunc(n) || len(q.Options) > 0 && !q.accepts(numberText(n))) {
 			return nil, false, &Text{"Cần chọn một mức trên thang điểm.", "Choose one of the points of the scale."}
 		}
 		if (q.Min != nil && n < *q.Min) || (q.Max != nil && n > *q.Max) {
@@ -405,8 +386,8 @@ func (c *Catalogue) decode(q *Question, raw json.RawMessage) (v any, present boo
 		}
 		return n, true, nil
 	case ShortText:
-		var s string
-		if json.Unmarshal(raw, &s) != nil {
+		s, err := plainOrUnmarshal(raw)
+		if err != nil {
 			return nil, false, &Text{"Cần nhập văn bản.", "Send text as a string."}
 		}
 		if !utf8.ValidString(s) {
@@ -422,6 +403,16 @@ func (c *Catalogue) decode(q *Question, raw json.RawMessage) (v any, present boo
 		return redact(s), true, nil
 	}
 	return nil, false, &Text{"Loại câu hỏi không được hỗ trợ.", "Unsupported question type."}
+}
+
+// plainOrUnmarshal decodes a JSON string, by hand when it is plain.
+func plainOrUnmarshal(raw []byte) (string, error) {
+	if v, plain := plainString(raw); plain {
+		return string(v), nil
+	}
+	var s string
+	err := json.Unmarshal(raw, &s)
+	return s, err
 }
 
 // FormatNumber writes a number as conditions compare it: decimal, no
@@ -442,6 +433,9 @@ func hasOption(opts []Option, v string) bool {
 // ParseAnswers re-reads stored answers (JSON written from a validated Visit)
 // into their normalised types; used to rebuild aggregates from raw responses.
 func ParseAnswers(data []byte) (Answers, error) {
+	if a, ok := parsePlainAnswers(data); ok {
+		return a, nil
+	}
 	var raw map[string]any
 	if err := json.Unmarshal(data, &raw); err != nil {
 		return nil, fmt.Errorf("stored answers are not valid JSON: %w", err)

@@ -63,6 +63,9 @@ type Catalogue struct {
 	// a commune question.
 	communes    map[string]bool
 	communeList []Commune
+	// ix serves the per-response work (hotpath.go); nil until Validate
+	// passes.
+	ix *index
 }
 
 // Module is a block of questions asked together. The core module is asked at

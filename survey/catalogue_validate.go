@@ -17,6 +17,7 @@ import (
 // matching its points, count or items) and named responsible agencies. It
 // also builds the look-up indexes.
 func (c *Catalogue) Validate() error {
+	c.ix = nil
 	ck := &checker{c: c}
 	ck.header()
 	ck.modules()
@@ -26,6 +27,7 @@ func (c *Catalogue) Validate() error {
 	ck.gridRows()
 	ck.dimensions()
 	if len(ck.errs) == 0 {
+		c.buildIndex()
 		return nil
 	}
 	errs := ck.errs

@@ -23,13 +23,16 @@ func (c *Catalogue) Synthesize(rng *rand.Rand, modules []string, quality float64
 // (the next one in the official list within the same former province, which
 // numbers communes by former district) and a few outside the city.
 func (c *Catalogue) SynthesizeAt(rng *rand.Rand, modules []string, quality float64, visited string) Submission {
-	set := c.moduleSet(modules)
+	r := c.newResponse()
+	defer r.release()
+	for _, m := range modules {
+		r.ask(m)
+	}
 	good := c.goodAnswers()
-	answers := Answers{}
 	raw := map[string]json.RawMessage{}
 	for i := range c.Questions {
 		q := &c.Questions[i]
-		if !c.shown(q, set, answers) {
+		if r.decide(i); !r.shown[i] {
 			continue
 		}
 		if !q.Required && rng.Float64() < 0.08 {
@@ -80,7 +83,7 @@ func (c *Catalogue) SynthesizeAt(rng *rand.Rand, modules []string, quality float
 		case q.Type == ShortText:
 			continue
 		}
-		answers[q.ID] = v
+		r.set(i, v)
 		b, _ := json.Marshal(v)
 		raw[q.ID] = b
 	}

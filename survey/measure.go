@@ -21,14 +21,26 @@ type Observation struct {
 // hidden by skip logic), when it does not apply to the respondent (applies_if)
 // or when the answer is missing or excluded (e.g. "don't know").
 func (c *Catalogue) Observe(v Visit) []Observation {
-	modules := c.moduleSet(v.Modules)
 	var out []Observation
-	for _, ind := range c.Indicators() {
-		if x, ok := c.measure(ind, modules, v.Answers); ok {
-			out = append(out, Observation{Indicator: ind.ID, X: x, W: v.weight(c.questions[ind.Rule.Questions()[0]].Module)})
+	c.observe(v, func(_ *Indicator, o Observation) { out = append(out, o) })
+	return out
+}
+
+// observe passes each observation of a visit, in catalogue order, to keep
+// with its indicator.
+func (c *Catalogue) observe(v Visit, keep func(*Indicator, Observation)) {
+	r := c.responseTo(v)
+	defer r.release()
+	weights := make([]float64, len(c.Modules))
+	for m := range c.Modules {
+		weights[m] = v.weight(c.Modules[m].ID)
+	}
+	for k := range c.ix.rules {
+		rule := &c.ix.rules[k]
+		if x, ok := r.measure(rule); ok {
+			keep(rule.ind, Observation{Indicator: rule.ind.ID, X: x, W: weights[rule.module]})
 		}
 	}
-	return out
 }
 
 // weight is the design weight of the visit's answers in a module: the
@@ -54,7 +66,6 @@ type Credit struct {
 // outside the city. A visit without a stated residence (catalogue 2025.1)
 // credits everything to the commune visited.
 func (c *Catalogue) Credits(v Visit, visited string) []Credit {
-	obs := c.Observe(v)
 	home := visited
 	switch v.Residence {
 	case ResidenceOther:
@@ -63,17 +74,17 @@ func (c *Catalogue) Credits(v Visit, visited string) []Credit {
 		home = ""
 	}
 	if home == visited {
-		return []Credit{{Commune: visited, Observations: obs}}
+		return []Credit{{Commune: visited, Observations: c.Observe(v)}}
 	}
 	service := Credit{Commune: visited}
 	locality := Credit{Commune: home}
-	for _, o := range obs {
-		if c.indicators[o.Indicator].About == AboutService {
+	c.observe(v, func(ind *Indicator, o Observation) {
+		if ind.About == AboutService {
 			service.Observations = append(service.Observations, o)
 		} else if home != "" {
 			locality.Observations = append(locality.Observations, o)
 		}
-	}
+	})
 	out := []Credit{service}
 	if home != "" {
 		out = append(out, locality)
@@ -83,68 +94,69 @@ func (c *Catalogue) Credits(v Visit, visited string) []Credit {
 
 // measure returns the respondent's value for an indicator, and whether they
 // count for it at all.
-func (c *Catalogue) measure(ind *Indicator, modules map[string]bool, answers Answers) (float64, bool) {
-	r := &ind.Rule
-	if r.AppliesIf != nil && !r.AppliesIf.holds(answers) {
+func (r *response) measure(rule *compiledRule) (float64, bool) {
+	ind := rule.ind
+	rl := &ind.Rule
+	if rule.appliesIf != nil && !r.holds(rule.appliesIf) {
 		return 0, false
 	}
-	if len(r.Items) > 0 {
-		return c.measureItems(r, modules, answers)
+	if len(rule.items) > 0 {
+		return r.measureItems(rule)
 	}
-	q := c.questions[r.Question]
-	if !c.shown(q, modules, answers) {
+	if !r.shown[rule.question] {
 		return 0, false
 	}
-	a, ok := answers[r.Question]
-	if !ok {
+	ans := &r.vals[rule.question]
+	if !ans.present {
 		return 0, false
 	}
-	values := answerStrings(a)
-	if slices.ContainsFunc(values, func(v string) bool { return slices.Contains(r.Exclude, v) }) {
+	values := ans.strs
+	if slices.ContainsFunc(values, func(v string) bool { return slices.Contains(rl.Exclude, v) }) {
 		return 0, false
 	}
 	switch {
 	case ind.Kind == KindRatio:
-		if slices.ContainsFunc(values, func(v string) bool { return slices.Contains(r.Numerator, v) }) {
+		if slices.ContainsFunc(values, func(v string) bool { return slices.Contains(rl.Numerator, v) }) {
 			return 1, true
 		}
 		return 0, true
-	case r.FromNumber != nil && values[0] == r.FromNumber.When:
-		n, ok := answers[r.FromNumber.Question].(float64)
-		if !ok || !c.shown(c.questions[r.FromNumber.Question], modules, answers) {
+	case rl.FromNumber != nil && values[0] == rl.FromNumber.When:
+		n, ok := r.vals[rule.fromNumber].v.(float64)
+		if !ok || !r.shown[rule.fromNumber] {
 			return 0, false
 		}
 		// Capped at the scale, so that "from a very large amount" and
 		// "never" both sit at the top.
-		return math.Max(r.Scale.Min, math.Min(r.Scale.Max, n)), true
-	case len(r.Points) > 0:
-		p, ok := r.Points[values[0]]
+		return math.Max(rl.Scale.Min, math.Min(rl.Scale.Max, n)), true
+	case len(rl.Points) > 0:
+		p, ok := rl.Points[values[0]]
 		return p, ok
-	case len(r.Count) > 0:
+	case len(rl.Count) > 0:
 		n := 0
 		for _, v := range values {
-			if slices.Contains(r.Count, v) {
+			if slices.Contains(rl.Count, v) {
 				n++
 			}
 		}
 		return float64(n), true
 	}
-	x, ok := a.(float64)
+	x, ok := ans.v.(float64)
 	return x, ok
 }
 
 // measureItems returns the share of a grid's items that the respondent
 // rated (shown, answered and not excluded) and found met; a respondent who
 // rated none does not count.
-func (c *Catalogue) measureItems(r *Rule, modules map[string]bool, answers Answers) (float64, bool) {
+func (r *response) measureItems(rule *compiledRule) (float64, bool) {
+	rl := &rule.ind.Rule
 	met, rated := 0, 0
-	for _, id := range r.Items {
-		s, ok := answers[id].(string)
-		if !ok || slices.Contains(r.Exclude, s) || !c.shown(c.questions[id], modules, answers) {
+	for _, i := range rule.items {
+		s, ok := r.vals[i].v.(string)
+		if !ok || slices.Contains(rl.Exclude, s) || !r.shown[i] {
 			continue
 		}
 		rated++
-		if slices.Contains(r.Numerator, s) {
+		if slices.Contains(rl.Numerator, s) {
 			met++
 		}
 	}

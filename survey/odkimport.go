@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -122,7 +123,8 @@ var (
 // importField is a field of one catalogue version's form.
 type importField struct {
 	FormField
-	q *Question // nil for the fields the form adds
+	q    *Question // nil for the fields the form adds
+	main int       // the field's own column in this file; -1 without
 }
 
 // importVersion is what the reader knows of one catalogue version.
@@ -134,6 +136,9 @@ type importVersion struct {
 	// main and options locate each field's columns in this file.
 	main    map[string]int
 	options map[string]map[string]int
+	// foreign are the columns of other versions' fields, which must be
+	// empty in this version's rows.
+	foreign []int
 	checked bool // the header was found to hold every field of this version
 }
 
@@ -141,6 +146,9 @@ type importVersion struct {
 // KoboToolbox row by row, in bounded memory, and validates each row as the
 // intake validates a submission.
 type ImportReader struct {
+	// answers holds maps for Check to reuse: one per row was a large share
+	// of an import's allocations.
+	answers  sync.Pool
 	cr       *csv.Reader
 	format   ExportFormat
 	header   []string
@@ -275,6 +283,17 @@ func NewImportReader(r io.Reader, cats []*Catalogue) (*ImportReader, error) {
 					v.options[col.field] = map[string]int{}
 				}
 				v.options[col.field][col.option] = i
+			}
+			if (col.role == colField || col.role == colOption) && v.fields[col.field] == nil {
+				v.foreign = append(v.foreign, i)
+			}
+		}
+	}
+	for _, v := range ir.versions {
+		for _, f := range v.order {
+			f.main = -1
+			if i, ok := v.main[f.Name]; ok {
+				f.main = i
 			}
 		}
 	}
@@ -459,7 +478,15 @@ func (ir *ImportReader) Check(rec *Record) (Imported, error) {
 	fail := func(field, vi, en string) { errs = append(errs, FieldError{field, Text{vi, en}}) }
 	v := rec.version
 	out.Version = v.cat.Version
-	sub := Submission{Modules: v.modules, Answers: make(map[string]json.RawMessage, len(v.order))}
+	answers, ok := ir.answers.Get().(map[string]json.RawMessage)
+	if !ok {
+		answers = make(map[string]json.RawMessage, len(v.order))
+	}
+	defer func() {
+		clear(answers)
+		ir.answers.Put(answers)
+	}()
+	sub := Submission{Modules: v.modules, Answers: answers}
 	for _, f := range v.order {
 		val, present := ir.value(v, f, rec.cells)
 		switch {
@@ -500,8 +527,8 @@ func (ir *ImportReader) Check(rec *Record) (Imported, error) {
 		}
 	}
 	// Columns of another version's fields must be empty in this row.
-	for i, col := range ir.cols {
-		if (col.role == colField || col.role == colOption) && v.fields[col.field] == nil && strings.TrimSpace(rec.cells[i]) != "" {
+	for _, i := range v.foreign {
+		if strings.TrimSpace(rec.cells[i]) != "" {
 			fail(ir.header[i], fmt.Sprintf("Cột này không thuộc bảng hỏi phiên bản %s mà dòng này trả lời.", v.cat.Version),
 				fmt.Sprintf("This column is not part of questionnaire version %s, which this row answers.", v.cat.Version))
 		}
@@ -566,8 +593,8 @@ func (ir *ImportReader) checkColumns(v *importVersion) error {
 // select_multiple exported only as one column per option, the options
 // marked 1 (or True), in the form's order.
 func (ir *ImportReader) value(v *importVersion, f *importField, rec []string) (string, bool) {
-	if i, ok := v.main[f.Name]; ok {
-		s := strings.TrimSpace(rec[i])
+	if f.main >= 0 {
+		s := strings.TrimSpace(rec[f.main])
 		return s, s != ""
 	}
 	var chosen []string
@@ -594,10 +621,12 @@ func answerJSON(q *Question, s string) (json.RawMessage, *Text) {
 		if err != nil {
 			return nil, &Text{fmt.Sprintf("Cần nhập một con số, không phải %q.", s), fmt.Sprintf("Enter a number, not %q.", s)}
 		}
+		if isJSONNumber([]byte(s)) {
+			return json.RawMessage(s), nil // decode reads the same number from it
+		}
 		return json.RawMessage(strconv.FormatFloat(x, 'g', -1, 64)), nil
 	case MultipleChoice:
-		b, _ := json.Marshal(strings.Fields(s))
-		return b, nil
+		return listJSON(strings.Fields(s)), nil
 	}
 	if plainJSON(s) {
 		// An option value: quoting it is all JSON needs.
@@ -605,6 +634,30 @@ func answerJSON(q *Question, s string) (json.RawMessage, *Text) {
 	}
 	b, _ := json.Marshal(s)
 	return b, nil
+}
+
+// listJSON writes a list of strings as json.Marshal does, by hand when
+// every value is plain.
+func listJSON(list []string) json.RawMessage {
+	n := 2
+	for _, s := range list {
+		if !plainJSON(s) {
+			b, _ := json.Marshal(list)
+			return b
+		}
+		n += len(s) + 3
+	}
+	b := make([]byte, 0, n)
+	b = append(b, '[')
+	for i, s := range list {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, '"')
+		b = append(b, s...)
+		b = append(b, '"')
+	}
+	return append(b, ']')
 }
 
 // plainJSON reports whether s can go between JSON quotes unescaped (and
