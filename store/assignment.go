@@ -174,6 +174,9 @@ func (s *Store) useAssignment(it *item, a assignmentRow) error {
 	if err := checkProbs(cat, probs); err != nil {
 		return err
 	}
+	if a.Modules != it.row.Modules || a.Probs != it.row.Probs {
+		it.credited = false // worked out again from the assigned modules
+	}
 	it.visit.Modules, it.visit.Probs = modules, probs
 	it.row.Modules, it.row.Probs = a.Modules, a.Probs
 	return nil

@@ -95,6 +95,9 @@ type NewResponse struct {
 	Flags []string
 	// At backdates a synthetic response (papi demo); zero means now.
 	At time.Time
+	// AnswersJSON, when set, is json.Marshal(Visit.Answers) done already
+	// (the import encodes while it checks), so it is not done twice.
+	AnswersJSON []byte
 	// KioskID is the centre's enrolled kiosk the answers came from (the api
 	// has checked its device secret); 0 for none. Its answers are screened
 	// per device (survey.Screen).
@@ -242,6 +245,18 @@ type item struct {
 	at       time.Time
 	done     bool // the result is decided (refused, or stored before)
 	flags    []string
+	// credits are the visit's tally credits, worked out when the item is
+	// prepared (off the writer); an assignment that changes the visit's
+	// modules or probabilities unsets credited.
+	credits  []survey.Credit
+	credited bool
+}
+
+// tallied is what the item contributes to the tallies.
+func (it *item) tallied() tallied {
+	t := it.row.tallied(it.visit)
+	t.credits, t.credited = it.credits, it.credited
+	return t
 }
 
 // CreateResponses stores several responses in one transaction (see
@@ -250,22 +265,47 @@ type item struct {
 // fails the whole batch and stores nothing. The writer's group commit, papi
 // demo and the benchmarks use it.
 //
-// A batch costs a fixed number of statements whatever its size: a look-up
-// of the submission ids (when a receipt is to be used), one of the
-// assignments (when there are some), one screening query, one multi-row
-// insert, one completion update (with assignments) and the tally read and
-// upsert.
+// A batch costs a few statements whatever its size: a look-up of the
+// submission ids (when a receipt is to be used), one of the assignments
+// (when there are some), the screening query, the multi-row insert, one
+// completion update (with assignments) and the tally read and upsert. The
+// multi-row statements are split into runs of power-of-two lengths (see
+// runs), so that each takes one of a few cached shapes.
 func (s *Store) CreateResponses(ctx context.Context, ins []NewResponse) ([]Result, error) {
-	out := make([]Result, len(ins))
-	items := make([]*item, 0, len(ins))
-	for i := range ins {
-		it, err := s.prepare(ctx, &ins[i])
-		if err != nil {
-			out[i].Err = err
+	ps := make([]Prepared, len(ins))
+	for i, in := range ins {
+		ps[i] = s.Prepare(ctx, in)
+	}
+	return s.CreatePrepared(ctx, ps)
+}
+
+// Prepared is a response checked and encoded for storing: its row, its
+// share of the tallies, or why it is refused. Preparing needs no write
+// lock, so callers prepare on their own goroutines and leave the writer
+// only the writing.
+type Prepared struct {
+	it  *item
+	err error
+}
+
+// Prepare checks and encodes one response for CreatePrepared.
+func (s *Store) Prepare(ctx context.Context, in NewResponse) Prepared {
+	it, err := s.prepare(ctx, &in)
+	return Prepared{it: it, err: err}
+}
+
+// CreatePrepared is CreateResponses for prepared responses; results are in
+// the order given. A Prepared is used once.
+func (s *Store) CreatePrepared(ctx context.Context, ps []Prepared) ([]Result, error) {
+	out := make([]Result, len(ps))
+	items := make([]*item, 0, len(ps))
+	for i, p := range ps {
+		if p.err != nil {
+			out[i].Err = p.err
 			continue
 		}
-		it.index = i
-		items = append(items, it)
+		p.it.index = i
+		items = append(items, p.it)
 	}
 	if len(items) == 0 {
 		return out, nil
@@ -276,6 +316,7 @@ func (s *Store) CreateResponses(ctx context.Context, ins []NewResponse) ([]Resul
 		}
 		return s.insertBatch(ctx, tx, items, out)
 	})
+	s.stmts.prepareMissed(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("store responses: %w", err)
 	}
@@ -327,9 +368,12 @@ func (s *Store) prepare(ctx context.Context, in *NewResponse) (*item, error) {
 	if err := checkProbs(cat, v.Probs); err != nil {
 		return nil, err
 	}
-	answers, err := json.Marshal(v.Answers)
-	if err != nil {
-		return nil, fmt.Errorf("encode answers: %w", err)
+	answers := in.AnswersJSON
+	if answers == nil {
+		var err error
+		if answers, err = json.Marshal(v.Answers); err != nil {
+			return nil, fmt.Errorf("encode answers: %w", err)
+		}
 	}
 	now := s.now()
 	if !in.At.IsZero() {
@@ -354,6 +398,7 @@ func (s *Store) prepare(ctx context.Context, in *NewResponse) (*item, error) {
 		id := in.KioskID
 		it.row.KioskID = &id
 	}
+	it.credits, it.credited = cat.Credits(v, commune), true
 	return it, nil
 }
 
@@ -444,7 +489,7 @@ func (s *Store) insertBatch(ctx context.Context, tx *gorm.DB, items []*item, out
 		if !ok {
 			continue
 		}
-		if err := batch.add(it.row.tallied(it.visit), +1); err != nil {
+		if err := batch.add(it.tallied(), +1); err != nil {
 			batch.release()
 			return err
 		}
@@ -515,9 +560,7 @@ func (s *Store) insertRows(ctx context.Context, pool gorm.ConnPool, items []*ite
 		// on another writer or process) queue instead of deadlocking.
 		items = slices.SortedFunc(slices.Values(items), func(a, b *item) int { return strings.Compare(a.row.SubmissionID, b.row.SubmissionID) })
 	}
-	const chunk = 1000 // 22 parameters a row, under SQLite's 32766
-	for start := 0; start < len(items); start += chunk {
-		part := items[start:min(start+chunk, len(items))]
+	for _, part := range runs(items, maxRun) {
 		q := newQuery(s.postgres)
 		q.WriteString("INSERT INTO responses (" + responseCols + ") VALUES ")
 		by := make(map[string]*item, len(part))
@@ -539,7 +582,7 @@ func (s *Store) insertRows(ctx context.Context, pool gorm.ConnPool, items []*ite
 			q.WriteString(")")
 		}
 		q.WriteString(" ON CONFLICT (submission_id) DO NOTHING RETURNING id, submission_id")
-		rows, err := pool.QueryContext(ctx, q.String(), q.args...)
+		rows, err := s.stmts.query(ctx, pool, q)
 		if err != nil {
 			return nil, fmt.Errorf("insert responses: %w", err)
 		}

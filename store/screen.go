@@ -13,9 +13,10 @@ import (
 // screen runs the anomaly checks (survey.Screen) on every item of a batch
 // that has a centre, receipt-verified ones included: a verified answer that
 // trips a check is flagged for review, not dropped. Recent traffic is
-// counted for the whole batch with one query over the responses at the
-// batch's centres in the hour before each item (the stored ones), plus the
-// items before it in the batch, which are not stored yet.
+// counted for the whole batch with a query per run of items (see runs)
+// over the responses at the batch's centres in the hour before each item
+// (the stored ones), plus the items before it in the batch, which are not
+// stored yet.
 func (s *Store) screen(ctx context.Context, pool gorm.ConnPool, items []*item) error {
 	window := max(survey.DuplicateWindow, survey.BurstWindow)
 	var todo []*item
@@ -29,11 +30,63 @@ func (s *Store) screen(ctx context.Context, pool gorm.ConnPool, items []*item) e
 	if len(todo) == 0 {
 		return nil
 	}
-	type counts struct{ recent, same, overlapping int64 }
-	found := make([]counts, len(todo))
+	found := make([]screenCounts, 0, len(todo))
+	for _, run := range runs(todo, maxRun) {
+		var err error
+		if found, err = s.countRecent(ctx, pool, run, found); err != nil {
+			return err
+		}
+	}
+	for j, it := range todo {
+		c := found[j]
+		at := it.row.CreatedAt
+		kiosk := it.row.KioskID
+		busy := survey.KioskBusySince(it.at, it.duration)
+		for _, e := range todo[:j] {
+			if e.row.CentreID != it.row.CentreID || e.row.CreatedAt.After(at) || !e.row.CreatedAt.After(at.Add(-window)) {
+				continue
+			}
+			// A kiosk's answers count against its own device only, a
+			// phone's against the centre's phones only.
+			if (kiosk == nil) != (e.row.KioskID == nil) || kiosk != nil && *kiosk != *e.row.KioskID {
+				continue
+			}
+			inBurst := e.row.CreatedAt.After(at.Add(-survey.BurstWindow))
+			if inBurst && (kiosk != nil || !e.row.Verified) {
+				c.recent++
+			}
+			if e.row.Fingerprint == it.row.Fingerprint {
+				c.same++
+			}
+			if kiosk != nil && e.at.After(busy) {
+				c.overlapping++
+			}
+		}
+		in := survey.ScreenInput{
+			At: at, DurationMS: it.duration, Answered: len(it.visit.Answers), Verified: it.row.Verified,
+			RecentAtCentre: c.recent, SameAnswers: c.same,
+		}
+		if kiosk != nil {
+			in = survey.ScreenInput{At: at, DurationMS: it.duration, Answered: len(it.visit.Answers), Verified: it.row.Verified,
+				Kiosk: true, DeviceRecent: c.recent, SameAnswers: c.same, DeviceOverlapping: c.overlapping}
+		}
+		it.flags = append(it.flags, survey.Screen(in)...)
+	}
+	return nil
+}
+
+// screenCounts are an item's stored neighbours: answers at its centre (or
+// device) in the burst window, the same answers in the duplicate window,
+// and a kiosk's answers overlapping the time its respondent was busy.
+type screenCounts struct{ recent, same, overlapping int64 }
+
+// countRecent counts the stored neighbours of items (one run, see runs)
+// with one query and appends them to found, in the items' order.
+func (s *Store) countRecent(ctx context.Context, pool gorm.ConnPool, items []*item, found []screenCounts) ([]screenCounts, error) {
+	window := max(survey.DuplicateWindow, survey.BurstWindow)
 	q := newQuery(s.postgres)
 	q.WriteString("WITH w(i, c, lo, burst, hi, fp, k, busy) AS (VALUES ")
-	for i, it := range todo {
+	for i, it := range items {
 		if i > 0 {
 			q.WriteString(", ")
 		}
@@ -74,57 +127,23 @@ func (s *Store) screen(ctx context.Context, pool gorm.ConnPool, items []*item) e
 	q.WriteString(") kb), (SELECT COUNT(*) FROM (SELECT 1 FROM responses r WHERE r.kiosk_id = w.k AND r.fingerprint = w.fp AND r.created_at > w.lo AND r.created_at <= w.hi LIMIT ")
 	q.WriteString(limit(survey.DuplicateLimit))
 	q.WriteString(") kd), (SELECT COUNT(*) FROM (SELECT 1 FROM responses r WHERE r.kiosk_id = w.k AND r.created_at > w.busy AND r.created_at <= w.hi LIMIT 1) ko) FROM w")
-	rows, err := pool.QueryContext(ctx, q.String(), q.args...)
+	rows, err := s.stmts.query(ctx, pool, q)
 	if err != nil {
-		return fmt.Errorf("screen responses: %w", err)
+		return nil, fmt.Errorf("screen responses: %w", err)
 	}
 	defer rows.Close()
+	out := make([]screenCounts, len(items))
 	for rows.Next() {
 		var i, recent, same, deviceRecent, deviceSame, overlapping int64
 		if err := rows.Scan(&i, &recent, &same, &deviceRecent, &deviceSame, &overlapping); err != nil {
-			return fmt.Errorf("screen responses: %w", err)
+			return nil, fmt.Errorf("screen responses: %w", err)
 		}
-		if i >= 0 && int(i) < len(found) {
-			found[i] = counts{recent: recent + deviceRecent, same: same + deviceSame, overlapping: overlapping}
+		if i >= 0 && int(i) < len(out) {
+			out[i] = screenCounts{recent: recent + deviceRecent, same: same + deviceSame, overlapping: overlapping}
 		}
 	}
 	if err := rows.Err(); err != nil {
-		return fmt.Errorf("screen responses: %w", err)
+		return nil, fmt.Errorf("screen responses: %w", err)
 	}
-	for j, it := range todo {
-		c := found[j]
-		at := it.row.CreatedAt
-		kiosk := it.row.KioskID
-		busy := survey.KioskBusySince(it.at, it.duration)
-		for _, e := range todo[:j] {
-			if e.row.CentreID != it.row.CentreID || e.row.CreatedAt.After(at) || !e.row.CreatedAt.After(at.Add(-window)) {
-				continue
-			}
-			// A kiosk's answers count against its own device only, a
-			// phone's against the centre's phones only.
-			if (kiosk == nil) != (e.row.KioskID == nil) || kiosk != nil && *kiosk != *e.row.KioskID {
-				continue
-			}
-			inBurst := e.row.CreatedAt.After(at.Add(-survey.BurstWindow))
-			if inBurst && (kiosk != nil || !e.row.Verified) {
-				c.recent++
-			}
-			if e.row.Fingerprint == it.row.Fingerprint {
-				c.same++
-			}
-			if kiosk != nil && e.at.After(busy) {
-				c.overlapping++
-			}
-		}
-		in := survey.ScreenInput{
-			At: at, DurationMS: it.duration, Answered: len(it.visit.Answers), Verified: it.row.Verified,
-			RecentAtCentre: c.recent, SameAnswers: c.same,
-		}
-		if kiosk != nil {
-			in = survey.ScreenInput{At: at, DurationMS: it.duration, Answered: len(it.visit.Answers), Verified: it.row.Verified,
-				Kiosk: true, DeviceRecent: c.recent, SameAnswers: c.same, DeviceOverlapping: c.overlapping}
-		}
-		it.flags = append(it.flags, survey.Screen(in)...)
-	}
-	return nil
+	return append(found, out...), nil
 }

@@ -52,6 +52,11 @@ type tallied struct {
 	verified bool
 	status   string
 	visit    survey.Visit
+	// credits are visit's survey.Catalogue.Credits for commune when
+	// credited is set (worked out before the writer's turn); add works them
+	// out otherwise.
+	credits  []survey.Credit
+	credited bool
 }
 
 // tallyBatch merges the tally changes of a batch in memory, so that each
@@ -87,7 +92,10 @@ func (b *tallyBatch) add(t tallied, sign int64) error {
 	if l == nil {
 		return fmt.Errorf("questionnaire version %s is not known to this build", t.version)
 	}
-	credits := l.cat.Credits(t.visit, t.commune)
+	credits := t.credits
+	if !t.credited {
+		credits = l.cat.Credits(t.visit, t.commune)
+	}
 	var cnt counters
 	cnt.Responses = sign
 	switch {
@@ -154,18 +162,35 @@ func (b *tallyBatch) flush(ctx context.Context, tx *gorm.DB) error {
 	}
 	slices.SortFunc(keys, compareKeys)
 	pool := tx.Statement.ConnPool
-	for start := 0; start < len(keys); start += tallyChunk {
-		chunk := keys[start:min(start+tallyChunk, len(keys))]
-		if err := b.flushChunk(ctx, pool, chunk); err != nil {
+	for _, run := range runs(keys, maxRun) {
+		if err := b.flushChunk(ctx, pool, run); err != nil {
 			return fmt.Errorf("write tallies: %w", err)
 		}
 	}
 	return nil
 }
 
-// tallyChunk bounds the rows of one statement (SQLite allows 32766 bound
-// parameters; an upsert row takes 14).
-const tallyChunk = 1000
+// maxRun bounds the rows of one multi-row statement: SQLite allows 32766
+// bound parameters, and the widest row (a response) takes 22.
+const maxRun = 1024
+
+// runs splits rows into runs of power-of-two lengths, longest first, none
+// longer than max (a power of two). A multi-row statement then takes one
+// of a few shapes, each prepared once and kept in the statement cache; a
+// shape for every batch size would be prepared again and again (the
+// writer spent a quarter of its time in sqlite3_prepare before).
+func runs[T any](rows []T, max int) [][]T {
+	var out [][]T
+	for len(rows) > 0 {
+		n := max
+		for n > len(rows) {
+			n /= 2
+		}
+		out = append(out, rows[:n])
+		rows = rows[n:]
+	}
+	return out
+}
 
 func (b *tallyBatch) flushChunk(ctx context.Context, pool gorm.ConnPool, keys []tallyKey) error {
 	q := newQuery(b.s.postgres)
@@ -188,7 +213,7 @@ func (b *tallyBatch) flushChunk(ctx context.Context, pool gorm.ConnPool, keys []
 		q.keyCTE(keys)
 		q.WriteString("SELECT " + prefixed("t.", tallyCols) + " FROM " + keyJoin)
 	}
-	rows, err := pool.QueryContext(ctx, q.String(), q.args...)
+	rows, err := b.s.stmts.query(ctx, pool, q)
 	if err != nil {
 		return fmt.Errorf("read tally rows: %w", err)
 	}
@@ -238,20 +263,22 @@ func (s *Store) writeCells(ctx context.Context, pool gorm.ConnPool, keys []tally
 	return s.writeRows(ctx, pool, rows)
 }
 
-// writeRows upserts and deletes tally rows, one statement of each kind per
-// chunk.
+// writeRows upserts and deletes tally rows, in runs (see runs).
 func (s *Store) writeRows(ctx context.Context, pool gorm.ConnPool, rows []tallyRow) error {
-	for start := 0; start < len(rows); start += tallyChunk {
-		up, del := newQuery(s.postgres), newQuery(s.postgres)
-		nUp := 0
+	var upserts []tallyRow
+	var gone []tallyKey
+	for _, r := range rows {
+		if r.del {
+			gone = append(gone, r.key)
+		} else {
+			upserts = append(upserts, r)
+		}
+	}
+	for _, run := range runs(upserts, maxRun) {
+		up := newQuery(s.postgres)
 		up.WriteString("INSERT INTO tallies (" + tallyCols + ") VALUES ")
-		var gone []tallyKey
-		for _, r := range rows[start:min(start+tallyChunk, len(rows))] {
-			if r.del {
-				gone = append(gone, r.key)
-				continue
-			}
-			if nUp > 0 {
+		for i, r := range run {
+			if i > 0 {
 				up.WriteString(", ")
 			}
 			up.WriteString("(")
@@ -263,22 +290,20 @@ func (s *Store) writeRows(ctx context.Context, pool gorm.ConnPool, rows []tallyR
 			up.WriteString(", ")
 			up.arg(r.data)
 			up.WriteString(")")
-			nUp++
 		}
-		if nUp > 0 {
-			up.WriteString(" ON CONFLICT (" + tallyKeyCols + ") DO UPDATE SET responses = excluded.responses, resident_here = excluded.resident_here, " +
-				"resident_other = excluded.resident_other, resident_outside = excluded.resident_outside, resident_unknown = excluded.resident_unknown, data = excluded.data")
-			if _, err := pool.ExecContext(ctx, up.String(), up.args...); err != nil {
-				return fmt.Errorf("write tally rows: %w", err)
-			}
+		up.WriteString(" ON CONFLICT (" + tallyKeyCols + ") DO UPDATE SET responses = excluded.responses, resident_here = excluded.resident_here, " +
+			"resident_other = excluded.resident_other, resident_outside = excluded.resident_outside, resident_unknown = excluded.resident_unknown, data = excluded.data")
+		if err := s.stmts.exec(ctx, pool, up); err != nil {
+			return fmt.Errorf("write tally rows: %w", err)
 		}
-		if len(gone) > 0 {
-			del.WriteString("DELETE FROM tallies WHERE id IN (")
-			del.keyCTE(gone)
-			del.WriteString("SELECT t.id FROM " + keyJoin + ")")
-			if _, err := pool.ExecContext(ctx, del.String(), del.args...); err != nil {
-				return fmt.Errorf("delete empty tally rows: %w", err)
-			}
+	}
+	for _, run := range runs(gone, maxRun) {
+		del := newQuery(s.postgres)
+		del.WriteString("DELETE FROM tallies WHERE id IN (")
+		del.keyCTE(run)
+		del.WriteString("SELECT t.id FROM " + keyJoin + ")")
+		if err := s.stmts.exec(ctx, pool, del); err != nil {
+			return fmt.Errorf("delete empty tally rows: %w", err)
 		}
 	}
 	return nil

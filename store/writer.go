@@ -13,7 +13,13 @@ import (
 // Submit is CreateResponse with the whole outcome, including whether the
 // anomaly checks flagged the response.
 func (s *Store) Submit(ctx context.Context, in NewResponse) Result {
-	p := &pending{ctx: ctx, in: in, done: make(chan Result, 1)}
+	// Checking and encoding happen here, on the caller's goroutine, so the
+	// single writer spends its time writing.
+	prep := s.Prepare(ctx, in)
+	if prep.err != nil {
+		return Result{Err: prep.err}
+	}
+	p := &pending{ctx: ctx, prep: prep, done: make(chan Result, 1)}
 	// The read lock keeps Close from finishing while a submission is being
 	// queued, so nothing is queued after the writer's last drain.
 	s.closeMu.RLock()
@@ -40,7 +46,7 @@ func (s *Store) Submit(ctx context.Context, in NewResponse) Result {
 
 type pending struct {
 	ctx  context.Context
-	in   NewResponse
+	prep Prepared
 	done chan Result
 }
 
@@ -106,11 +112,11 @@ func (s *Store) commit(batch []*pending) {
 	if len(live) == 0 {
 		return
 	}
-	ins := make([]NewResponse, len(live))
+	ps := make([]Prepared, len(live))
 	for i, p := range live {
-		ins[i] = p.in
+		ps[i] = p.prep
 	}
-	results, err := s.CreateResponses(context.Background(), ins)
+	results, err := s.CreatePrepared(context.Background(), ps)
 	for i, p := range live {
 		if err != nil {
 			p.done <- Result{Err: err}
