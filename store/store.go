@@ -59,6 +59,8 @@ type Store struct {
 	closeMu sync.RWMutex
 	closed  bool
 	writing bool // the writer goroutine was started
+	// stmts keeps the intake's statements prepared (see stmtCache).
+	stmts *stmtCache
 }
 
 // Options configure Open.
@@ -132,10 +134,15 @@ func Open(ctx context.Context, dsn string, opt Options) (*Store, error) {
 		s.Close()
 		return nil, err
 	}
+	if s.stmts, err = newStmtCache(s.db); err != nil {
+		s.Close()
+		return nil, err
+	}
 	if err := s.migrate(ctx); err != nil {
 		s.Close()
 		return nil, err
 	}
+
 	if s.read != s.db {
 		// A reader connection opened before the migrations can name a
 		// changed table's old columns beside its new values (SQLite reads
@@ -247,6 +254,9 @@ func (s *Store) Close() error {
 		case <-time.After(30 * time.Second):
 		}
 	})
+	if s.stmts != nil {
+		s.stmts.close()
+	}
 	var errs []error
 	for _, db := range []*gorm.DB{s.db, s.read} {
 		if db == nil {
