@@ -149,7 +149,6 @@ func Import(ctx context.Context, st *store.Store, src io.Reader, opt ImportOptio
 	defer os.Remove(spool.Name())
 	defer spool.Close()
 	w := bufio.NewWriterSize(spool, 1<<20)
-	enc := json.NewEncoder(w)
 
 	rowError := func(re *survey.RowError) {
 		rep.Invalid++
@@ -162,31 +161,23 @@ func Import(ctx context.Context, st *store.Store, src io.Reader, opt ImportOptio
 				Message: bilingual(fe.Message), MessageVi: fe.Message.Vi, MessageEn: fe.Message.En})
 		}
 	}
-	err = checkRows(ctx, ir, func(imp survey.Imported, err error) error {
+	err = checkRows(ctx, ir, !opt.DryRun, func(c checked) error {
 		rep.Rows++
 		var re *survey.RowError
 		switch {
-		case errors.As(err, &re):
+		case errors.As(c.err, &re):
 			rowError(re)
-		case err != nil:
-			return err
-		case imp.Skipped != nil:
+		case c.err != nil:
+			return c.err
+		case c.imp.Skipped != nil:
 			rep.Skipped++
 			if len(rep.Skips) < opt.MaxErrors {
-				rep.Skips = append(rep.Skips, ImportSkip{Row: imp.Row, SubmissionID: imp.SubmissionID, Reason: bilingual(*imp.Skipped)})
+				rep.Skips = append(rep.Skips, ImportSkip{Row: c.imp.Row, SubmissionID: c.imp.SubmissionID, Reason: bilingual(*c.imp.Skipped)})
 			}
 		default:
 			rep.Valid++
-			if opt.DryRun {
-				return nil
-			}
-			answers, err := json.Marshal(imp.Visit.Answers)
-			if err != nil {
-				return err
-			}
-			v := imp.Visit
-			v.Answers = nil
-			return enc.Encode(spooled{Row: imp.Row, SubmissionID: imp.SubmissionID, Version: imp.Version, Commune: imp.Commune, At: imp.At, Visit: v, Answers: answers})
+			_, err := w.Write(c.line)
+			return err
 		}
 		return nil
 	})
@@ -208,42 +199,89 @@ func Import(ctx context.Context, st *store.Store, src io.Reader, opt ImportOptio
 	return rep, storeSpooled(ctx, st, bufio.NewReaderSize(spool, 1<<20), opt.BatchSize, &rep, rowError)
 }
 
-// checkRows reads rows in order and checks them on every core, handing the
-// results to fn in row order. Memory stays bounded: at most a few rows per
-// worker are in flight.
-func checkRows(ctx context.Context, ir *survey.ImportReader, fn func(survey.Imported, error) error) error {
-	type job struct {
+// checked is a row read and checked: the row as imported, its spool line
+// when it is valid and to be stored, or its error.
+type checked struct {
+	imp  survey.Imported
+	line []byte
+	err  error
+}
+
+// checkRows reads rows in order, checks them on every core (and, with
+// spool, encodes each valid row's spool line there too) and hands the
+// results to fn in row order.
+func checkRows(ctx context.Context, ir *survey.ImportReader, spool bool, fn func(checked) error) error {
+	type read struct {
 		rec *survey.Record
 		err error // a read error of the row itself (*survey.RowError)
-		out chan result
 	}
+	next := func() (read, error) {
+		rec, err := ir.Read()
+		var re *survey.RowError
+		if err != nil && !errors.As(err, &re) {
+			return read{}, err
+		}
+		return read{rec, err}, nil
+	}
+	check := func(r read) checked {
+		if r.err != nil {
+			return checked{imp: survey.Imported{Row: r.rec.Row, SubmissionID: r.rec.SubmissionID}, err: r.err}
+		}
+		imp, err := ir.Check(r.rec)
+		c := checked{imp: imp, err: err}
+		if err != nil || imp.Skipped != nil || !spool {
+			return c
+		}
+		c.line, c.err = spoolLine(imp)
+		return c
+	}
+	return inOrder(ctx, next, check, fn)
+}
+
+// spoolLine encodes a valid row for the spool, one JSON line. The answers
+// are encoded as the store encodes them (json.Marshal of the answers), so
+// the store takes them as they are.
+func spoolLine(imp survey.Imported) ([]byte, error) {
+	answers, err := json.Marshal(imp.Visit.Answers)
+	if err != nil {
+		return nil, err
+	}
+	v := imp.Visit
+	v.Answers = nil
+	line, err := json.Marshal(spooled{Row: imp.Row, SubmissionID: imp.SubmissionID, Version: imp.Version, Commune: imp.Commune, At: imp.At, Visit: v, Answers: answers})
+	return append(line, '\n'), err
+}
+
+// inOrder runs work on the items next yields on every core and hands the
+// results to emit in the items' order. Memory stays bounded: a few items
+// per core are in flight. next returns io.EOF after the last item; any
+// other error of next ends the run with that error, after the items before
+// it are emitted.
+func inOrder[In, Out any](ctx context.Context, next func() (In, error), work func(In) Out, emit func(Out) error) error {
 	workers := runtime.GOMAXPROCS(0)
-	jobs := make(chan job, 4*workers) // rows being checked, in row order
-	work := make(chan job, 4*workers) // the same jobs, for the workers
+	type job struct {
+		in  In
+		out chan Out
+	}
+	jobs := make(chan job, 4*workers) // in order, for emit
+	todo := make(chan job, 4*workers) // the same jobs, for the workers
 	stop := make(chan struct{})
-	var readErr error
+	var nextErr error
 	go func() {
 		defer close(jobs)
-		defer close(work)
+		defer close(todo)
 		for {
-			rec, err := ir.Read()
-			if errors.Is(err, io.EOF) {
+			in, err := next()
+			if err != nil {
+				if !errors.Is(err, io.EOF) {
+					nextErr = err
+				}
 				return
 			}
-			var re *survey.RowError
-			if err != nil && !errors.As(err, &re) {
-				readErr = err
-				return
-			}
-			j := job{rec: rec, err: err, out: make(chan result, 1)}
-			select {
-			case jobs <- j:
-			case <-stop:
-				return
-			}
-			if err == nil {
+			j := job{in: in, out: make(chan Out, 1)}
+			for _, ch := range [2]chan job{jobs, todo} {
 				select {
-				case work <- j:
+				case ch <- j:
 				case <-stop:
 					return
 				}
@@ -255,9 +293,8 @@ func checkRows(ctx context.Context, ir *survey.ImportReader, fn func(survey.Impo
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for j := range work {
-				imp, err := ir.Check(j.rec)
-				j.out <- result{imp, err}
+			for j := range todo {
+				j.out <- work(j.in)
 			}
 		}()
 	}
@@ -267,85 +304,129 @@ func checkRows(ctx context.Context, ir *survey.ImportReader, fn func(survey.Impo
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		r := result{err: j.err}
-		if j.rec != nil {
-			r.imp = survey.Imported{Row: j.rec.Row, SubmissionID: j.rec.SubmissionID}
-		}
-		if j.err == nil {
-			r = <-j.out
-		}
-		if err := fn(r.imp, r.err); err != nil {
+		if err := emit(<-j.out); err != nil {
 			return err
 		}
 	}
-	return readErr
+	return nextErr // read after jobs is closed, so no race
 }
 
-type result struct {
-	imp survey.Imported
-	err error
+// prepared is a spooled row ready for the store.
+type prepared struct {
+	row          int
+	submissionID string
+	prep         store.Prepared
+	err          error
 }
 
 // storeSpooled stores the spooled rows in batches, each as a household
 // interview of its commune: no centre was visited, so no centre's summary
 // counts it and the anomaly checks for a centre's traffic do not apply.
+// Rows are decoded and prepared on every core while the batch before is
+// written.
 func storeSpooled(ctx context.Context, st *store.Store, r *bufio.Reader, batchSize int, rep *ImportReport, rowError func(*survey.RowError)) error {
-	dec := json.NewDecoder(r)
-	batch := make([]store.NewResponse, 0, batchSize)
-	rows := make([]spooled, 0, batchSize)
-	flush := func() error {
-		if len(batch) == 0 {
-			return nil
+	next := func() ([]byte, error) {
+		line, err := r.ReadBytes('\n')
+		if errors.Is(err, io.EOF) && len(line) > 0 {
+			return nil, fmt.Errorf("read the import's temporary file: it ends inside a row")
 		}
-		results, err := st.CreateResponses(ctx, batch)
-		if err != nil {
-			return fmt.Errorf("store imported rows %d–%d (%d rows before them are stored; importing the file again stores only the rest): %w",
-				rows[0].Row, rows[len(rows)-1].Row, rep.Stored+rep.Duplicates, err)
-		}
-		for i, res := range results {
-			switch {
-			case res.Err != nil:
-				var derr *survey.Error
-				msg := survey.Text{Vi: "Không lưu được dòng này.", En: "This row could not be stored."}
-				if errors.As(res.Err, &derr) {
-					msg = derr.Message
-				}
-				rep.Valid--
-				rowError(&survey.RowError{Row: rows[i].Row, SubmissionID: rows[i].SubmissionID, Errors: []survey.FieldError{{Field: "row", Message: msg}}})
-			case res.Created:
-				rep.Stored++
-				if res.Flagged {
-					rep.Flagged++
-				}
-			default:
-				rep.Duplicates++
-			}
-		}
-		batch, rows = batch[:0], rows[:0]
-		return nil
+		return line, err
 	}
-	for {
+	prepare := func(line []byte) prepared {
 		var sp spooled
-		if err := dec.Decode(&sp); errors.Is(err, io.EOF) {
-			break
-		} else if err != nil {
-			return fmt.Errorf("read the import's temporary file: %w", err)
+		if err := json.Unmarshal(line, &sp); err != nil {
+			return prepared{err: fmt.Errorf("read the import's temporary file: %w", err)}
 		}
 		answers, err := survey.ParseAnswers(sp.Answers)
 		if err != nil {
-			return err
+			return prepared{err: err}
 		}
 		sp.Visit.Answers = answers
-		batch = append(batch, store.NewResponse{SubmissionID: sp.SubmissionID, CommuneCode: sp.Commune, Channel: survey.ChannelHousehold,
-			Version: sp.Version, Visit: sp.Visit, At: sp.At})
-		rows = append(rows, sp)
-		if len(batch) == batchSize {
-			if err := flush(); err != nil {
-				return err
+		in := store.NewResponse{SubmissionID: sp.SubmissionID, CommuneCode: sp.Commune, Channel: survey.ChannelHousehold,
+			Version: sp.Version, Visit: sp.Visit, At: sp.At, AnswersJSON: sp.Answers}
+		return prepared{row: sp.Row, submissionID: sp.SubmissionID, prep: st.Prepare(ctx, in)}
+	}
+	// Batches are written on a goroutine of their own, so that rows are
+	// prepared for the next batch while one is being written.
+	type batch struct {
+		preps []store.Prepared
+		rows  []prepared
+	}
+	full := make(chan batch, 1)
+	var writeErr error
+	failed := make(chan struct{}) // closed when a batch fails
+	written := make(chan struct{})
+	go func() {
+		defer close(written)
+		for b := range full {
+			if writeErr != nil {
+				continue // drain: the import stops at the first failed batch
+			}
+			if writeErr = writeBatch(ctx, st, b.preps, b.rows, rep, rowError); writeErr != nil {
+				close(failed)
 			}
 		}
+	}()
+	cur := batch{preps: make([]store.Prepared, 0, batchSize), rows: make([]prepared, 0, batchSize)}
+	err := inOrder(ctx, next, prepare, func(p prepared) error {
+		if p.err != nil {
+			return p.err
+		}
+		cur.preps = append(cur.preps, p.prep)
+		cur.rows = append(cur.rows, p)
+		if len(cur.preps) == batchSize {
+			select {
+			case full <- cur:
+			case <-failed:
+				return errBatchFailed
+			}
+			cur = batch{preps: make([]store.Prepared, 0, batchSize), rows: make([]prepared, 0, batchSize)}
+		}
+		return nil
+	})
+	if err == nil && len(cur.preps) > 0 {
+		full <- cur
 	}
-	return flush()
+	close(full)
+	<-written
+	if writeErr != nil {
+		return writeErr
+	}
+	return err
+}
+
+// errBatchFailed stops the preparing when a batch failed to be written;
+// the batch's own error is what the import returns.
+var errBatchFailed = errors.New("an earlier batch failed")
+
+// writeBatch stores one batch of prepared rows and counts the outcome in
+// the report.
+func writeBatch(ctx context.Context, st *store.Store, preps []store.Prepared, rows []prepared, rep *ImportReport, rowError func(*survey.RowError)) error {
+	results, err := st.CreatePrepared(ctx, preps)
+	if err != nil {
+		return fmt.Errorf("store imported rows %d–%d (%d rows before them are stored; importing the file again stores only the rest): %w",
+			rows[0].row, rows[len(rows)-1].row, rep.Stored+rep.Duplicates, err)
+	}
+	for i, res := range results {
+		switch {
+		case res.Err != nil:
+			var derr *survey.Error
+			msg := survey.Text{Vi: "Không lưu được dòng này.", En: "This row could not be stored."}
+			if errors.As(res.Err, &derr) {
+				msg = derr.Message
+			}
+			rep.Valid--
+			rowError(&survey.RowError{Row: rows[i].row, SubmissionID: rows[i].submissionID, Errors: []survey.FieldError{{Field: "row", Message: msg}}})
+		case res.Created:
+			rep.Stored++
+			if res.Flagged {
+				rep.Flagged++
+			}
+		default:
+			rep.Duplicates++
+		}
+	}
+	return nil
 }
 
 // readImportOptions reads channel=, partial= and dry_run= (1 or 0).
