@@ -83,6 +83,29 @@ type screenCounts struct{ recent, same, overlapping int64 }
 // countRecent counts the stored neighbours of items (one run, see runs)
 // with one query and appends them to found, in the items' order.
 func (s *Store) countRecent(ctx context.Context, pool gorm.ConnPool, items []*item, found []screenCounts) ([]screenCounts, error) {
+	rows, err := s.stmts.query(ctx, pool, s.screenQuery(items))
+	if err != nil {
+		return nil, fmt.Errorf("screen responses: %w", err)
+	}
+	defer rows.Close()
+	out := make([]screenCounts, len(items))
+	for rows.Next() {
+		var i, recent, same, deviceRecent, deviceSame, overlapping int64
+		if err := rows.Scan(&i, &recent, &same, &deviceRecent, &deviceSame, &overlapping); err != nil {
+			return nil, fmt.Errorf("screen responses: %w", err)
+		}
+		if i >= 0 && int(i) < len(out) {
+			out[i] = screenCounts{recent: recent + deviceRecent, same: same + deviceSame, overlapping: overlapping}
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("screen responses: %w", err)
+	}
+	return append(found, out...), nil
+}
+
+// screenQuery builds countRecent's query: one row of counts per item.
+func (s *Store) screenQuery(items []*item) *query {
 	window := max(survey.DuplicateWindow, survey.BurstWindow)
 	q := newQuery(s.postgres)
 	q.WriteString("WITH w(i, c, lo, burst, hi, fp, k, busy) AS (VALUES ")
@@ -114,36 +137,20 @@ func (s *Store) countRecent(ctx context.Context, pool gorm.ConnPool, items []*it
 	// make every submission count thousands of rows. A phone's answers are
 	// counted among the centre's other phones (kiosk_id IS NULL), reading
 	// the index (centre, created_at, verified, fingerprint, kiosk_id)
-	// alone; a kiosk's among its own device's, on the partial kiosk index.
+	// alone; it holds answers at a centre only, and the query says
+	// centre_id > 0 for the planner to use it. A kiosk's answers are
+	// counted among its own device's, on the partial kiosk index.
 	// A row has either a kiosk or none, so only one pair of counts is
 	// ever non-zero: the others look up NULL and find nothing at once.
 	limit := func(n int) string { return strconv.Itoa(n) }
-	q.WriteString(") SELECT w.i, (SELECT COUNT(*) FROM (SELECT 1 FROM responses r WHERE w.k IS NULL AND r.centre_id = w.c AND r.created_at > w.burst AND r.created_at <= w.hi AND NOT r.verified AND r.kiosk_id IS NULL LIMIT ")
+	q.WriteString(") SELECT w.i, (SELECT COUNT(*) FROM (SELECT 1 FROM responses r WHERE w.k IS NULL AND r.centre_id = w.c AND r.centre_id > 0 AND r.created_at > w.burst AND r.created_at <= w.hi AND NOT r.verified AND r.kiosk_id IS NULL LIMIT ")
 	q.WriteString(limit(survey.BurstLimit))
-	q.WriteString(") b), (SELECT COUNT(*) FROM (SELECT 1 FROM responses r WHERE w.k IS NULL AND r.centre_id = w.c AND r.fingerprint = w.fp AND r.created_at > w.lo AND r.created_at <= w.hi AND r.kiosk_id IS NULL LIMIT ")
+	q.WriteString(") b), (SELECT COUNT(*) FROM (SELECT 1 FROM responses r WHERE w.k IS NULL AND r.centre_id = w.c AND r.centre_id > 0 AND r.fingerprint = w.fp AND r.created_at > w.lo AND r.created_at <= w.hi AND r.kiosk_id IS NULL LIMIT ")
 	q.WriteString(limit(survey.DuplicateLimit))
 	q.WriteString(") d), (SELECT COUNT(*) FROM (SELECT 1 FROM responses r WHERE r.kiosk_id = w.k AND r.created_at > w.burst AND r.created_at <= w.hi LIMIT ")
 	q.WriteString(limit(survey.KioskBurstLimit))
 	q.WriteString(") kb), (SELECT COUNT(*) FROM (SELECT 1 FROM responses r WHERE r.kiosk_id = w.k AND r.fingerprint = w.fp AND r.created_at > w.lo AND r.created_at <= w.hi LIMIT ")
 	q.WriteString(limit(survey.DuplicateLimit))
 	q.WriteString(") kd), (SELECT COUNT(*) FROM (SELECT 1 FROM responses r WHERE r.kiosk_id = w.k AND r.created_at > w.busy AND r.created_at <= w.hi LIMIT 1) ko) FROM w")
-	rows, err := s.stmts.query(ctx, pool, q)
-	if err != nil {
-		return nil, fmt.Errorf("screen responses: %w", err)
-	}
-	defer rows.Close()
-	out := make([]screenCounts, len(items))
-	for rows.Next() {
-		var i, recent, same, deviceRecent, deviceSame, overlapping int64
-		if err := rows.Scan(&i, &recent, &same, &deviceRecent, &deviceSame, &overlapping); err != nil {
-			return nil, fmt.Errorf("screen responses: %w", err)
-		}
-		if i >= 0 && int(i) < len(out) {
-			out[i] = screenCounts{recent: recent + deviceRecent, same: same + deviceSame, overlapping: overlapping}
-		}
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("screen responses: %w", err)
-	}
-	return append(found, out...), nil
+	return q
 }
