@@ -51,6 +51,7 @@ var routeRules = map[string]rule{
 	"GET /login":                               public,
 	"GET /staff":                               public,
 	"GET /static/*":                            public,
+	"GET /k/sw.js":                             public, // the kiosk's service worker
 	"GET /favicon.ico":                         public,
 	"GET /staff/:view":                         public, // the page shell; its data needs an account
 	"GET /staff/:view/:code":                   public,

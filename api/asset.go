@@ -45,9 +45,10 @@ var assetRoots = []struct{ dir, prefix string }{
 	{"i18n", "/static/i18n/"},
 }
 
-// legacyAssets are files outside assets/ still linked by their plain URL:
-// the resident form, until it moves onto the shared layout.
-var legacyAssets = map[string]string{"form.js": "/static/form.js"}
+// legacyAssets are files outside assets/ served at a plain URL: the
+// resident form's script, until it moves onto the shared layout, and the
+// kiosk's service worker, whose address sets its scope (/k/).
+var legacyAssets = map[string]string{"form.js": "/static/form.js", "kiosk-sw.js": "/k/sw.js"}
 
 // importRE finds the relative module specifiers of static imports and
 // exports ("import x from './a.js'", "export {y} from '../b.js'", "import

@@ -20,6 +20,7 @@ func TestLoadAssetsHashes(t *testing.T) {
 			"assets/app.css":      {Data: []byte("body { color: #000; }\n")},
 			"i18n/vi.json":        {Data: []byte(`{"a":"b"}`)},
 			"form.js":             {Data: []byte("// the resident form\n")},
+			"kiosk-sw.js":         {Data: []byte("// the kiosk's service worker\n")},
 			"templates/page.html": {Data: []byte("{{.}}")},
 		}
 	}

@@ -250,4 +250,16 @@ func TestBrowserKiosk(t *testing.T) {
 	if k, _ := ts.store.Kiosks(context.Background(), centre.ID); len(k) != 2 || k[1].EnrolledAt == nil {
 		t.Errorf("after typing the code: kiosks %+v, want the new one enrolled", k)
 	}
+
+	// The centre's connection goes down (the server is gone) and the tablet
+	// is reloaded: the service worker's copy of the page opens the start
+	// screen, and the questionnaire loaded last serves the next person.
+	value(t, ctx, "service worker in control", chromedp.Poll[bool](`!!(navigator.serviceWorker && navigator.serviceWorker.controller)`, chromedp.WithPollingTimeout(10*time.Second)))
+	ts.Close()
+	do(t, ctx, "reload with the server gone", chromedp.Reload(), chromedp.WaitVisible(`#kiosk-start`))
+	do(t, ctx, "begin offline", chromedp.Click(`#kiosk-begin`), chromedp.WaitVisible(`#form-view`))
+	if n := value(t, ctx, "questions offline", chromedp.Evaluate[int](`document.querySelectorAll('#questions input').length`)); n == 0 {
+		t.Error("reloaded offline: the form shows no questions, want the stored questionnaire")
+	}
+	screenshot(t, ctx, "kiosk-offline-reload")
 }

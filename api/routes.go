@@ -50,6 +50,7 @@ func (s *Server) routes() {
 	e.GET("/staff/:view/:code", s.handleStaffPage)
 	e.GET("/s/:token", s.handleFormPage)
 	e.GET("/k/:token", s.handleKioskPage)
+	e.GET("/k/sw.js", s.handleAsset) // the kiosk's service worker (static/kiosk-sw.js)
 	e.GET("/c/:code", s.handleShortCode)
 	e.GET("/qr.png", s.handleQRImage)
 

@@ -7,12 +7,13 @@
 //     /static/ with content-hashed names;
 //   - i18n/: one dictionary per language, read by the server for the pages
 //     and fetched by the scripts;
-//   - form.html and form.js: the resident form (moving onto the layout later).
+//   - form.html and form.js: the resident form (moving onto the layout later),
+//     and kiosk-sw.js, the kiosk's service worker (served at /k/sw.js).
 package static
 
 import "embed"
 
 // FS holds every file above; api parses its templates and serves its assets.
 //
-//go:embed templates assets i18n form.html form.js
+//go:embed templates assets i18n form.html form.js kiosk-sw.js
 var FS embed.FS

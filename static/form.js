@@ -1071,6 +1071,8 @@
   }
   function kioskInit() {
     device = store.get(K.device);
+    // The service worker keeps this page for a reload while offline.
+    if ('serviceWorker' in navigator) navigator.serviceWorker.register('/k/sw.js').catch(function () { /* not offered */ });
     $('new-response').addEventListener('click', goStart);
     $('kiosk-begin').addEventListener('click', kioskBegin);
     $('kiosk-code-form').addEventListener('submit', function (ev) {
