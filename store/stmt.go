@@ -108,7 +108,7 @@ func (c *stmtCache) prepareMissed(ctx context.Context) {
 		}
 		c.mu.Unlock()
 		if st != nil {
-			st.Close() // prepared meanwhile by another writer
+			_ = st.Close() // prepared meanwhile by another writer
 		}
 	}
 }
@@ -118,7 +118,7 @@ func (c *stmtCache) close() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	for q, st := range c.stmts {
-		st.Close()
+		_ = st.Close() // the database closes next; nothing to report
 		delete(c.stmts, q)
 	}
 }
