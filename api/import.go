@@ -3,6 +3,7 @@ package api
 import (
 	"bufio"
 	"context"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -98,15 +99,15 @@ var errImportRefused = survey.Errorf(survey.EINVALID,
 // invalid (the report lists them).
 func ImportRefused(err error) bool { return errors.Is(err, errImportRefused) }
 
-// spooled is a validated row waiting to be stored.
+// spooled is a validated row waiting to be stored: its description, and
+// its answers apart (see spoolRecord).
 type spooled struct {
-	Row          int             `json:"row"`
-	SubmissionID string          `json:"id"`
-	Version      string          `json:"v"`
-	Commune      string          `json:"c"`
-	At           time.Time       `json:"at"`
-	Visit        survey.Visit    `json:"visit"`
-	Answers      json.RawMessage `json:"answers"`
+	Row          int          `json:"row"`
+	SubmissionID string       `json:"id"`
+	Version      string       `json:"v"`
+	Commune      string       `json:"c"`
+	At           time.Time    `json:"at"`
+	Visit        survey.Visit `json:"visit"` // without its answers
 }
 
 // Import reads an ODK Central or KoboToolbox CSV export of papi's form and
@@ -142,7 +143,7 @@ func Import(ctx context.Context, st *store.Store, src io.Reader, opt ImportOptio
 	}
 	rep.Format = string(ir.Format())
 
-	spool, err := os.CreateTemp("", "papi-import-*.jsonl")
+	spool, err := os.CreateTemp("", "papi-import-*.spool")
 	if err != nil {
 		return rep, fmt.Errorf("create the import's temporary file: %w", err)
 	}
@@ -176,7 +177,7 @@ func Import(ctx context.Context, st *store.Store, src io.Reader, opt ImportOptio
 			}
 		default:
 			rep.Valid++
-			_, err := w.Write(c.line)
+			_, err := w.Write(c.record)
 			return err
 		}
 		return nil
@@ -199,16 +200,16 @@ func Import(ctx context.Context, st *store.Store, src io.Reader, opt ImportOptio
 	return rep, storeSpooled(ctx, st, bufio.NewReaderSize(spool, 1<<20), opt.BatchSize, &rep, rowError)
 }
 
-// checked is a row read and checked: the row as imported, its spool line
+// checked is a row read and checked: the row as imported, its spool record
 // when it is valid and to be stored, or its error.
 type checked struct {
-	imp  survey.Imported
-	line []byte
-	err  error
+	imp    survey.Imported
+	record []byte
+	err    error
 }
 
 // checkRows reads rows in order, checks them on every core (and, with
-// spool, encodes each valid row's spool line there too) and hands the
+// spool, encodes each valid row's spool record there too) and hands the
 // results to fn in row order.
 func checkRows(ctx context.Context, ir *survey.ImportReader, spool bool, fn func(checked) error) error {
 	type read struct {
@@ -232,25 +233,52 @@ func checkRows(ctx context.Context, ir *survey.ImportReader, spool bool, fn func
 		if err != nil || imp.Skipped != nil || !spool {
 			return c
 		}
-		c.line, c.err = spoolLine(imp)
+		c.record, c.err = spoolRecord(imp)
 		return c
 	}
 	return inOrder(ctx, next, check, fn)
 }
 
-// spoolLine encodes a valid row for the spool, one JSON line. The answers
-// are encoded as the store encodes them (json.Marshal of the answers), so
-// the store takes them as they are.
-func spoolLine(imp survey.Imported) ([]byte, error) {
+// spoolRecord encodes a valid row for the spool: the length and JSON of
+// its description (spooled), then the length and JSON of its answers,
+// encoded as the store encodes them (json.Marshal of the answers) so that
+// the store takes them as they are. Kept apart, the answers are never
+// scanned again as part of a larger JSON value.
+func spoolRecord(imp survey.Imported) ([]byte, error) {
 	answers, err := json.Marshal(imp.Visit.Answers)
 	if err != nil {
 		return nil, err
 	}
 	v := imp.Visit
 	v.Answers = nil
-	line, err := json.Marshal(spooled{Row: imp.Row, SubmissionID: imp.SubmissionID, Version: imp.Version, Commune: imp.Commune, At: imp.At, Visit: v, Answers: answers})
-	return append(line, '\n'), err
+	head, err := json.Marshal(spooled{Row: imp.Row, SubmissionID: imp.SubmissionID, Version: imp.Version, Commune: imp.Commune, At: imp.At, Visit: v})
+	if err != nil {
+		return nil, err
+	}
+	rec := make([]byte, 0, 2*binary.MaxVarintLen64+len(head)+len(answers))
+	rec = binary.AppendUvarint(rec, uint64(len(head)))
+	rec = append(rec, head...)
+	rec = binary.AppendUvarint(rec, uint64(len(answers)))
+	return append(rec, answers...), nil
 }
+
+// spoolPart reads one length-prefixed part of a spool record.
+func spoolPart(r *bufio.Reader) ([]byte, error) {
+	n, err := binary.ReadUvarint(r)
+	if err != nil {
+		return nil, err
+	}
+	if n > maxSpoolPart {
+		return nil, fmt.Errorf("read the import's temporary file: a part of %d bytes", n)
+	}
+	b := make([]byte, n)
+	_, err = io.ReadFull(r, b)
+	return b, err
+}
+
+// maxSpoolPart bounds a part of a spool record: a row of the CSV export
+// is far smaller.
+const maxSpoolPart = 16 << 20
 
 // inOrder runs work on the items next yields on every core and hands the
 // results to emit in the items' order. Memory stays bounded: a few items
@@ -325,25 +353,30 @@ type prepared struct {
 // Rows are decoded and prepared on every core while the batch before is
 // written.
 func storeSpooled(ctx context.Context, st *store.Store, r *bufio.Reader, batchSize int, rep *ImportReport, rowError func(*survey.RowError)) error {
-	next := func() ([]byte, error) {
-		line, err := r.ReadBytes('\n')
-		if errors.Is(err, io.EOF) && len(line) > 0 {
-			return nil, fmt.Errorf("read the import's temporary file: it ends inside a row")
+	type record struct{ head, answers []byte }
+	next := func() (record, error) {
+		head, err := spoolPart(r)
+		if err != nil {
+			return record{}, err // io.EOF at the end
 		}
-		return line, err
+		answers, err := spoolPart(r)
+		if err != nil {
+			return record{}, fmt.Errorf("read the import's temporary file: it ends inside a row: %w", err)
+		}
+		return record{head, answers}, nil
 	}
-	prepare := func(line []byte) prepared {
+	prepare := func(rec record) prepared {
 		var sp spooled
-		if err := json.Unmarshal(line, &sp); err != nil {
+		if err := json.Unmarshal(rec.head, &sp); err != nil {
 			return prepared{err: fmt.Errorf("read the import's temporary file: %w", err)}
 		}
-		answers, err := survey.ParseAnswers(sp.Answers)
+		answers, err := survey.ParseAnswers(rec.answers)
 		if err != nil {
 			return prepared{err: err}
 		}
 		sp.Visit.Answers = answers
 		in := store.NewResponse{SubmissionID: sp.SubmissionID, CommuneCode: sp.Commune, Channel: survey.ChannelHousehold,
-			Version: sp.Version, Visit: sp.Visit, At: sp.At, AnswersJSON: sp.Answers}
+			Version: sp.Version, Visit: sp.Visit, At: sp.At, AnswersJSON: rec.answers}
 		return prepared{row: sp.Row, submissionID: sp.SubmissionID, prep: st.Prepare(ctx, in)}
 	}
 	// Batches are written on a goroutine of their own, so that rows are
