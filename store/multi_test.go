@@ -192,3 +192,63 @@ func TestEarlierVersionsMapOntoCurrent(t *testing.T) {
 		})
 	}
 }
+
+// TestTallyWritesSeeOtherWriters alternates two stores (two processes) on
+// one database, and status moves on one of them, over the same tally rows:
+// each store's writer keeps the rows it wrote last in memory (on SQLite),
+// and must notice when another writer changed them since.
+func TestTallyWritesSeeOtherWriters(t *testing.T) {
+	for _, backend := range backends(t) {
+		t.Run(backend, func(t *testing.T) {
+			dsn := storetest.MustDSN(t, backend)
+			a := MustOpenDSN(t, dsn, time.Now)
+			ctx := context.Background()
+			communes, _ := survey.Communes()
+			if err := a.Seed(ctx, communes); err != nil {
+				t.Fatal(err)
+			}
+			b := MustOpenDSN(t, dsn, time.Now)
+			centre := firstCentre(t, a, "26740")
+			cat := a.Catalogue()
+			rng := rand.New(rand.NewPCG(43, 44))
+			at := time.Date(2026, 4, 7, 9, 0, 0, 0, survey.Local)
+			submit := func(st *store.Store, i int) uint64 {
+				t.Helper()
+				id, _, err := st.CreateResponse(ctx, store.NewResponse{SubmissionID: fmt.Sprintf("alt-%02d", i), Centre: centre, Version: cat.Version,
+					Visit: MustVisit(t, cat, rng, cat.AssignModules(uint64(i))), DurationMS: 120000, At: at.Add(time.Duration(i) * time.Minute)})
+				if err != nil {
+					t.Fatal(err)
+				}
+				return id
+			}
+			p := survey.Period{From: "2026-04-01", To: "2026-04-30"}
+			check := func(what string, want int64) {
+				t.Helper()
+				for _, st := range []*store.Store{a, b} {
+					got, err := st.Tallies(ctx, store.Filter{From: p.From, To: p.To, IncludeFlagged: true})
+					if err != nil {
+						t.Fatal(err)
+					}
+					if n := got.Communes["26740"].Responses; n != want {
+						t.Errorf("%s: %d responses in the tallies, want %d", what, n, want)
+					}
+					compareTallies(t, what, got, rawTallies(t, st, p, false, true))
+				}
+			}
+			submit(a, 0)
+			submit(b, 1)
+			submit(a, 2) // a's last rows are stale: b wrote since
+			check("a, b, a", 3)
+			first := submit(b, 3)
+			if _, err := b.SetStatus(ctx, "test", first, store.StatusQuarantined); err != nil {
+				t.Fatal(err)
+			}
+			submit(b, 4) // b moved a row out on its own connection
+			submit(a, 5)
+			check("b, quarantine on b, b, a", 5)
+			if rep, err := a.Recompute(ctx); err != nil || rep.Mismatches != 0 {
+				t.Errorf("recompute: got %+v, %v; want 0 mismatches", rep, err)
+			}
+		})
+	}
+}

@@ -98,6 +98,7 @@ func (s *Store) tallyMonths(ctx context.Context, db *gorm.DB) ([]string, error) 
 
 // recomputeMonth rebuilds one month's rows inside tx (see Recompute).
 func (s *Store) recomputeMonth(ctx context.Context, tx *gorm.DB, month string, rep *RecomputeReport) error {
+	s.tcache.reset() // rows may be rewritten under the intake's cached ones
 	pool := tx.Statement.ConnPool
 	rebuilt := map[tallyKey]tallyRow{}
 	batch := s.newTallyBatch()

@@ -318,6 +318,7 @@ func (s *Store) CreatePrepared(ctx context.Context, ps []Prepared) ([]Result, er
 	})
 	s.stmts.prepareMissed(ctx)
 	if err != nil {
+		s.tcache.reset() // it may hold this batch's rows, which were rolled back
 		return nil, fmt.Errorf("store responses: %w", err)
 	}
 	return out, nil
@@ -484,6 +485,7 @@ func (s *Store) insertBatch(ctx context.Context, tx *gorm.DB, items []*item, out
 		return err
 	}
 	batch := s.newTallyBatch()
+	batch.cached = s.tcache != nil
 	for _, it := range fresh {
 		id, ok := inserted[it]
 		if !ok {

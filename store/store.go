@@ -61,6 +61,9 @@ type Store struct {
 	writing bool // the writer goroutine was started
 	// stmts keeps the intake's statements prepared (see stmtCache).
 	stmts *stmtCache
+	// tcache keeps the tally rows the intake wrote last (SQLite only; nil
+	// on PostgreSQL), see tallyCache.
+	tcache *tallyCache
 }
 
 // Options configure Open.
@@ -122,6 +125,7 @@ func Open(ctx context.Context, dsn string, opt Options) (*Store, error) {
 		// even on Close) unless entries never expire, which its 10-year TTL
 		// means; the size bound still evicts.
 		wcfg.PrepareStmtTTL = 10 * 365 * 24 * time.Hour
+		s.tcache = newTallyCache()
 		if s.db, err = openSQLite(dsn, &wcfg, 1, writerCacheKiB); err != nil {
 			return nil, err
 		}

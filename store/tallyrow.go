@@ -64,6 +64,10 @@ type tallied struct {
 type tallyBatch struct {
 	s     *Store
 	cells map[tallyKey]*cell
+	// cached batches (the intake's, on SQLite) take their rows from the
+	// store's tallyCache when it has them and leave the written cells in
+	// it; any other tally write empties the cache.
+	cached bool
 }
 
 func (s *Store) newTallyBatch() *tallyBatch {
@@ -156,16 +160,51 @@ func (b *tallyBatch) flush(ctx context.Context, tx *gorm.DB) error {
 	if len(b.cells) == 0 {
 		return nil
 	}
+	if !b.cached {
+		b.s.tcache.reset() // a tally write outside the intake: cached rows go stale
+	}
 	keys := make([]tallyKey, 0, len(b.cells))
 	for k := range b.cells {
 		keys = append(keys, k)
 	}
 	slices.SortFunc(keys, compareKeys)
 	pool := tx.Statement.ConnPool
-	for _, run := range runs(keys, maxRun) {
-		if err := b.flushChunk(ctx, pool, run); err != nil {
+	toRead, version := keys, int64(0)
+	if b.cached {
+		var err error
+		if version, err = b.s.dataVersion(ctx, pool); err != nil {
 			return fmt.Errorf("write tallies: %w", err)
 		}
+		known := b.s.tcache.take(version, keys)
+		toRead = make([]tallyKey, 0, len(keys)-len(known))
+		for _, k := range keys {
+			if abs, ok := known[k]; ok {
+				b.cells[k].merge(abs)
+				abs.release()
+			} else {
+				toRead = append(toRead, k)
+			}
+		}
+	}
+	for _, run := range runs(toRead, maxRun) {
+		if err := b.readRows(ctx, pool, run); err != nil {
+			return fmt.Errorf("write tallies: %w", err)
+		}
+	}
+	if err := b.s.writeCells(ctx, pool, keys, b.cells); err != nil {
+		return fmt.Errorf("write tallies: %w", err)
+	}
+	if b.cached {
+		// The cells now hold the rows as written; the cache takes them (an
+		// empty one is a deleted row, which the next batch reads afresh).
+		written := make(map[tallyKey]*cell, len(b.cells))
+		for k, c := range b.cells {
+			if !c.empty() {
+				written[k] = c
+				delete(b.cells, k)
+			}
+		}
+		b.s.tcache.put(version, written)
 	}
 	return nil
 }
@@ -192,7 +231,8 @@ func runs[T any](rows []T, max int) [][]T {
 	return out
 }
 
-func (b *tallyBatch) flushChunk(ctx context.Context, pool gorm.ConnPool, keys []tallyKey) error {
+// readRows adds the stored rows of keys (one run) to the batch's cells.
+func (b *tallyBatch) readRows(ctx context.Context, pool gorm.ConnPool, keys []tallyKey) error {
 	q := newQuery(b.s.postgres)
 	if b.s.postgres {
 		// One statement inserts the missing rows empty and locks the
@@ -217,7 +257,7 @@ func (b *tallyBatch) flushChunk(ctx context.Context, pool gorm.ConnPool, keys []
 	if err != nil {
 		return fmt.Errorf("read tally rows: %w", err)
 	}
-	if err := b.s.scanTallies(rows, func(k tallyKey, cnt counters, data []byte) error {
+	return b.s.scanTallies(rows, func(k tallyKey, cnt counters, data []byte) error {
 		c := b.cells[k]
 		if c == nil {
 			return nil
@@ -227,10 +267,7 @@ func (b *tallyBatch) flushChunk(ctx context.Context, pool gorm.ConnPool, keys []
 			return fmt.Errorf("tally %s %s %s: %w", k.grain, k.period, k.commune, err)
 		}
 		return nil
-	}); err != nil {
-		return err
-	}
-	return b.s.writeCells(ctx, pool, keys, b.cells)
+	})
 }
 
 // tallyRow is one row to write: absolute counters and packed value, or a
