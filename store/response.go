@@ -276,7 +276,7 @@ func (s *Store) CreateResponses(ctx context.Context, ins []NewResponse) ([]Resul
 	for i, in := range ins {
 		ps[i] = s.Prepare(ctx, in)
 	}
-	return s.CreatePrepared(ctx, ps)
+	return s.createPrepared(ctx, ps, true)
 }
 
 // Prepared is a response checked and encoded for storing: its row, its
@@ -294,9 +294,17 @@ func (s *Store) Prepare(ctx context.Context, in NewResponse) Prepared {
 	return Prepared{it: it, err: err}
 }
 
-// CreatePrepared is CreateResponses for prepared responses; results are in
-// the order given. A Prepared is used once.
+// CreatePrepared is CreateResponses for prepared responses of a bulk load
+// (papi import); results are in the order given. A Prepared is used once.
+// A bulk load's rows spread over many days, so its tally rows are not
+// kept in memory as the live intake's are (see tallyCache).
 func (s *Store) CreatePrepared(ctx context.Context, ps []Prepared) ([]Result, error) {
+	return s.createPrepared(ctx, ps, false)
+}
+
+// createPrepared stores prepared responses in one transaction; cached
+// says whether the batch keeps its tally rows in the store's tallyCache.
+func (s *Store) createPrepared(ctx context.Context, ps []Prepared, cached bool) ([]Result, error) {
 	out := make([]Result, len(ps))
 	items := make([]*item, 0, len(ps))
 	for i, p := range ps {
@@ -314,7 +322,7 @@ func (s *Store) CreatePrepared(ctx context.Context, ps []Prepared) ([]Result, er
 		for _, it := range items {
 			out[it.index] = Result{}
 		}
-		return s.insertBatch(ctx, tx, items, out)
+		return s.insertBatch(ctx, tx, items, out, cached)
 	})
 	s.stmts.prepareMissed(ctx)
 	if err != nil {
@@ -413,7 +421,7 @@ func checkProbs(cat *survey.Catalogue, probs map[string]float64) error {
 }
 
 // insertBatch stores the prepared items inside tx and fills their results.
-func (s *Store) insertBatch(ctx context.Context, tx *gorm.DB, items []*item, out []Result) error {
+func (s *Store) insertBatch(ctx context.Context, tx *gorm.DB, items []*item, out []Result, cached bool) error {
 	pool := tx.Statement.ConnPool
 	// The same submission twice in one batch (a retry racing its original)
 	// is stored once; the copy gets the first one's result.
@@ -485,7 +493,7 @@ func (s *Store) insertBatch(ctx context.Context, tx *gorm.DB, items []*item, out
 		return err
 	}
 	batch := s.newTallyBatch()
-	batch.cached = s.tcache != nil
+	batch.cached = cached && s.tcache != nil
 	for _, it := range fresh {
 		id, ok := inserted[it]
 		if !ok {

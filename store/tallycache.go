@@ -17,8 +17,9 @@ import (
 //   - another connection (papi import or recompute in another process):
 //     SQLite's data_version, read inside the write transaction, changes
 //     when another connection commits, and the cache is emptied then;
-//   - the writer's own connection, outside the intake (status moves,
-//     recompute): those paths empty the cache in their transaction;
+//   - the writer's own connection, outside the live intake: a status move
+//     or a bulk load drops the rows it writes, recompute empties the
+//     cache, in their transactions;
 //   - a transaction that fails after its batch was cached: the caller
 //     empties the cache (CreatePrepared).
 //
@@ -52,6 +53,22 @@ func (tc *tallyCache) clearLocked() {
 		c.release()
 	}
 	clear(tc.cells)
+}
+
+// drop forgets the cells of keys, which a batch outside the cache is
+// writing on the writer's own connection. It is safe on a nil cache.
+func (tc *tallyCache) drop(keys []tallyKey) {
+	if tc == nil {
+		return
+	}
+	tc.mu.Lock()
+	defer tc.mu.Unlock()
+	for _, k := range keys {
+		if c, ok := tc.cells[k]; ok {
+			c.release()
+			delete(tc.cells, k)
+		}
+	}
 }
 
 // take removes and returns the cached cells of keys, for a transaction

@@ -64,9 +64,9 @@ type tallied struct {
 type tallyBatch struct {
 	s     *Store
 	cells map[tallyKey]*cell
-	// cached batches (the intake's, on SQLite) take their rows from the
-	// store's tallyCache when it has them and leave the written cells in
-	// it; any other tally write empties the cache.
+	// cached batches (the live intake's, on SQLite) take their rows from
+	// the store's tallyCache when it has them and leave the written cells
+	// in it; any other batch drops the rows it writes from the cache.
 	cached bool
 }
 
@@ -160,14 +160,14 @@ func (b *tallyBatch) flush(ctx context.Context, tx *gorm.DB) error {
 	if len(b.cells) == 0 {
 		return nil
 	}
-	if !b.cached {
-		b.s.tcache.reset() // a tally write outside the intake: cached rows go stale
-	}
 	keys := make([]tallyKey, 0, len(b.cells))
 	for k := range b.cells {
 		keys = append(keys, k)
 	}
 	slices.SortFunc(keys, compareKeys)
+	if !b.cached {
+		b.s.tcache.drop(keys) // written here, the cached copies would go stale
+	}
 	pool := tx.Statement.ConnPool
 	toRead, version := keys, int64(0)
 	if b.cached {

@@ -116,7 +116,7 @@ func (s *Store) commit(batch []*pending) {
 	for i, p := range live {
 		ps[i] = p.prep
 	}
-	results, err := s.CreatePrepared(context.Background(), ps)
+	results, err := s.createPrepared(context.Background(), ps, true)
 	for i, p := range live {
 		if err != nil {
 			p.done <- Result{Err: err}
