@@ -157,20 +157,15 @@ func Open(ctx context.Context, dsn string, opt Options) (*Store, error) {
 			sqlDB.SetMaxIdleConns(opt.MaxReaders)
 		}
 	}
-	// The writers start last: an Open that fails leaves no goroutine
-	// behind. SQLite has one writer connection, so one writer; PostgreSQL
-	// takes several transactions at once, and their tally rows are locked
-	// in key order, so batches overlap there.
-	writers := 1
-	if s.postgres {
-		writers = pgWriters
-	}
+	// The writer starts last: an Open that fails leaves no goroutine
+	// behind. One writer on either engine: SQLite has one writer
+	// connection, and on PostgreSQL three writers' transactions waited on
+	// each other's locked tally rows, for no more throughput and a worse
+	// tail (p99 48–53 ms against 32–37 ms with one, BENCHMARKS.md).
 	s.writing = true
 	var wg sync.WaitGroup
-	for range writers {
-		wg.Add(1)
-		go func() { defer wg.Done(); s.writeLoop() }()
-	}
+	wg.Add(1)
+	go func() { defer wg.Done(); s.writeLoop() }()
 	if !s.postgres {
 		// Checkpoints copy the WAL into the database file. Left to SQLite,
 		// the writer does it when it commits, and on a big file that means

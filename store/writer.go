@@ -8,7 +8,8 @@ import (
 // every submission waiting when it is free and stores them together with
 // CreateResponses, so a busy centre costs one transaction per batch, not per
 // answer, and each submission is acknowledged only after its transaction
-// commits. SQLite has one writer; PostgreSQL a few (see Open).
+// commits. Each process has one writer (see Open); several papi processes
+// on one PostgreSQL write side by side.
 
 // Submit is CreateResponse with the whole outcome, including whether the
 // anomaly checks flagged the response.
@@ -53,10 +54,7 @@ type pending struct {
 // maxBatch bounds one group commit.
 const maxBatch = 128
 
-// pgWriters is the number of writer goroutines on PostgreSQL.
-const pgWriters = 3
-
-// writeLoop is a writer: it stores queued submissions in batches until the
+// writeLoop is the writer: it stores queued submissions in batches until the
 // store closes, then finishes what is queued.
 func (s *Store) writeLoop() {
 	batch := make([]*pending, 0, maxBatch)
