@@ -293,7 +293,17 @@ func (s *Server) handleLogout(c echo.Context) error {
 	return c.NoContent(http.StatusNoContent)
 }
 
-func (s *Server) handleMe(c echo.Context) error { return c.JSON(http.StatusOK, currentUser(c)) }
+// me is the logged-in account with what it may do: the staff pages offer
+// only that, from the server's rules rather than a copy of them.
+type me struct {
+	survey.User
+	Capabilities survey.Capabilities `json:"capabilities"`
+}
+
+func (s *Server) handleMe(c echo.Context) error {
+	u := currentUser(c)
+	return c.JSON(http.StatusOK, me{User: u, Capabilities: u.Capabilities()})
+}
 
 type userRequest struct {
 	Email       string `json:"email" validate:"required,email,max=254"`

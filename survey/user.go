@@ -101,6 +101,39 @@ func (u User) CanRunCentres(communeCode string) bool {
 	return u.Role == RoleAdmin || u.Role == RoleCommune && u.CommuneCode == communeCode
 }
 
+// Capabilities say what an account may do, for pages to offer only that;
+// the server checks every request with the User methods themselves.
+// Communes are "*" for every commune, a code for one, "" for none.
+type Capabilities struct {
+	City       bool   `json:"city"`        // CanSeeCity
+	Receipts   string `json:"receipts"`    // CanIssueReceipts
+	RunCentres string `json:"run_centres"` // CanRunCentres
+	MonthsOnly bool   `json:"months_only"` // MonthsOnly
+}
+
+// Capabilities works out the account's capabilities from its own rules.
+func (u User) Capabilities() Capabilities {
+	return Capabilities{City: u.CanSeeCity(), Receipts: u.communesFor(u.CanIssueReceipts),
+		RunCentres: u.communesFor(u.CanRunCentres), MonthsOnly: u.MonthsOnly()}
+}
+
+// communesFor names the communes a rule allows: an account's rights depend
+// only on its role and its own commune, so an account without a commune
+// may act on all of them or on none, and one with a commune on its own at
+// most.
+func (u User) communesFor(can func(communeCode string) bool) string {
+	switch {
+	case u.CommuneCode == "" && can(anyCommune):
+		return "*"
+	case u.CommuneCode != "" && can(u.CommuneCode):
+		return u.CommuneCode
+	}
+	return ""
+}
+
+// anyCommune stands for a commune an account has no tie to.
+const anyCommune = "*"
+
 // MonthsOnly reports whether the account sees summaries for whole calendar
 // months only. Commune staff know whom they served on which day; if they
 // could ask for any two overlapping day ranges, the difference of the two

@@ -106,3 +106,27 @@ func TestClientFlags(t *testing.T) {
 		}
 	}
 }
+
+// TestCapabilities checks that what the pages are told an account may do
+// is what the server's own rules allow, commune by commune.
+func TestCapabilities(t *testing.T) {
+	accounts := []User{
+		{Role: RoleAdmin}, {Role: RoleDepartment}, {Role: RoleCommune, CommuneCode: "26740"},
+		{Role: RoleIssuer}, {Role: RoleIssuer, CommuneCode: "26740"},
+	}
+	allows := func(scope, code string) bool { return scope == "*" || scope != "" && scope == code }
+	for _, u := range accounts {
+		c := u.Capabilities()
+		if c.City != u.CanSeeCity() || c.MonthsOnly != u.MonthsOnly() {
+			t.Errorf("%s %s: got %+v", u.Role, u.CommuneCode, c)
+		}
+		for _, code := range []string{"26740", "25747", "00001"} {
+			if allows(c.Receipts, code) != u.CanIssueReceipts(code) {
+				t.Errorf("%s %s: receipts %q for %s, but CanIssueReceipts says %v", u.Role, u.CommuneCode, c.Receipts, code, u.CanIssueReceipts(code))
+			}
+			if allows(c.RunCentres, code) != u.CanRunCentres(code) {
+				t.Errorf("%s %s: run_centres %q for %s, but CanRunCentres says %v", u.Role, u.CommuneCode, c.RunCentres, code, u.CanRunCentres(code))
+			}
+		}
+	}
+}

@@ -22,25 +22,24 @@ let router = () => {};
 /** Registers the function that draws the view of the current address. */
 export function setRouter(fn) { router = fn; }
 
-export function canCity() { return !!S.me && (S.me.role === 'department' || S.me.role === 'admin'); }
+// What the account may do comes from the server (/api/v1/me, survey.User.Capabilities):
+// communes are '*' for every commune, a code for one, '' for none.
+function allows(communes, code) { return communes === '*' || (!!communes && communes === code); }
+
+/** Whether the account may compare all communes. */
+export function canCity() { return !!S.me && !!S.me.capabilities && S.me.capabilities.city; }
 
 /**
- * Whether the account may issue receipts for a commune's centres (survey.User.CanIssueReceipts):
- * never the commune's own staff, whose results a receipt would vouch for.
+ * Whether the account may issue receipts for a commune's centres: never the commune's own
+ * staff, whose results a receipt would vouch for.
  */
-export function canIssueReceipts(code) {
-  if (!S.me) return false;
-  if (S.me.role === 'admin' || S.me.role === 'department') return true;
-  return S.me.role === 'issuer' && (!S.me.commune_code || S.me.commune_code === code);
-}
+export function canIssueReceipts(code) { return !!S.me && !!S.me.capabilities && allows(S.me.capabilities.receipts, code); }
 
 /**
  * Whether the account may close, reopen and renew a commune's centres and
- * enrol or revoke their kiosks (survey.User.CanRunCentres).
+ * enrol or revoke their kiosks.
  */
-export function canRunCentres(code) {
-  return !!S.me && (S.me.role === 'admin' || (S.me.role === 'commune' && S.me.commune_code === code));
-}
+export function canRunCentres(code) { return !!S.me && !!S.me.capabilities && allows(S.me.capabilities.run_centres, code); }
 
 /** The current view, commune code and query, from the address. */
 export function currentRoute() {
