@@ -269,7 +269,7 @@ func spoolPart(r *bufio.Reader) ([]byte, error) {
 		return nil, err
 	}
 	if n > maxSpoolPart {
-		return nil, fmt.Errorf("read the import's temporary file: a part of %d bytes", n)
+		return nil, fmt.Errorf("read the import's temporary file: a row part of %d bytes, longer than any row it wrote (the file is damaged)", n)
 	}
 	b := make([]byte, n)
 	_, err = io.ReadFull(r, b)
@@ -381,43 +381,38 @@ func storeSpooled(ctx context.Context, st *store.Store, r *bufio.Reader, batchSi
 	}
 	// Batches are written on a goroutine of their own, so that rows are
 	// prepared for the next batch while one is being written.
-	type batch struct {
-		preps []store.Prepared
-		rows  []prepared
-	}
-	full := make(chan batch, 1)
+	full := make(chan []prepared, 1)
 	var writeErr error
 	failed := make(chan struct{}) // closed when a batch fails
 	written := make(chan struct{})
 	go func() {
 		defer close(written)
-		for b := range full {
+		for rows := range full {
 			if writeErr != nil {
 				continue // drain: the import stops at the first failed batch
 			}
-			if writeErr = writeBatch(ctx, st, b.preps, b.rows, rep, rowError); writeErr != nil {
+			if writeErr = writeBatch(ctx, st, rows, rep, rowError); writeErr != nil {
 				close(failed)
 			}
 		}
 	}()
-	cur := batch{preps: make([]store.Prepared, 0, batchSize), rows: make([]prepared, 0, batchSize)}
+	cur := make([]prepared, 0, batchSize)
 	err := inOrder(ctx, next, prepare, func(p prepared) error {
 		if p.err != nil {
 			return p.err
 		}
-		cur.preps = append(cur.preps, p.prep)
-		cur.rows = append(cur.rows, p)
-		if len(cur.preps) == batchSize {
+		cur = append(cur, p)
+		if len(cur) == batchSize {
 			select {
 			case full <- cur:
 			case <-failed:
 				return errBatchFailed
 			}
-			cur = batch{preps: make([]store.Prepared, 0, batchSize), rows: make([]prepared, 0, batchSize)}
+			cur = make([]prepared, 0, batchSize)
 		}
 		return nil
 	})
-	if err == nil && len(cur.preps) > 0 {
+	if err == nil && len(cur) > 0 {
 		full <- cur
 	}
 	close(full)
@@ -434,7 +429,11 @@ var errBatchFailed = errors.New("an earlier batch failed")
 
 // writeBatch stores one batch of prepared rows and counts the outcome in
 // the report.
-func writeBatch(ctx context.Context, st *store.Store, preps []store.Prepared, rows []prepared, rep *ImportReport, rowError func(*survey.RowError)) error {
+func writeBatch(ctx context.Context, st *store.Store, rows []prepared, rep *ImportReport, rowError func(*survey.RowError)) error {
+	preps := make([]store.Prepared, len(rows))
+	for i, r := range rows {
+		preps[i] = r.prep
+	}
 	results, err := st.CreatePrepared(ctx, preps)
 	if err != nil {
 		return fmt.Errorf("store imported rows %d–%d (%d rows before them are stored; importing the file again stores only the rest): %w",
