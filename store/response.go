@@ -136,7 +136,7 @@ func (r Response) Visit() survey.Visit {
 }
 
 func (r *responseRow) response() (Response, error) {
-	ans, err := parseAnswers([]byte(r.Answers))
+	ans, err := survey.ParseAnswers([]byte(r.Answers))
 	if err != nil {
 		return Response{}, fmt.Errorf("response %d: %w", r.ID, err)
 	}
@@ -262,8 +262,8 @@ func (it *item) tallied() tallied {
 // CreateResponses stores several responses in one transaction (see
 // CreateResponse); results are in the order given. A response refused for
 // its own reason (invalid, a used receipt) fails alone; a database error
-// fails the whole batch and stores nothing. The writer's group commit, papi
-// demo and the benchmarks use it.
+// fails the whole batch and stores nothing. papi demo and the benchmarks
+// use it; the writer's group commit stores batches prepared by Submit.
 //
 // A batch costs a few statements whatever its size: a look-up of the
 // submission ids (when a receipt is to be used), one of the assignments

@@ -32,10 +32,11 @@ func (s *Store) screen(ctx context.Context, pool gorm.ConnPool, items []*item) e
 	}
 	found := make([]screenCounts, 0, len(todo))
 	for _, run := range runs(todo, maxRun) {
-		var err error
-		if found, err = s.countRecent(ctx, pool, run, found); err != nil {
+		counts, err := s.countRecent(ctx, pool, run)
+		if err != nil {
 			return err
 		}
+		found = append(found, counts...)
 	}
 	for j, it := range todo {
 		c := found[j]
@@ -81,8 +82,8 @@ func (s *Store) screen(ctx context.Context, pool gorm.ConnPool, items []*item) e
 type screenCounts struct{ recent, same, overlapping int64 }
 
 // countRecent counts the stored neighbours of items (one run, see runs)
-// with one query and appends them to found, in the items' order.
-func (s *Store) countRecent(ctx context.Context, pool gorm.ConnPool, items []*item, found []screenCounts) ([]screenCounts, error) {
+// with one query, in the items' order.
+func (s *Store) countRecent(ctx context.Context, pool gorm.ConnPool, items []*item) ([]screenCounts, error) {
 	rows, err := s.stmts.query(ctx, pool, s.screenQuery(items))
 	if err != nil {
 		return nil, fmt.Errorf("screen responses: %w", err)
@@ -101,7 +102,7 @@ func (s *Store) countRecent(ctx context.Context, pool gorm.ConnPool, items []*it
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("screen responses: %w", err)
 	}
-	return append(found, out...), nil
+	return out, nil
 }
 
 // screenQuery builds countRecent's query: one row of counts per item.

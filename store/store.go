@@ -146,7 +146,6 @@ func Open(ctx context.Context, dsn string, opt Options) (*Store, error) {
 		s.Close()
 		return nil, err
 	}
-
 	if s.read != s.db {
 		// A reader connection opened before the migrations can name a
 		// changed table's old columns beside its new values (SQLite reads

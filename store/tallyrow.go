@@ -149,8 +149,9 @@ const (
 )
 
 // flush applies the batch to the stored rows inside tx: it reads every row
-// the batch touches with one query, adds the changes and writes the
-// absolute values back with one upsert. On SQLite the transaction holds the
+// the batch touches (a cached batch only those its tallyCache lacks), adds
+// the changes and writes the absolute values back with a multi-row upsert,
+// each statement in runs (see runs). On SQLite the transaction holds the
 // write lock since BEGIN, so nobody writes between the read and the write.
 // On PostgreSQL the read also locks the rows (missing ones are inserted
 // empty), in key order so that two processes never deadlock, and another

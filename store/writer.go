@@ -5,8 +5,8 @@ import (
 )
 
 // Submissions are written by a writer goroutine (group commit): it takes
-// every submission waiting when it is free and stores them together with
-// CreateResponses, so a busy centre costs one transaction per batch, not per
+// every submission waiting when it is free and stores them together in one
+// transaction, so a busy centre costs one transaction per batch, not per
 // answer, and each submission is acknowledged only after its transaction
 // commits. Each process has one writer (see Open); several papi processes
 // on one PostgreSQL write side by side.
