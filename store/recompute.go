@@ -341,7 +341,7 @@ func (c *recomputeChunk) run(s *Store) {
 		if r.Status == StatusQuarantined {
 			continue
 		}
-		ans, err := parseAnswers([]byte(r.Answers))
+		ans, err := survey.ParseAnswers([]byte(r.Answers))
 		if err == nil {
 			var probs map[string]float64
 			if probs, err = parseProbs(r.Probs); err == nil {
