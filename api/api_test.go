@@ -89,12 +89,21 @@ func MustServerWith(t testing.TB, cfg api.Config, opt store.Options) *testServer
 // answer into out when out is not nil.
 func (ts *testServer) do(t testing.TB, method, path, token, body string, out any) *http.Response {
 	t.Helper()
+	h := http.Header{}
+	if token != "" {
+		h.Set("Authorization", "Bearer "+token)
+	}
+	return ts.doWith(t, method, path, h, body, out)
+}
+
+// doWith is do with the request's headers given (Content-Type is added for
+// a body).
+func (ts *testServer) doWith(t testing.TB, method, path string, h http.Header, body string, out any) *http.Response {
+	t.Helper()
 	req, _ := http.NewRequest(method, ts.URL+path, strings.NewReader(body))
+	req.Header = h
 	if body != "" {
 		req.Header.Set("Content-Type", "application/json")
-	}
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
 	}
 	res, err := http.DefaultClient.Do(req)
 	if err != nil {

@@ -1,7 +1,6 @@
 package api_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -21,26 +20,11 @@ import (
 // (none when secret is empty).
 func (ts *testServer) doKiosk(t testing.TB, method, path, secret, body string, out any) *http.Response {
 	t.Helper()
-	req, _ := http.NewRequest(method, ts.URL+path, strings.NewReader(body))
-	if body != "" {
-		req.Header.Set("Content-Type", "application/json")
-	}
+	h := http.Header{}
 	if secret != "" {
-		req.Header.Set("X-Papi-Kiosk", secret)
+		h.Set("X-Papi-Kiosk", secret)
 	}
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	data, _ := io.ReadAll(res.Body)
-	res.Body.Close()
-	res.Body = io.NopCloser(bytes.NewReader(data))
-	if out != nil {
-		if err := json.Unmarshal(data, out); err != nil {
-			t.Fatalf("%s %s: status %d, body not JSON: %s", method, path, res.StatusCode, data)
-		}
-	}
-	return res
+	return ts.doWith(t, method, path, h, body, out)
 }
 
 // mustKiosk creates and enrols a kiosk at the centre through the store and
