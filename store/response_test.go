@@ -266,7 +266,8 @@ func rawTalliesFilter(t *testing.T, st *store.Store, f store.Filter) store.Talli
 			t.Fatalf("response %d: unknown version %s", r.ID, r.QuestionnaireVersion)
 		}
 		for _, cr := range rcat.Credits(v, r.CommuneCode) {
-			if len(f.Communes) > 0 && !slices.Contains(f.Communes, cr.Commune) {
+			if len(f.Communes) > 0 && !slices.Contains(f.Communes, cr.Commune) ||
+				f.CentreID != 0 && cr.Commune != r.CommuneCode { // a centre's own commune only
 				continue
 			}
 			ct := get(cr.Commune)

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"slices"
 	"time"
@@ -16,7 +17,9 @@ type Filter struct {
 	// service indicators, lived in for locality ones); empty means the
 	// whole city.
 	Communes []string
-	// CentreID limits to visits at one centre when non-zero.
+	// CentreID limits to visits at one centre when non-zero, credited to
+	// the centre's own commune: what its visitors said of the communes
+	// they live in is kept per commune only (tallyBatch.add).
 	CentreID uint
 	// Channels limits to these channels (survey.Channels); empty means all.
 	Channels []string
@@ -159,8 +162,8 @@ type communeAcc struct {
 }
 
 // Tallies reads the tallies of a period per commune: whole months from the
-// month rows, ragged edges from the day rows, each span with one indexed
-// query. Rows of every questionnaire version are mapped onto the current
+// month rows, ragged edges from the day rows, each span with two indexed
+// queries (readCounts, readIndicators). Rows of every questionnaire version are mapped onto the current
 // catalogue (survey.Catalogue.Carries) and merged.
 func (s *Store) Tallies(ctx context.Context, f Filter) (Tallies, error) {
 	for _, ch := range f.Channels {
@@ -187,73 +190,10 @@ func (s *Store) Tallies(ctx context.Context, f Filter) (Tallies, error) {
 		return a
 	}
 	for _, pr := range ranges {
-		q := newQuery(s.postgres)
-		q.WriteString("SELECT " + tallyCols + " FROM tallies WHERE grain = ")
-		q.arg(pr.grain)
-		q.WriteString(" AND period >= ")
-		q.arg(pr.lo)
-		q.WriteString(" AND period <= ")
-		q.arg(pr.hi)
-		q.in("commune_code", f.Communes)
-		if f.CentreID != 0 {
-			q.WriteString(" AND centre_id = ")
-			q.arg(int64(f.CentreID))
-		}
-		q.in("channel", f.Channels)
-		if f.VerifiedOnly {
-			q.WriteString(" AND verified = ")
-			q.arg(true)
-		}
-		rows, err := sqlDB.QueryContext(ctx, q.String(), q.args...)
-		if err != nil {
+		if err := s.readCounts(ctx, sqlDB, pr, f, get); err != nil {
 			return Tallies{}, fmt.Errorf("read tallies: %w", err)
 		}
-		err = s.scanTallies(rows, func(k tallyKey, cnt counters, data []byte) error {
-			a := get(k.commune)
-			a.counts.Responses += cnt.Responses
-			if k.flagged && !f.IncludeFlagged {
-				a.counts.Flagged += cnt.Responses
-				return nil
-			}
-			a.counts.Counted += cnt.Responses
-			if k.verified {
-				a.counts.Verified += cnt.Responses
-			}
-			if cnt.Responses != 0 {
-				a.counts.Channels[k.channel] += cnt.Responses
-			}
-			a.counts.Residents.Here += cnt.Here
-			a.counts.Residents.Other += cnt.Other
-			a.counts.Residents.Outside += cnt.Outside
-			a.counts.Residents.Unknown += cnt.Unknown
-			l := s.layouts[k.version]
-			if l == nil {
-				return fmt.Errorf("tallies of questionnaire version %s, which this build does not know", k.version)
-			}
-			return readPacked(data, len(l.ids), len(l.modules),
-				func(i int, n int64) { a.modules[l.modules[i]] += n },
-				func(e *packedEntry) {
-					j := l.current[e.index]
-					if j < 0 {
-						return
-					}
-					t := &a.ind[j]
-					t.N += float64(e.n)
-					t.W += e.w
-					t.W2 += e.w2
-					t.Sum += e.sum
-					t.SumSq += e.sumSq
-					if len(e.hist) > 0 && t.Hist == nil {
-						// Sized for a year of months with some values in
-						// common, to spare the map's growth steps.
-						t.Hist = make(map[float64]float64, 4*len(e.hist))
-					}
-					for _, h := range e.hist {
-						t.Hist[h.value] += h.weight
-					}
-				})
-		})
-		if err != nil {
+		if err := s.readIndicators(ctx, sqlDB, pr, f, get); err != nil {
 			return Tallies{}, fmt.Errorf("read tallies: %w", err)
 		}
 	}
@@ -268,6 +208,163 @@ func (s *Store) Tallies(ctx context.Context, f Filter) (Tallies, error) {
 		out.Communes[code] = ct
 	}
 	return out, nil
+}
+
+// Reading a row costs two or three cgo calls a column (go-sqlite3), which
+// at 1,000,000 responses was most of a city year's read. So the counts are
+// summed by the database, a few rows per commune, and the rows whose
+// packed indicators are decoded here bring three columns, flagged rows
+// left out unless asked for (their visits are only counted).
+
+// readCounts adds the visits of one period span to each commune's counts.
+func (s *Store) readCounts(ctx context.Context, db *sql.DB, pr periodRange, f Filter, get func(string) *communeAcc) error {
+	q := s.countsQuery(pr, f)
+	rows, err := db.QueryContext(ctx, q.String(), q.args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	var (
+		commune, channel  string
+		verified, flagged bool
+		cnt               counters
+	)
+	for rows.Next() {
+		if err := rows.Scan(&commune, &channel, &verified, &flagged, &cnt.Responses, &cnt.Here, &cnt.Other, &cnt.Outside, &cnt.Unknown); err != nil {
+			return err
+		}
+		a := get(commune)
+		a.counts.Responses += cnt.Responses
+		if flagged && !f.IncludeFlagged {
+			a.counts.Flagged += cnt.Responses
+			continue
+		}
+		a.counts.Counted += cnt.Responses
+		if verified {
+			a.counts.Verified += cnt.Responses
+		}
+		if cnt.Responses != 0 {
+			a.counts.Channels[channel] += cnt.Responses
+		}
+		a.counts.Residents.Here += cnt.Here
+		a.counts.Residents.Other += cnt.Other
+		a.counts.Residents.Outside += cnt.Outside
+		a.counts.Residents.Unknown += cnt.Unknown
+	}
+	return rows.Err()
+}
+
+// readIndicators adds the module counts and indicator tallies of one
+// period span to each commune's.
+func (s *Store) readIndicators(ctx context.Context, db *sql.DB, pr periodRange, f Filter, get func(string) *communeAcc) error {
+	q := s.indicatorsQuery(pr, f)
+	rows, err := db.QueryContext(ctx, q.String(), q.args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	var (
+		commune, version string
+		data             []byte
+	)
+	for rows.Next() {
+		if err := rows.Scan(&commune, &version, &data); err != nil {
+			return err
+		}
+		l := s.layouts[version]
+		if l == nil {
+			return fmt.Errorf("tallies of questionnaire version %s, which this build does not know", version)
+		}
+		a := get(commune)
+		err := readPacked(data, len(l.ids), len(l.modules),
+			func(i int, n int64) { a.modules[l.modules[i]] += n },
+			func(e *packedEntry) {
+				j := l.current[e.index]
+				if j < 0 {
+					return
+				}
+				t := &a.ind[j]
+				t.N += float64(e.n)
+				t.W += e.w
+				t.W2 += e.w2
+				t.Sum += e.sum
+				t.SumSq += e.sumSq
+				if len(e.hist) > 0 && t.Hist == nil {
+					// Sized for a year of months with some values in
+					// common, to spare the map's growth steps.
+					t.Hist = make(map[float64]float64, 4*len(e.hist))
+				}
+				for _, h := range e.hist {
+					t.Hist[h.value] += h.weight
+				}
+			})
+		if err != nil {
+			return fmt.Errorf("tally of %s: %w", commune, err)
+		}
+	}
+	return rows.Err()
+}
+
+// countsQuery sums the visits of one period span per commune, channel,
+// verified and flagged.
+func (s *Store) countsQuery(pr periodRange, f Filter) *query {
+	sum := "SUM(%s)"
+	if s.postgres {
+		sum = "SUM(%s)::bigint" // numeric otherwise
+	}
+	q := newQuery(s.postgres)
+	q.WriteString("SELECT commune_code, channel, verified, flagged")
+	for _, col := range [5]string{"responses", "resident_here", "resident_other", "resident_outside", "resident_unknown"} {
+		q.WriteString(", " + fmt.Sprintf(sum, col))
+	}
+	q.from(f)
+	q.where(pr, f)
+	q.WriteString(" GROUP BY commune_code, channel, verified, flagged")
+	return q
+}
+
+// indicatorsQuery reads the packed indicators of one period span.
+func (s *Store) indicatorsQuery(pr periodRange, f Filter) *query {
+	q := newQuery(s.postgres)
+	q.WriteString("SELECT commune_code, questionnaire_version, data")
+	q.from(f)
+	q.where(pr, f)
+	if !f.IncludeFlagged {
+		q.WriteString(" AND flagged = ")
+		q.arg(false)
+	}
+	return q
+}
+
+// from names the tallies. SQLite's tallies are clustered by grain and
+// period (migration 13); for some communes its planner would rather scan
+// the period there than look the communes up in their index, which is
+// many times slower, so it is told which index to use.
+func (q *query) from(f Filter) {
+	q.WriteString(" FROM tallies")
+	if !q.pg && len(f.Communes) > 0 {
+		q.WriteString(" INDEXED BY idx_tallies_commune")
+	}
+}
+
+// where selects the tally rows of one period span that the filter keeps.
+func (q *query) where(pr periodRange, f Filter) {
+	q.WriteString(" WHERE grain = ")
+	q.arg(pr.grain)
+	q.WriteString(" AND period >= ")
+	q.arg(pr.lo)
+	q.WriteString(" AND period <= ")
+	q.arg(pr.hi)
+	q.in("commune_code", f.Communes)
+	if f.CentreID != 0 {
+		q.WriteString(" AND centre_id = ")
+		q.arg(int64(f.CentreID))
+	}
+	q.in("channel", f.Channels)
+	if f.VerifiedOnly {
+		q.WriteString(" AND verified = ")
+		q.arg(true)
+	}
 }
 
 // in adds "AND col IN (…)" for a non-empty list.

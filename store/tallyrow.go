@@ -124,7 +124,15 @@ func (b *tallyBatch) add(t tallied, sign int64) error {
 			}
 		}
 		for _, cr := range credits {
-			k.commune = cr.Commune
+			k.commune, k.centre = cr.Commune, t.centre
+			if cr.Commune != t.commune {
+				// Credits to the commune a visitor lives in are read
+				// per commune, never per centre, so one row takes them
+				// from every centre: a commune's month then stays a few
+				// rows however many neighbours' centres its residents
+				// visit (migration 14).
+				k.centre = 0
+			}
 			c := b.cell(k, l)
 			for _, o := range cr.Observations {
 				c.observe(o, sign)
@@ -301,6 +309,10 @@ func (s *Store) writeCells(ctx context.Context, pool gorm.ConnPool, keys []tally
 	return s.writeRows(ctx, pool, rows)
 }
 
+// deleteByKey deletes the SQLite tally rows of keyCTE's keys, whose key is
+// the primary key there (no rowid).
+const deleteByKey = "DELETE FROM tallies WHERE (" + tallyKeyCols + ") IN (SELECT g, p, c, ce, ch, ve, vf, fl FROM v)"
+
 // writeRows upserts and deletes tally rows, in runs (see runs).
 func (s *Store) writeRows(ctx context.Context, pool gorm.ConnPool, rows []tallyRow) error {
 	var upserts []tallyRow
@@ -337,9 +349,14 @@ func (s *Store) writeRows(ctx context.Context, pool gorm.ConnPool, rows []tallyR
 	}
 	for _, run := range runs(gone, maxRun) {
 		del := newQuery(s.postgres)
-		del.WriteString("DELETE FROM tallies WHERE id IN (")
-		del.keyCTE(run)
-		del.WriteString("SELECT t.id FROM " + keyJoin + ")")
+		if s.postgres {
+			del.WriteString("DELETE FROM tallies WHERE id IN (")
+			del.keyCTE(run)
+			del.WriteString("SELECT t.id FROM " + keyJoin + ")")
+		} else {
+			del.keyCTE(run)
+			del.WriteString(deleteByKey)
+		}
 		if err := s.stmts.exec(ctx, pool, del); err != nil {
 			return fmt.Errorf("delete empty tally rows: %w", err)
 		}

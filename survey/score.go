@@ -264,16 +264,18 @@ func (c *Catalogue) score(tallies map[string]Tally, p Policy, b *borrowing) Scor
 	if b == nil {
 		b = &borrowing{}
 	}
-	var out Scores
+	// Every result slice is allocated at its final length: growing them
+	// was a third of scoring the city's 168 communes.
+	out := Scores{Dimensions: make([]DimensionResult, 0, len(c.Dimensions))}
 	var total composite
 	allScored := true
 	for _, d := range c.Dimensions {
-		dr := DimensionResult{ID: d.ID, Name: d.Name.Vi, NameEn: d.Name.En}
+		dr := DimensionResult{ID: d.ID, Name: d.Name.Vi, NameEn: d.Name.En, Subdimensions: make([]SubdimensionResult, 0, len(d.Subdimensions))}
 		k := float64(len(d.Subdimensions))
 		var dim composite
 		indicators := 0
 		for _, sd := range d.Subdimensions {
-			sr := SubdimensionResult{ID: sd.ID, Name: sd.Name.Vi, NameEn: sd.Name.En}
+			sr := SubdimensionResult{ID: sd.ID, Name: sd.Name.Vi, NameEn: sd.Name.En, Indicators: make([]IndicatorResult, 0, len(sd.Indicators))}
 			var sub composite
 			for i := range sd.Indicators {
 				ind := &sd.Indicators[i]

@@ -1,0 +1,67 @@
+package store
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/papi-hcmc/papi/survey"
+)
+
+// TestTallyReadsUseKeys: on SQLite's clustered tallies (migration 13) the
+// city's reads take a range of the primary key, a commune's read looks
+// the commune up in its index, and deleting emptied rows finds them by
+// key (in an index that holds it): none of them scans the table, whose size grows with the history.
+func TestTallyReadsUseKeys(t *testing.T) {
+	ctx := context.Background()
+	cats, err := survey.Catalogues()
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := Open(ctx, t.TempDir()+"/plan.db", Options{Catalogues: cats})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	plan := func(q *query) string {
+		t.Helper()
+		rows, err := st.read.Raw("EXPLAIN QUERY PLAN "+q.String(), q.args...).Rows()
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rows.Close()
+		var lines []string
+		for rows.Next() {
+			var id, parent, unused int
+			var detail string
+			if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
+				t.Fatal(err)
+			}
+			lines = append(lines, detail)
+		}
+		return strings.Join(lines, "\n")
+	}
+	year := periodRange{grainMonth, "2025-01", "2025-12"}
+	city := Filter{}
+	commune := Filter{Communes: []string{"26740", "25747"}}
+	key := tallyKey{grain: grainDay, period: "2025-03-04", commune: "26740", centre: 3, channel: survey.ChannelQR, version: "2025.1"}
+	del := newQuery(false)
+	del.keyCTE([]tallyKey{key, key})
+	del.WriteString(deleteByKey)
+	for _, c := range []struct {
+		name string
+		q    *query
+		want string
+	}{
+		{"city counts", st.countsQuery(year, city), "SEARCH tallies USING PRIMARY KEY (grain=? AND period>? AND period<?)"},
+		{"city indicators", st.indicatorsQuery(year, city), "SEARCH tallies USING PRIMARY KEY (grain=? AND period>? AND period<?)"},
+		{"commune counts", st.countsQuery(year, commune), "SEARCH tallies USING INDEX idx_tallies_commune (commune_code=? AND grain=? AND period>? AND period<?)"},
+		{"commune indicators", st.indicatorsQuery(year, commune), "SEARCH tallies USING INDEX idx_tallies_commune (commune_code=? AND grain=? AND period>? AND period<?)"},
+		{"delete", del, "SEARCH tallies USING"},
+	} {
+		got := plan(c.q)
+		if !strings.Contains(got, c.want) || strings.Contains(got, "SCAN tallies") {
+			t.Errorf("%s: want %q and no scan of the tallies; the plan is:\n%s", c.name, c.want, got)
+		}
+	}
+}
