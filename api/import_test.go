@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math"
 	"math/rand/v2"
 	"mime/multipart"
 	"net/http"
@@ -195,6 +196,41 @@ func withoutChannels(v any) any {
 	return v
 }
 
+// sameUpToRounding compares decoded JSON, numbers up to their last bits:
+// running sums added in another grouping (a batch of the import against
+// the live intake's, or PostgreSQL's delta rows folded at another moment)
+// differ there, as recompute allows (store.sameTally).
+func sameUpToRounding(a, b any) bool {
+	switch x := a.(type) {
+	case map[string]any:
+		y, ok := b.(map[string]any)
+		if !ok || len(x) != len(y) {
+			return false
+		}
+		for k, v := range x {
+			if w, ok := y[k]; !ok || !sameUpToRounding(v, w) {
+				return false
+			}
+		}
+		return true
+	case []any:
+		y, ok := b.([]any)
+		if !ok || len(x) != len(y) {
+			return false
+		}
+		for i := range x {
+			if !sameUpToRounding(x[i], y[i]) {
+				return false
+			}
+		}
+		return true
+	case float64:
+		y, ok := b.(float64)
+		return ok && math.Abs(x-y) <= 1e-12*math.Max(1, math.Abs(y))
+	}
+	return reflect.DeepEqual(a, b)
+}
+
 // TestImportRoundTrip exports the form, writes ODK Central's and
 // KoboToolbox's CSVs for 500 synthetic households, imports each into its
 // own papi, submits the same answers through POST /api/v1/responses into a
@@ -260,7 +296,7 @@ func TestImportRoundTrip(t *testing.T) {
 	for _, p := range paths {
 		want := withoutChannels(get("responses", p))
 		for _, name := range []string{"central", "kobo"} {
-			if got := withoutChannels(get(name, p)); !reflect.DeepEqual(got, want) {
+			if got := withoutChannels(get(name, p)); !sameUpToRounding(got, want) {
 				g, _ := json.Marshal(got)
 				w, _ := json.Marshal(want)
 				t.Errorf("%s %s:\n got %.600s\nwant %.600s", name, p, g, w)

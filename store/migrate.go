@@ -284,6 +284,13 @@ var migrations = []migration{
 			_, err := s.rebuildAll(ctx, tx)
 			return err
 		}},
+	// The live intake's delta rows on PostgreSQL (see tallydelta.go).
+	// SQLite, one writer, keeps its tally cache instead.
+	{version: 15, name: "tally delta rows on PostgreSQL",
+		postgres: []string{
+			"CREATE TABLE tally_deltas (id bigserial PRIMARY KEY, grain varchar(1) NOT NULL, period varchar(10) NOT NULL, commune_code varchar(5) NOT NULL, centre_id bigint NOT NULL, channel varchar(16) NOT NULL, questionnaire_version varchar(32) NOT NULL, verified boolean NOT NULL, flagged boolean NOT NULL, " +
+				"responses bigint NOT NULL, resident_here bigint NOT NULL, resident_other bigint NOT NULL, resident_outside bigint NOT NULL, resident_unknown bigint NOT NULL, data bytea NOT NULL)",
+		}},
 }
 
 // SchemaVersion is the schema version this build creates and understands.

@@ -32,8 +32,9 @@ type RecomputeReport struct {
 // with the stored rows and replaces only those that differ. Each month is
 // one transaction, so memory stays bounded by one month's rows whatever
 // the number of responses, and intake waits at most one month's work. On
-// PostgreSQL the month's transaction locks the tallies against writers, so
-// another papi process's submissions land before or after it, never lost.
+// PostgreSQL the month's transaction locks the tallies and their delta
+// rows against writers, so another papi process's submissions land before
+// or after it, never lost.
 func (s *Store) Recompute(ctx context.Context) (RecomputeReport, error) {
 	var rep RecomputeReport
 	months, err := s.tallyMonths(ctx, s.db.WithContext(ctx))
@@ -43,8 +44,17 @@ func (s *Store) Recompute(ctx context.Context) (RecomputeReport, error) {
 	for _, m := range months {
 		err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 			if s.postgres {
+				// The delta rows first, as folds take them, so the two
+				// never wait on each other; then every delta row folded,
+				// for the month's rows to be compared whole.
+				if err := tx.Exec("LOCK TABLE tally_deltas IN EXCLUSIVE MODE").Error; err != nil {
+					return fmt.Errorf("lock tally deltas: %w", err)
+				}
 				if err := tx.Exec("LOCK TABLE tallies IN EXCLUSIVE MODE").Error; err != nil {
 					return fmt.Errorf("lock tallies: %w", err)
+				}
+				if err := s.foldAll(ctx, tx); err != nil {
+					return err
 				}
 			}
 			return s.recomputeMonth(ctx, tx, m, &rep)

@@ -494,6 +494,7 @@ func (s *Store) insertBatch(ctx context.Context, tx *gorm.DB, items []*item, out
 	}
 	batch := s.newTallyBatch()
 	batch.cached = cached && s.tcache != nil
+	batch.deltas = cached && s.postgres
 	for _, it := range fresh {
 		id, ok := inserted[it]
 		if !ok {
@@ -669,6 +670,10 @@ func (s *Store) SetStatus(ctx context.Context, actor string, id uint64, status s
 				"A response cannot move from "+r.Status+" to "+status+": only the anomaly checks flag responses.")
 		}
 		if r.Status != status {
+			// The response's share may still be a delta row (PostgreSQL).
+			if err := s.foldAll(ctx, tx); err != nil {
+				return err
+			}
 			batch := s.newTallyBatch()
 			if err := batch.add(r.tallied(resp.Visit()), -1); err != nil {
 				batch.release()

@@ -77,6 +77,9 @@ type Options struct {
 	MaxReaders int
 	// Receipts sets the receipt rules (DefaultReceiptPolicy for zero fields).
 	Receipts ReceiptPolicy
+	// FoldEvery is how often the intake's delta rows are folded into the
+	// tallies on PostgreSQL (default 200 ms; see tallydelta.go).
+	FoldEvery time.Duration
 }
 
 // Open connects to dsn, a SQLite file path or a postgres:// URL, and brings
@@ -156,15 +159,32 @@ func Open(ctx context.Context, dsn string, opt Options) (*Store, error) {
 			sqlDB.SetMaxIdleConns(opt.MaxReaders)
 		}
 	}
-	// The writer starts last: an Open that fails leaves no goroutine
-	// behind. One writer on either engine: SQLite has one writer
-	// connection, and on PostgreSQL three writers' transactions waited on
-	// each other's locked tally rows, for no more throughput and a worse
-	// tail (p99 48–53 ms against 32–37 ms with one, BENCHMARKS.md).
+	// The writers start last: an Open that fails leaves no goroutine
+	// behind. SQLite has one writer connection, so one writer. On
+	// PostgreSQL writers lock no tally row (they append delta rows, see
+	// tallydelta.go), so pgWriters of them store batches side by side, and
+	// a fold loop moves the delta rows into the tallies.
 	s.writing = true
-	var wg sync.WaitGroup
+	var wg, writers sync.WaitGroup
+	n := 1
+	if s.postgres {
+		n = pgWriters
+	}
+	for range n {
+		writers.Add(1)
+		go func() { defer writers.Done(); s.writeLoop() }()
+	}
 	wg.Add(1)
-	go func() { defer wg.Done(); s.writeLoop() }()
+	writersDone := make(chan struct{})
+	go func() { defer wg.Done(); writers.Wait(); close(writersDone) }()
+	if s.postgres {
+		wg.Add(1)
+		every := opt.FoldEvery
+		if every <= 0 {
+			every = foldEvery
+		}
+		go func() { defer wg.Done(); s.foldLoop(every, writersDone) }()
+	}
 	if !s.postgres {
 		// Checkpoints copy the WAL into the database file. Left to SQLite,
 		// the writer does it when it commits, and on a big file that means
@@ -197,6 +217,9 @@ func createPrivate(path string) error {
 	}
 	return f.Close()
 }
+
+// pgWriters is the number of writer goroutines on PostgreSQL.
+const pgWriters = 3
 
 // Page caches per connection. Every insert updates a few indexes at
 // scattered places (submission id, commune and day, centre and time), so

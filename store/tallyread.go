@@ -339,10 +339,15 @@ func (s *Store) indicatorsQuery(pr periodRange, f Filter) *query {
 // from names the tallies. SQLite's tallies are clustered by grain and
 // period (migration 13); for some communes its planner would rather scan
 // the period there than look the communes up in their index, which is
-// many times slower, so it is told which index to use.
+// many times slower, so it is told which index to use. On PostgreSQL the
+// delta rows not yet folded count as well.
 func (q *query) from(f Filter) {
+	if q.pg {
+		q.WriteString(" FROM (SELECT " + tallyCols + " FROM tallies UNION ALL SELECT " + tallyCols + " FROM tally_deltas) tallies")
+		return
+	}
 	q.WriteString(" FROM tallies")
-	if !q.pg && len(f.Communes) > 0 {
+	if len(f.Communes) > 0 {
 		q.WriteString(" INDEXED BY idx_tallies_commune")
 	}
 }

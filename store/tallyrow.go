@@ -68,6 +68,9 @@ type tallyBatch struct {
 	// the store's tallyCache when it has them and leave the written cells
 	// in it; any other batch drops the rows it writes from the cache.
 	cached bool
+	// deltas batches (the live intake's, on PostgreSQL) append their
+	// changes as delta rows instead (see tallydelta.go).
+	deltas bool
 }
 
 func (s *Store) newTallyBatch() *tallyBatch {
@@ -174,10 +177,13 @@ func (b *tallyBatch) flush(ctx context.Context, tx *gorm.DB) error {
 		keys = append(keys, k)
 	}
 	slices.SortFunc(keys, compareKeys)
+	pool := tx.Statement.ConnPool
+	if b.deltas {
+		return b.writeDeltas(ctx, pool, keys)
+	}
 	if !b.cached {
 		b.s.tcache.drop(keys) // written here, the cached copies would go stale
 	}
-	pool := tx.Statement.ConnPool
 	toRead, version := keys, int64(0)
 	if b.cached {
 		var err error
@@ -327,20 +333,7 @@ func (s *Store) writeRows(ctx context.Context, pool gorm.ConnPool, rows []tallyR
 	for _, run := range runs(upserts, maxRun) {
 		up := newQuery(s.postgres)
 		up.WriteString("INSERT INTO tallies (" + tallyCols + ") VALUES ")
-		for i, r := range run {
-			if i > 0 {
-				up.WriteString(", ")
-			}
-			up.WriteString("(")
-			up.keyArgs(r.key)
-			for _, n := range [5]int64{r.cnt.Responses, r.cnt.Here, r.cnt.Other, r.cnt.Outside, r.cnt.Unknown} {
-				up.WriteString(", ")
-				up.arg(n)
-			}
-			up.WriteString(", ")
-			up.arg(r.data)
-			up.WriteString(")")
-		}
+		up.values(run)
 		up.WriteString(" ON CONFLICT (" + tallyKeyCols + ") DO UPDATE SET responses = excluded.responses, resident_here = excluded.resident_here, " +
 			"resident_other = excluded.resident_other, resident_outside = excluded.resident_outside, resident_unknown = excluded.resident_unknown, data = excluded.data")
 		if err := s.stmts.exec(ctx, pool, up); err != nil {
@@ -362,6 +355,24 @@ func (s *Store) writeRows(ctx context.Context, pool gorm.ConnPool, rows []tallyR
 		}
 	}
 	return nil
+}
+
+// values writes rows as a VALUES list of tallyCols.
+func (q *query) values(rows []tallyRow) {
+	for i, r := range rows {
+		if i > 0 {
+			q.WriteString(", ")
+		}
+		q.WriteString("(")
+		q.keyArgs(r.key)
+		for _, n := range [5]int64{r.cnt.Responses, r.cnt.Here, r.cnt.Other, r.cnt.Outside, r.cnt.Unknown} {
+			q.WriteString(", ")
+			q.arg(n)
+		}
+		q.WriteString(", ")
+		q.arg(r.data)
+		q.WriteString(")")
+	}
 }
 
 // scanTallies reads rows of tallyCols.

@@ -1,0 +1,154 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"gorm.io/gorm"
+)
+
+// On PostgreSQL the live intake does not read and rewrite tally rows: each
+// batch appends what it adds as delta rows (tally_deltas, the tallies'
+// columns without a unique key) in the transaction that stores its
+// responses, so a response and its share of the tallies still commit
+// together. Writers then hold no lock on a tally row, and several writers,
+// in one process or many, store batches side by side instead of queueing
+// on the rows of the busiest communes. A fold moves delta rows into the
+// tallies, in its own transaction, a moment later (foldLoop); reads add the
+// two tables (see query.from), so what they see does not depend on when
+// the fold ran.
+//
+// Whatever rewrites tallies by reading them (a status move, recompute)
+// first folds every delta row in its own transaction: a move takes a
+// response out of tally rows that must already hold it.
+
+// foldEvery is how often each process folds delta rows by default
+// (Options.FoldEvery); foldMax bounds one fold's transaction.
+const (
+	foldEvery = time.Second
+	foldMax   = 20000
+)
+
+// writeDeltas appends the batch's cells as delta rows, in runs (see runs).
+func (b *tallyBatch) writeDeltas(ctx context.Context, pool gorm.ConnPool, keys []tallyKey) error {
+	rows := make([]tallyRow, 0, len(keys))
+	var buf []byte
+	for _, k := range keys {
+		c := b.cells[k]
+		if c.empty() {
+			continue
+		}
+		start := len(buf)
+		buf = c.encode(buf)
+		rows = append(rows, tallyRow{key: k, cnt: c.counters, data: buf[start:len(buf):len(buf)]})
+	}
+	for _, run := range runs(rows, maxRun) {
+		q := newQuery(b.s.postgres)
+		q.WriteString("INSERT INTO tally_deltas (" + tallyCols + ") VALUES ")
+		q.values(run)
+		if err := b.s.stmts.exec(ctx, pool, q); err != nil {
+			return fmt.Errorf("write tally deltas: %w", err)
+		}
+	}
+	return nil
+}
+
+// takeDeltas deletes delta rows and adds them to the batch's cells: at
+// most limit of them that no other transaction is taking (a fold), or,
+// with limit 0, every one, waiting for the folds under way (before a read
+// and rewrite of the tallies). The caller flushes the batch in the same
+// transaction, so a fold that fails leaves the delta rows where they were.
+func (b *tallyBatch) takeDeltas(ctx context.Context, pool gorm.ConnPool, limit int) (int, error) {
+	if !b.s.postgres {
+		return 0, nil
+	}
+	q := newQuery(true)
+	if limit > 0 {
+		q.WriteString("DELETE FROM tally_deltas WHERE id IN (SELECT id FROM tally_deltas ORDER BY id LIMIT ")
+		q.arg(limit)
+		q.WriteString(" FOR UPDATE SKIP LOCKED) RETURNING " + tallyCols)
+	} else {
+		q.WriteString("DELETE FROM tally_deltas RETURNING " + tallyCols)
+	}
+	rows, err := pool.QueryContext(ctx, q.String(), q.args...)
+	if err != nil {
+		return 0, fmt.Errorf("take tally deltas: %w", err)
+	}
+	n := 0
+	err = b.s.scanTallies(rows, func(k tallyKey, cnt counters, data []byte) error {
+		l := b.s.layouts[k.version]
+		if l == nil {
+			return fmt.Errorf("tally deltas of questionnaire version %s, which this build does not know", k.version)
+		}
+		c := b.cell(k, l)
+		c.counters.add(cnt)
+		n++
+		return c.decodeInto(data)
+	})
+	if err != nil {
+		return 0, fmt.Errorf("take tally deltas: %w", err)
+	}
+	return n, nil
+}
+
+// foldAll folds every delta row inside tx, before tx reads and rewrites
+// tally rows itself.
+func (s *Store) foldAll(ctx context.Context, tx *gorm.DB) error {
+	if !s.postgres {
+		return nil
+	}
+	b := s.newTallyBatch()
+	if _, err := b.takeDeltas(ctx, tx.Statement.ConnPool, 0); err != nil {
+		b.release()
+		return err
+	}
+	return b.flush(ctx, tx)
+}
+
+// fold folds up to foldMax delta rows in one transaction and says how many.
+func (s *Store) fold(ctx context.Context) (int, error) {
+	n := 0
+	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		b := s.newTallyBatch()
+		var err error
+		if n, err = b.takeDeltas(ctx, tx.Statement.ConnPool, foldMax); err != nil {
+			b.release()
+			return err
+		}
+		return b.flush(ctx, tx)
+	})
+	s.stmts.prepareMissed(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("fold tally deltas: %w", err)
+	}
+	return n, nil
+}
+
+// foldLoop folds delta rows every period until the store closes, and
+// once more after the writers have stored the last batches. A fold that
+// fails is tried again at the next tick; the reads count delta rows
+// meanwhile.
+func (s *Store) foldLoop(every time.Duration, writersDone <-chan struct{}) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	ctx := context.Background()
+	foldSome := func() {
+		for {
+			n, err := s.fold(ctx)
+			if err != nil || n < foldMax {
+				return
+			}
+		}
+	}
+	for {
+		select {
+		case <-s.closing:
+			<-writersDone
+			foldSome()
+			return
+		case <-t.C:
+			foldSome()
+		}
+	}
+}

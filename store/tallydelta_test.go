@@ -1,0 +1,107 @@
+package store_test
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/papi-hcmc/papi/store"
+	"github.com/papi-hcmc/papi/store/storetest"
+	"github.com/papi-hcmc/papi/survey"
+)
+
+// TestDeltaRowsOnPostgres: on PostgreSQL the live intake appends delta
+// rows, which reads count before any fold; a status move, a recompute and
+// closing the store each fold them all, and at every step the tallies
+// equal a recomputation from the raw responses.
+func TestDeltaRowsOnPostgres(t *testing.T) {
+	storetest.RequirePostgres(t)
+	ctx := context.Background()
+	dsn := storetest.MustDSN(t, storetest.Postgres)
+	opt := store.Options{Now: storetest.OpenHours(), FoldEvery: time.Hour} // no fold but the ones under test
+	st := storetest.MustOpen(t, dsn, opt)
+	storetest.MustSeed(t, st)
+	raw := storetest.MustRaw(t, dsn)
+	cat := st.Catalogue()
+	rng := rand.New(rand.NewPCG(51, 52))
+	centres := []store.Centre{firstCentre(t, st, "26740"), firstCentre(t, st, "25747")}
+	at := storetest.OpenHours()()
+	n := 0
+	submit := func(st *store.Store, count int) []uint64 {
+		t.Helper()
+		ids := make([]uint64, count)
+		var wg sync.WaitGroup
+		errs := make(chan error, count)
+		for i := range count {
+			n++
+			v := MustVisit(t, cat, rng, cat.AssignModules(uint64(n)))
+			if n%2 == 0 {
+				v.Residence, v.ResidenceCommune = survey.ResidenceOther, "26506"
+			}
+			in := store.NewResponse{SubmissionID: fmt.Sprintf("delta-%03d", n), Centre: centres[n%2], Version: cat.Version, Visit: v,
+				At: at.Add(-time.Duration(n) * time.Minute), DurationMS: 180000}
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				r := st.Submit(ctx, in)
+				if r.Err != nil || !r.Created {
+					errs <- fmt.Errorf("submit %s: %+v", in.SubmissionID, r)
+				}
+				ids[i] = r.ID
+			}()
+		}
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			t.Fatal(err)
+		}
+		return ids
+	}
+	deltas := func() int64 {
+		t.Helper()
+		var c int64
+		if err := raw.Raw("SELECT COUNT(*) FROM tally_deltas").Scan(&c).Error; err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+	check := func(st *store.Store, step string, wantDeltas bool) {
+		t.Helper()
+		if got := deltas(); (got > 0) != wantDeltas {
+			t.Fatalf("%s: %d delta rows, want some: %v", step, got, wantDeltas)
+		}
+		for _, f := range []store.Filter{{}, {Communes: []string{"26506"}}, {CentreID: centres[0].ID, Communes: []string{"26740"}}} {
+			f.From, f.To = at.AddDate(0, -1, 0).Format(survey.DateLayout), at.Format(survey.DateLayout)
+			got, err := st.Tallies(ctx, f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			compareTallies(t, fmt.Sprintf("%s, filter %+v", step, f), got, rawTalliesFilter(t, st, f))
+		}
+	}
+
+	ids := submit(st, 30)
+	check(st, "after the intake", true)
+	if _, err := st.SetStatus(ctx, "test", ids[3], store.StatusQuarantined); err != nil {
+		t.Fatalf("quarantine a response whose share is a delta row: %v", err)
+	}
+	check(st, "after a status move", false)
+
+	submit(st, 20)
+	check(st, "after more intake", true)
+	rep, err := st.Recompute(ctx)
+	if err != nil || rep.Mismatches != 0 {
+		t.Fatalf("recompute with delta rows: got %+v, %v; want no mismatch", rep, err)
+	}
+	check(st, "after recompute", false)
+
+	submit(st, 20)
+	if err := st.Close(); err != nil {
+		t.Fatal(err)
+	}
+	again := storetest.MustOpen(t, dsn, opt)
+	check(again, "after closing and opening again", false)
+}
