@@ -51,7 +51,7 @@ type Store struct {
 	centreMu    sync.Mutex
 	centreCache map[string]cachedCentre
 
-	// queue feeds the single writer goroutine (see CreateResponse).
+	// queue feeds the writer goroutines (see Submit).
 	queue   chan *pending
 	closing chan struct{}
 	stopped chan struct{}

@@ -8,14 +8,15 @@ import (
 // every submission waiting when it is free and stores them together in one
 // transaction, so a busy centre costs one transaction per batch, not per
 // answer, and each submission is acknowledged only after its transaction
-// commits. Each process has one writer (see Open); several papi processes
-// on one PostgreSQL write side by side.
+// commits. A process has one writer on SQLite and three on PostgreSQL,
+// whose batches lock no tally row (see Open and tallydelta.go); several
+// papi processes on one PostgreSQL write side by side.
 
 // Submit is CreateResponse with the whole outcome, including whether the
 // anomaly checks flagged the response.
 func (s *Store) Submit(ctx context.Context, in NewResponse) Result {
 	// Checking and encoding happen here, on the caller's goroutine, so the
-	// single writer spends its time writing.
+	// writer spends its time writing.
 	prep := s.Prepare(ctx, in)
 	if prep.err != nil {
 		return Result{Err: prep.err}
