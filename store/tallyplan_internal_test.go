@@ -1,7 +1,6 @@
 package store
 
 import (
-	"context"
 	"strings"
 	"testing"
 
@@ -11,36 +10,10 @@ import (
 // TestTallyReadsUseKeys: on SQLite's clustered tallies (migration 13) the
 // city's reads take a range of the primary key, a commune's read looks
 // the commune up in its index, and deleting emptied rows finds them by
-// key (in an index that holds it): none of them scans the table, whose size grows with the history.
+// key (in an index that holds it): none of them scans the table, whose
+// size grows with the history.
 func TestTallyReadsUseKeys(t *testing.T) {
-	ctx := context.Background()
-	cats, err := survey.Catalogues()
-	if err != nil {
-		t.Fatal(err)
-	}
-	st, err := Open(ctx, t.TempDir()+"/plan.db", Options{Catalogues: cats})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	plan := func(q *query) string {
-		t.Helper()
-		rows, err := st.read.Raw("EXPLAIN QUERY PLAN "+q.String(), q.args...).Rows()
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer rows.Close()
-		var lines []string
-		for rows.Next() {
-			var id, parent, unused int
-			var detail string
-			if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
-				t.Fatal(err)
-			}
-			lines = append(lines, detail)
-		}
-		return strings.Join(lines, "\n")
-	}
+	st := openPlanStore(t)
 	year := periodRange{grainMonth, "2025-01", "2025-12"}
 	city := Filter{}
 	commune := Filter{Communes: []string{"26740", "25747"}}
@@ -59,7 +32,7 @@ func TestTallyReadsUseKeys(t *testing.T) {
 		{"commune indicators", st.indicatorsQuery(year, commune), "SEARCH tallies USING INDEX idx_tallies_commune (commune_code=? AND grain=? AND period>? AND period<?)"},
 		{"delete", del, "SEARCH tallies USING"},
 	} {
-		got := plan(c.q)
+		got := queryPlan(t, st, c.q)
 		if !strings.Contains(got, c.want) || strings.Contains(got, "SCAN tallies") {
 			t.Errorf("%s: want %q and no scan of the tallies; the plan is:\n%s", c.name, c.want, got)
 		}
