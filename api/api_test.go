@@ -825,8 +825,10 @@ func TestPublicEndpoints(t *testing.T) {
 	}
 	res := ts.do(t, "GET", "/metrics", "", "", nil)
 	body, _ := io.ReadAll(res.Body)
-	if res.StatusCode != 200 || !strings.Contains(string(body), "papi_submissions_total") || !strings.Contains(string(body), "papi_http_requests_total") {
-		t.Errorf("metrics: status %d", res.StatusCode)
+	for _, name := range []string{"papi_submissions_total", "papi_http_requests_total", "papi_tally_folds_total", "papi_tally_fold_failures_total"} {
+		if res.StatusCode != 200 || !strings.Contains(string(body), name) {
+			t.Errorf("metrics: status %d, want %s in the body", res.StatusCode, name)
+		}
 	}
 	if res := ts.do(t, "GET", "/api/v1/forms/nope", "", "", nil); res.StatusCode != 404 {
 		t.Errorf("unknown form token: got %d, want 404", res.StatusCode)

@@ -17,6 +17,7 @@ import (
 
 	"github.com/go-playground/validator/v10"
 	"github.com/labstack/echo/v4"
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/papi-hcmc/papi/static"
@@ -110,6 +111,13 @@ func New(st *store.Store, cfg Config, log *slog.Logger) *Server {
 		visits:   map[uint]uint64{},
 		pages:    mustLoadPages(static.FS),
 	}
+	s.metrics.registry.MustRegister(
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "papi_tally_folds_total",
+			Help: "Folds of PostgreSQL's tally delta rows into the tallies run by this process (0 on SQLite)."},
+			func() float64 { return float64(st.FoldStats().Folds) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "papi_tally_fold_failures_total",
+			Help: "Folds that failed and left their delta rows for the next one (summaries still count them)."},
+			func() float64 { return float64(st.FoldStats().Failures) }))
 	_, _ = rand.Read(s.tagKey[:])
 	s.echo.HideBanner = true
 	s.echo.HidePort = true

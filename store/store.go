@@ -64,6 +64,8 @@ type Store struct {
 	// tcache keeps the tally rows the intake wrote last (SQLite only; nil
 	// on PostgreSQL), see tallyCache.
 	tcache *tallyCache
+	// foldCounts count the folds of PostgreSQL's delta rows (FoldStats).
+	foldCounts foldCounts
 }
 
 // Options configure Open.

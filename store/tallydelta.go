@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"sync/atomic"
 	"time"
 
 	"gorm.io/gorm"
@@ -109,6 +110,20 @@ func (s *Store) foldAll(ctx context.Context, tx *gorm.DB) error {
 	return b.flush(ctx, tx)
 }
 
+// FoldStats counts this process's folds of delta rows (PostgreSQL; zero
+// on SQLite): a fold that fails leaves its rows for the next one, and the
+// reads count them meanwhile, so failures only show here and in the size
+// of tally_deltas.
+type FoldStats struct{ Folds, Failures int64 }
+
+// foldCounts are FoldStats' counters.
+type foldCounts struct{ folds, failures atomic.Int64 }
+
+// FoldStats returns the folds run and failed since the store opened.
+func (s *Store) FoldStats() FoldStats {
+	return FoldStats{Folds: s.foldCounts.folds.Load(), Failures: s.foldCounts.failures.Load()}
+}
+
 // fold folds up to foldMax delta rows in one transaction and says how many.
 func (s *Store) fold(ctx context.Context) (int, error) {
 	n := 0
@@ -122,7 +137,9 @@ func (s *Store) fold(ctx context.Context) (int, error) {
 		return b.flush(ctx, tx)
 	})
 	s.stmts.prepareMissed(ctx)
+	s.foldCounts.folds.Add(1)
 	if err != nil {
+		s.foldCounts.failures.Add(1)
 		return 0, fmt.Errorf("fold tally deltas: %w", err)
 	}
 	return n, nil

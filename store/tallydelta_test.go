@@ -102,6 +102,9 @@ func TestDeltaRowsOnPostgres(t *testing.T) {
 	if err := st.Close(); err != nil {
 		t.Fatal(err)
 	}
+	if got := st.FoldStats(); got.Folds < 1 || got.Failures != 0 {
+		t.Errorf("fold stats after closing: got %+v, want the last fold counted and no failure", got)
+	}
 	again := storetest.MustOpen(t, dsn, opt)
 	check(again, "after closing and opening again", false)
 }
