@@ -244,7 +244,10 @@ type item struct {
 	duration int64
 	at       time.Time
 	done     bool // the result is decided (refused, or stored before)
-	flags    []string
+	// skipBurst leaves the centre's burst count out of the screening
+	// query: it cannot change the outcome (see screen).
+	skipBurst bool
+	flags     []string
 	// credits are the visit's tally credits, worked out when the item is
 	// prepared (off the writer); an assignment that changes the visit's
 	// modules or probabilities unsets credited.
@@ -329,6 +332,7 @@ func (s *Store) createPrepared(ctx context.Context, ps []Prepared, cached bool) 
 		s.tcache.reset() // it may hold this batch's rows, which were rolled back
 		return nil, fmt.Errorf("store responses: %w", err)
 	}
+	s.bursts.remember(items, out)
 	return out, nil
 }
 

@@ -64,6 +64,8 @@ type Store struct {
 	// tcache keeps the tally rows the intake wrote last (SQLite only; nil
 	// on PostgreSQL), see tallyCache.
 	tcache *tallyCache
+	// bursts remembers centres over the burst limit (see burstMemory).
+	bursts burstMemory
 	// foldCounts count the folds of PostgreSQL's delta rows (FoldStats).
 	foldCounts foldCounts
 }
@@ -220,8 +222,11 @@ func createPrivate(path string) error {
 	return f.Close()
 }
 
-// pgWriters is the number of writer goroutines on PostgreSQL.
-const pgWriters = 3
+// pgWriters is the number of writer goroutines on PostgreSQL: two stored
+// 4,325–4,450 submissions/s, one 3,855–4,040 and three 4,083–4,371 in
+// alternating load runs (BENCHMARKS.md); more writers make smaller
+// batches, so more delta rows a submission.
+const pgWriters = 2
 
 // Page caches per connection. Every insert updates a few indexes at
 // scattered places (submission id, commune and day, centre and time), so

@@ -8,7 +8,7 @@ import (
 // every submission waiting when it is free and stores them together in one
 // transaction, so a busy centre costs one transaction per batch, not per
 // answer, and each submission is acknowledged only after its transaction
-// commits. A process has one writer on SQLite and three on PostgreSQL,
+// commits. A process has one writer on SQLite and two on PostgreSQL,
 // whose batches lock no tally row (see Open and tallydelta.go); several
 // papi processes on one PostgreSQL write side by side.
 
