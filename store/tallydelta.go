@@ -13,7 +13,8 @@ import (
 // batch appends what it adds as delta rows (tally_deltas, the tallies'
 // columns without a unique key) in the transaction that stores its
 // responses, so a response and its share of the tallies still commit
-// together. Writers then hold no lock on a tally row, and several writers,
+// together. Delta rows are of the day grain only: each stands for its
+// month as well, in the folds and in the reads, which halves them. Writers then hold no lock on a tally row, and several writers,
 // in one process or many, store batches side by side instead of queueing
 // on the rows of the busiest communes. A fold moves delta rows into the
 // tallies, in its own transaction, a moment later (foldLoop); reads add the
@@ -85,10 +86,21 @@ func (b *tallyBatch) takeDeltas(ctx context.Context, pool gorm.ConnPool, limit i
 		if l == nil {
 			return fmt.Errorf("tally deltas of questionnaire version %s, which this build does not know", k.version)
 		}
-		c := b.cell(k, l)
-		c.counters.add(cnt)
 		n++
-		return c.decodeInto(data)
+		keys := []tallyKey{k}
+		if k.grain == grainDay {
+			m := k
+			m.grain, m.period = grainMonth, k.period[:7]
+			keys = append(keys, m)
+		}
+		for _, k := range keys {
+			c := b.cell(k, l)
+			c.counters.add(cnt)
+			if err := c.decodeInto(data); err != nil {
+				return err
+			}
+		}
+		return nil
 	})
 	if err != nil {
 		return 0, fmt.Errorf("take tally deltas: %w", err)

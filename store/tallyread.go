@@ -340,10 +340,11 @@ func (s *Store) indicatorsQuery(pr periodRange, f Filter) *query {
 // period (migration 13); for some communes its planner would rather scan
 // the period there than look the communes up in their index, which is
 // many times slower, so it is told which index to use. On PostgreSQL the
-// delta rows not yet folded count as well.
+// delta rows not yet folded count as well, each for its day and its month.
 func (q *query) from(f Filter) {
 	if q.pg {
-		q.WriteString(" FROM (SELECT " + tallyCols + " FROM tallies UNION ALL SELECT " + tallyCols + " FROM tally_deltas) tallies")
+		q.WriteString(" FROM (SELECT " + tallyCols + " FROM tallies UNION ALL SELECT " + tallyCols + " FROM tally_deltas" +
+			" UNION ALL SELECT " + deltasAsMonths + " FROM tally_deltas WHERE grain = '" + grainDay + "') tallies")
 		return
 	}
 	q.WriteString(" FROM tallies")
@@ -351,6 +352,11 @@ func (q *query) from(f Filter) {
 		q.WriteString(" INDEXED BY idx_tallies_commune")
 	}
 }
+
+// deltasAsMonths are tallyCols of a day's delta row read as a row of its
+// month (see tallydelta.go).
+const deltasAsMonths = "'" + grainMonth + "'::varchar, substr(period, 1, 7)::varchar, commune_code, centre_id, channel, questionnaire_version, " +
+	"verified, flagged, responses, resident_here, resident_other, resident_outside, resident_unknown, data"
 
 // where selects the tally rows of one period span that the filter keeps.
 func (q *query) where(pr periodRange, f Filter) {

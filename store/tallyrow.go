@@ -69,7 +69,7 @@ type tallyBatch struct {
 	// in it; any other batch drops the rows it writes from the cache.
 	cached bool
 	// deltas batches (the live intake's, on PostgreSQL) append their
-	// changes as delta rows instead (see tallydelta.go).
+	// changes as delta rows of the day grain instead (see tallydelta.go).
 	deltas bool
 }
 
@@ -117,6 +117,9 @@ func (b *tallyBatch) add(t tallied, sign int64) error {
 		cnt.Unknown = sign
 	}
 	for _, g := range [2][2]string{{grainDay, t.day}, {grainMonth, t.day[:7]}} {
+		if b.deltas && g[0] == grainMonth {
+			break // a day's delta row stands for its month too (see takeDeltas)
+		}
 		k := tallyKey{grain: g[0], period: g[1], commune: t.commune, centre: t.centre, channel: t.channel,
 			version: t.version, verified: t.verified, flagged: t.status == StatusFlagged}
 		c := b.cell(k, l)
