@@ -13,13 +13,14 @@ import (
 // batch appends what it adds as delta rows (tally_deltas, the tallies'
 // columns without a unique key) in the transaction that stores its
 // responses, so a response and its share of the tallies still commit
-// together. Delta rows are of the day grain only: each stands for its
-// month as well, in the folds and in the reads, which halves them. Writers then hold no lock on a tally row, and several writers,
-// in one process or many, store batches side by side instead of queueing
-// on the rows of the busiest communes. A fold moves delta rows into the
-// tallies, in its own transaction, a moment later (foldLoop); reads add the
-// two tables (see query.from), so what they see does not depend on when
-// the fold ran.
+// together. Writers then hold no lock on a tally row, and several
+// writers, in one process or many, store batches side by side instead of
+// queueing on the rows of the busiest communes. A fold moves delta rows
+// into the tallies, in its own transaction, a moment later (foldLoop);
+// reads add the two tables (see query.from), so what they see does not
+// depend on when the fold ran. Delta rows are of the day grain only: each
+// stands for its month as well, in the folds and in the reads, which
+// halves them.
 //
 // Whatever rewrites tallies by reading them (a status move, recompute)
 // first folds every delta row in its own transaction: a move takes a
