@@ -353,13 +353,48 @@ const viewReady = `(() => { const m = document.getElementById('main');
 // open navigates to a page of the app and waits until its view has drawn.
 func open(t *testing.T, ctx context.Context, url string) {
 	t.Helper()
-	do(t, ctx, "open "+url, chromedp.Navigate(url))
-	waitReady(t, ctx, url)
+	for attempt := 1; ; attempt++ {
+		do(t, ctx, "open "+url, chromedp.Navigate(url))
+		err := pollReady(ctx)
+		if err == nil {
+			return
+		}
+		// A navigation still under way (a login's redirect) can replace
+		// the page while the view is polled: open it again.
+		if attempt == 3 || !contextGone(err) {
+			t.Fatalf("wait for %s: %v", url, err)
+		}
+	}
 }
 
 func waitReady(t *testing.T, ctx context.Context, what string) {
 	t.Helper()
-	value(t, ctx, "wait for "+what, chromedp.Poll[bool](viewReady, chromedp.WithPollingTimeout(25*time.Second)))
+	for attempt := 1; ; attempt++ {
+		err := pollReady(ctx)
+		if err == nil {
+			return
+		}
+		// The poll ran in a page that a navigation then replaced: poll
+		// the new one.
+		if attempt == 3 || !contextGone(err) {
+			t.Fatalf("wait for %s: %v", what, err)
+		}
+	}
+}
+
+// pollReady waits until the app's view has drawn.
+func pollReady(ctx context.Context) error {
+	c, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	_, err := chromedp.Run(c, chromedp.Poll[bool](viewReady, chromedp.WithPollingTimeout(25*time.Second)))
+	return err
+}
+
+// contextGone says whether err is Chromium's answer to an evaluation in a
+// page that a navigation has replaced.
+func contextGone(err error) bool {
+	msg := err.Error()
+	return strings.Contains(msg, "Cannot find context with specified id") || strings.Contains(msg, "Execution context was destroyed")
 }
 
 // TestBrowserAccessibility runs axe-core against Debian's Chromium on the
