@@ -300,14 +300,17 @@ func (s *Store) Prepare(ctx context.Context, in NewResponse) Prepared {
 // CreatePrepared is CreateResponses for prepared responses of a bulk load
 // (papi import); results are in the order given. A Prepared is used once.
 // A bulk load's rows spread over many days, so its tally rows are not
-// kept in memory as the live intake's are (see tallyCache).
+// kept in memory as the live intake's are (see tallyCache); it writes them
+// directly, not as delta rows (see tallydelta.go).
 func (s *Store) CreatePrepared(ctx context.Context, ps []Prepared) ([]Result, error) {
 	return s.createPrepared(ctx, ps, false)
 }
 
-// createPrepared stores prepared responses in one transaction; cached
-// says whether the batch keeps its tally rows in the store's tallyCache.
-func (s *Store) createPrepared(ctx context.Context, ps []Prepared, cached bool) ([]Result, error) {
+// createPrepared stores prepared responses in one transaction. intake
+// says whether the batch is the live intake's: on SQLite it keeps its tally
+// rows in the store's tallyCache, on PostgreSQL it appends delta rows
+// (tallydelta.go); any other batch reads and rewrites the tally rows.
+func (s *Store) createPrepared(ctx context.Context, ps []Prepared, intake bool) ([]Result, error) {
 	out := make([]Result, len(ps))
 	items := make([]*item, 0, len(ps))
 	for i, p := range ps {
@@ -325,7 +328,7 @@ func (s *Store) createPrepared(ctx context.Context, ps []Prepared, cached bool) 
 		for _, it := range items {
 			out[it.index] = Result{}
 		}
-		return s.insertBatch(ctx, tx, items, out, cached)
+		return s.insertBatch(ctx, tx, items, out, intake)
 	})
 	s.stmts.prepareMissed(ctx)
 	if err != nil {
@@ -425,7 +428,7 @@ func checkProbs(cat *survey.Catalogue, probs map[string]float64) error {
 }
 
 // insertBatch stores the prepared items inside tx and fills their results.
-func (s *Store) insertBatch(ctx context.Context, tx *gorm.DB, items []*item, out []Result, cached bool) error {
+func (s *Store) insertBatch(ctx context.Context, tx *gorm.DB, items []*item, out []Result, intake bool) error {
 	pool := tx.Statement.ConnPool
 	// The same submission twice in one batch (a retry racing its original)
 	// is stored once; the copy gets the first one's result.
@@ -497,8 +500,8 @@ func (s *Store) insertBatch(ctx context.Context, tx *gorm.DB, items []*item, out
 		return err
 	}
 	batch := s.newTallyBatch()
-	batch.cached = cached && s.tcache != nil
-	batch.deltas = cached && s.postgres
+	batch.cached = intake && s.tcache != nil
+	batch.deltas = intake && s.postgres
 	for _, it := range fresh {
 		id, ok := inserted[it]
 		if !ok {

@@ -83,13 +83,11 @@ func (s *Store) screen(ctx context.Context, pool gorm.ConnPool, items []*item) e
 				c.overlapping++
 			}
 		}
-		in := survey.ScreenInput{
-			At: at, DurationMS: it.duration, Answered: len(it.visit.Answers), Verified: it.row.Verified,
-			RecentAtCentre: c.recent, SameAnswers: c.same,
-		}
+		in := survey.ScreenInput{At: at, DurationMS: it.duration, Answered: len(it.visit.Answers), Verified: it.row.Verified, SameAnswers: c.same}
 		if kiosk != nil {
-			in = survey.ScreenInput{At: at, DurationMS: it.duration, Answered: len(it.visit.Answers), Verified: it.row.Verified,
-				Kiosk: true, DeviceRecent: c.recent, SameAnswers: c.same, DeviceOverlapping: c.overlapping}
+			in.Kiosk, in.DeviceRecent, in.DeviceOverlapping = true, c.recent, c.overlapping
+		} else {
+			in.RecentAtCentre = c.recent
 		}
 		it.flags = append(it.flags, survey.Screen(in)...)
 	}

@@ -25,7 +25,10 @@ type stmtCache struct {
 	missed map[string]bool
 }
 
-// maxCachedStmts bounds the cache: five statements in eleven lengths fit.
+// maxCachedStmts bounds the cache: the intake's statements (responses,
+// screening, tally reads, upserts and deletions or delta rows) in the
+// eight lengths of a batch of at most maxBatch fit, with room for the
+// longer runs of folds and status moves.
 const maxCachedStmts = 64
 
 func newStmtCache(db *gorm.DB) (*stmtCache, error) {

@@ -178,16 +178,13 @@ func Open(ctx context.Context, dsn string, opt Options) (*Store, error) {
 		writers.Add(1)
 		go func() { defer writers.Done(); s.writeLoop() }()
 	}
-	wg.Add(1)
-	writersDone := make(chan struct{})
-	go func() { defer wg.Done(); writers.Wait(); close(writersDone) }()
 	if s.postgres {
 		wg.Add(1)
 		every := opt.FoldEvery
 		if every <= 0 {
 			every = foldEvery
 		}
-		go func() { defer wg.Done(); s.foldLoop(every, writersDone) }()
+		go func() { defer wg.Done(); s.foldLoop(every, writers.Wait) }()
 	}
 	if !s.postgres {
 		// Checkpoints copy the WAL into the database file. Left to SQLite,
@@ -201,7 +198,7 @@ func Open(ctx context.Context, dsn string, opt Options) (*Store, error) {
 		wg.Add(1)
 		go func() { defer wg.Done(); s.checkpointLoop() }()
 	}
-	go func() { wg.Wait(); close(s.stopped) }()
+	go func() { writers.Wait(); wg.Wait(); close(s.stopped) }()
 	return s, nil
 }
 

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sync/atomic"
 	"time"
 
@@ -36,19 +37,14 @@ const (
 	foldMax   = 20000
 )
 
-// writeDeltas appends the batch's cells as delta rows, in runs (see runs).
+// writeDeltas appends the batch's cells as delta rows, in runs (see runs);
+// an empty cell adds nothing.
 func (b *tallyBatch) writeDeltas(ctx context.Context, pool gorm.ConnPool, keys []tallyKey) error {
-	rows := make([]tallyRow, 0, len(keys))
-	var buf []byte
-	for _, k := range keys {
-		c := b.cells[k]
-		if c.empty() {
-			continue
-		}
-		start := len(buf)
-		buf = c.encode(buf)
-		rows = append(rows, tallyRow{key: k, cnt: c.counters, data: buf[start:len(buf):len(buf)]})
+	all, err := tallyRows(keys, b.cells)
+	if err != nil {
+		return fmt.Errorf("write tally deltas: %w", err)
 	}
+	rows := slices.DeleteFunc(all, func(r tallyRow) bool { return r.del })
 	for _, run := range runs(rows, maxRun) {
 		q := newQuery(b.s.postgres)
 		q.WriteString("INSERT INTO tally_deltas (" + tallyCols + ") VALUES ")
@@ -66,9 +62,6 @@ func (b *tallyBatch) writeDeltas(ctx context.Context, pool gorm.ConnPool, keys [
 // and rewrite of the tallies). The caller flushes the batch in the same
 // transaction, so a fold that fails leaves the delta rows where they were.
 func (b *tallyBatch) takeDeltas(ctx context.Context, pool gorm.ConnPool, limit int) (int, error) {
-	if !b.s.postgres {
-		return 0, nil
-	}
 	q := newQuery(true)
 	if limit > 0 {
 		q.WriteString("DELETE FROM tally_deltas WHERE id IN (SELECT id FROM tally_deltas ORDER BY id LIMIT ")
@@ -112,15 +105,23 @@ func (b *tallyBatch) takeDeltas(ctx context.Context, pool gorm.ConnPool, limit i
 // foldAll folds every delta row inside tx, before tx reads and rewrites
 // tally rows itself.
 func (s *Store) foldAll(ctx context.Context, tx *gorm.DB) error {
+	_, err := s.foldDeltas(ctx, tx, 0)
+	return err
+}
+
+// foldDeltas moves delta rows into the tallies inside tx (which of them:
+// see takeDeltas) and says how many it moved. SQLite has none.
+func (s *Store) foldDeltas(ctx context.Context, tx *gorm.DB, limit int) (int, error) {
 	if !s.postgres {
-		return nil
+		return 0, nil
 	}
 	b := s.newTallyBatch()
-	if _, err := b.takeDeltas(ctx, tx.Statement.ConnPool, 0); err != nil {
+	n, err := b.takeDeltas(ctx, tx.Statement.ConnPool, limit)
+	if err != nil {
 		b.release()
-		return err
+		return 0, err
 	}
-	return b.flush(ctx, tx)
+	return n, b.flush(ctx, tx)
 }
 
 // FoldStats counts this process's folds of delta rows (PostgreSQL; zero
@@ -141,13 +142,9 @@ func (s *Store) FoldStats() FoldStats {
 func (s *Store) fold(ctx context.Context) (int, error) {
 	n := 0
 	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		b := s.newTallyBatch()
 		var err error
-		if n, err = b.takeDeltas(ctx, tx.Statement.ConnPool, foldMax); err != nil {
-			b.release()
-			return err
-		}
-		return b.flush(ctx, tx)
+		n, err = s.foldDeltas(ctx, tx, foldMax)
+		return err
 	})
 	s.stmts.prepareMissed(ctx)
 	s.foldCounts.folds.Add(1)
@@ -159,10 +156,10 @@ func (s *Store) fold(ctx context.Context) (int, error) {
 }
 
 // foldLoop folds delta rows every period until the store closes, and
-// once more after the writers have stored the last batches. A fold that
-// fails is tried again at the next tick; the reads count delta rows
-// meanwhile.
-func (s *Store) foldLoop(every time.Duration, writersDone <-chan struct{}) {
+// once more after the writers have stored the last batches (writersDone
+// waits for them). A fold that fails is tried again at the next tick; the
+// reads count delta rows meanwhile.
+func (s *Store) foldLoop(every time.Duration, writersDone func()) {
 	t := time.NewTicker(every)
 	defer t.Stop()
 	ctx := context.Background()
@@ -177,7 +174,7 @@ func (s *Store) foldLoop(every time.Duration, writersDone <-chan struct{}) {
 	for {
 		select {
 		case <-s.closing:
-			<-writersDone
+			writersDone()
 			foldSome()
 			return
 		case <-t.C:

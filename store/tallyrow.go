@@ -300,12 +300,22 @@ type tallyRow struct {
 // writeCells writes the absolute values of cells, deleting the rows that
 // became empty (every response once in them moved out).
 func (s *Store) writeCells(ctx context.Context, pool gorm.ConnPool, keys []tallyKey, cells map[tallyKey]*cell) error {
+	rows, err := tallyRows(keys, cells)
+	if err != nil {
+		return err
+	}
+	return s.writeRows(ctx, pool, rows)
+}
+
+// tallyRows checks and encodes the cells of keys as rows to write; an
+// empty cell is a row to delete.
+func tallyRows(keys []tallyKey, cells map[tallyKey]*cell) ([]tallyRow, error) {
 	rows := make([]tallyRow, 0, len(keys))
 	var buf []byte
 	for _, k := range keys {
 		c := cells[k]
 		if err := c.check(); err != nil {
-			return fmt.Errorf("tally %s %s %s centre %d: %w", k.grain, k.period, k.commune, k.centre, err)
+			return nil, fmt.Errorf("tally %s %s %s centre %d: %w", k.grain, k.period, k.commune, k.centre, err)
 		}
 		if c.empty() {
 			rows = append(rows, tallyRow{key: k, del: true})
@@ -315,7 +325,7 @@ func (s *Store) writeCells(ctx context.Context, pool gorm.ConnPool, keys []tally
 		buf = c.encode(buf)
 		rows = append(rows, tallyRow{key: k, cnt: c.counters, data: buf[start:len(buf):len(buf)]})
 	}
-	return s.writeRows(ctx, pool, rows)
+	return rows, nil
 }
 
 // deleteByKey deletes the SQLite tally rows of keyCTE's keys, whose key is

@@ -55,7 +55,7 @@ type pending struct {
 // maxBatch bounds one group commit.
 const maxBatch = 128
 
-// writeLoop is the writer: it stores queued submissions in batches until the
+// writeLoop is a writer: it stores queued submissions in batches until the
 // store closes, then finishes what is queued.
 func (s *Store) writeLoop() {
 	batch := make([]*pending, 0, maxBatch)
