@@ -1,0 +1,124 @@
+package store_test
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/papi-hcmc/papi/store"
+	"github.com/papi-hcmc/papi/survey"
+)
+
+// TestScreeningCountsEveryEarlierAnswer: the writer screens each answer
+// against everything stored before it, in earlier batches (its query) and
+// earlier in its own batch (counted in memory). For every stored answer
+// the burst and duplicate flags are recomputed here from the stored rows
+// with lower ids, by the rules of survey.Screen. Submissions come from 16
+// goroutines at once, so batches form as under load: floods at two
+// centres, four others a little under the burst limit, an answer set in
+// two from a pool of 80 (duplicates), one in seven with a receipt.
+func TestScreeningCountsEveryEarlierAnswer(t *testing.T) {
+	ctx := context.Background()
+	start := time.Date(2026, 6, 2, 8, 0, 0, 0, survey.Local)
+	st := MustOpen(t, "sqlite", func() time.Time { return start })
+	cat := st.Catalogue()
+	rng := rand.New(rand.NewPCG(71, 72))
+	centres, _ := st.AllCentres(ctx)
+	centres = centres[:6]
+	pool := make([]survey.Visit, 80)
+	for i := range pool {
+		pool[i] = MustVisit(t, cat, rng, cat.AssignModules(uint64(i)))
+	}
+	issuer := survey.User{ID: 1, Email: "issuer@x.vn", Role: survey.RoleIssuer}
+	const n = 1800
+	ins := make([]store.NewResponse, n)
+	answerSet := map[string]int{} // submission id → answer set (pool index, or n+i for a fresh one)
+	for i := range ins {
+		// 30 answers a minute: 10 at each of two centres, 2.5 at four
+		// others, whose burst counts then lie a little under the limit.
+		minute := i / 30
+		c := centres[rng.IntN(2)]
+		if i%3 == 0 {
+			c = centres[2+rng.IntN(4)]
+		}
+		set, v := n+i, MustVisit(t, cat, rng, cat.AssignModules(uint64(100+i)))
+		if rng.IntN(2) == 0 {
+			set = rng.IntN(len(pool))
+			v = pool[set]
+		}
+		id := fmt.Sprintf("screener-%04d", i)
+		answerSet[id] = set
+		ins[i] = store.NewResponse{SubmissionID: id, Centre: c, Version: cat.Version, Visit: v,
+			At: start.Add(time.Duration(minute)*time.Minute + time.Duration(rng.IntN(60))*time.Second), DurationMS: 200000}
+		if i%7 == 0 {
+			rc, err := st.CreateReceipt(ctx, issuer, c.ID, fmt.Sprintf("HS-%04d", i))
+			if err != nil {
+				t.Fatal(err)
+			}
+			ins[i].Receipt = rc.Code
+		}
+	}
+	next := make(chan store.NewResponse)
+	var wg sync.WaitGroup
+	for range 16 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for in := range next {
+				if r := st.Submit(ctx, in); r.Err != nil {
+					t.Errorf("%s: %v", in.SubmissionID, r.Err)
+				}
+			}
+		}()
+	}
+	for _, in := range ins {
+		next <- in
+	}
+	close(next)
+	wg.Wait()
+
+	stored := make([]store.Response, 0, n)
+	for _, in := range ins {
+		r, err := st.ResponseBySubmission(ctx, in.SubmissionID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		stored = append(stored, r)
+	}
+	slices.SortFunc(stored, func(a, b store.Response) int { return int(a.ID) - int(b.ID) })
+	neighbourFlags := func(flags []string) []string {
+		return slices.DeleteFunc(slices.Clone(flags), func(f string) bool { return f != survey.FlagBurst && f != survey.FlagDuplicate })
+	}
+	counts := map[string]int{}
+	for i, r := range stored {
+		var recent, same int64
+		for _, e := range stored[:i] {
+			if e.CentreID != r.CentreID || e.CreatedAt.After(r.CreatedAt) {
+				continue
+			}
+			if e.CreatedAt.After(r.CreatedAt.Add(-survey.BurstWindow)) && !e.Verified {
+				recent++
+			}
+			if e.CreatedAt.After(r.CreatedAt.Add(-survey.DuplicateWindow)) && answerSet[e.SubmissionID] == answerSet[r.SubmissionID] {
+				same++
+			}
+		}
+		want := neighbourFlags(survey.Screen(survey.ScreenInput{At: r.CreatedAt, DurationMS: r.DurationMS, Answered: len(r.Answers),
+			Verified: r.Verified, RecentAtCentre: recent, SameAnswers: same}))
+		got := neighbourFlags(r.Flags)
+		if !slices.Equal(got, want) {
+			t.Errorf("response %d (%s): flagged %v, want %v (%d recent, %d same stored before it)", r.ID, r.SubmissionID, got, want, recent, same)
+		}
+		for _, f := range got {
+			counts[f]++
+		}
+	}
+	if counts[survey.FlagBurst] < 100 || counts[survey.FlagDuplicate] < 100 {
+		t.Errorf("%d burst and %d duplicate flags; the traffic should give hundreds of each", counts[survey.FlagBurst], counts[survey.FlagDuplicate])
+	}
+	t.Logf("%d answers: %d burst and %d duplicate flags", n, counts[survey.FlagBurst], counts[survey.FlagDuplicate])
+}
