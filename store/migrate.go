@@ -284,12 +284,19 @@ var migrations = []migration{
 			_, err := s.rebuildAll(ctx, tx)
 			return err
 		}},
-	// The live intake's delta rows on PostgreSQL (see tallydelta.go).
-	// SQLite, one writer, keeps its tally cache instead.
+	// The live intake's delta rows on PostgreSQL (see tallydelta.go);
+	// SQLite's came with step 16.
 	{version: 15, name: "tally delta rows on PostgreSQL",
 		postgres: []string{
 			"CREATE TABLE tally_deltas (id bigserial PRIMARY KEY, grain varchar(1) NOT NULL, period varchar(10) NOT NULL, commune_code varchar(5) NOT NULL, centre_id bigint NOT NULL, channel varchar(16) NOT NULL, questionnaire_version varchar(32) NOT NULL, verified boolean NOT NULL, flagged boolean NOT NULL, " +
 				"responses bigint NOT NULL, resident_here bigint NOT NULL, resident_other bigint NOT NULL, resident_outside bigint NOT NULL, resident_unknown bigint NOT NULL, data bytea NOT NULL)",
+		}},
+	// SQLite's live intake appends delta rows too, in place of its cache
+	// of tally rows (see tallydelta.go). PostgreSQL has them already.
+	{version: 16, name: "tally delta rows on SQLite",
+		sqlite: []string{
+			"CREATE TABLE tally_deltas (id integer PRIMARY KEY, grain text NOT NULL, period text NOT NULL, commune_code text NOT NULL, centre_id integer NOT NULL, channel text NOT NULL, questionnaire_version text NOT NULL, verified numeric NOT NULL, flagged numeric NOT NULL, " +
+				"responses integer NOT NULL, resident_here integer NOT NULL, resident_other integer NOT NULL, resident_outside integer NOT NULL, resident_unknown integer NOT NULL, data blob NOT NULL)",
 		}},
 }
 

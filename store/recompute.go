@@ -45,17 +45,19 @@ func (s *Store) Recompute(ctx context.Context) (RecomputeReport, error) {
 		err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 			if s.postgres {
 				// The delta rows first, as folds take them, so the two
-				// never wait on each other; then every delta row folded,
-				// for the month's rows to be compared whole.
+				// never wait on each other. (SQLite's transaction holds
+				// the write lock since BEGIN.)
 				if err := tx.Exec("LOCK TABLE tally_deltas IN EXCLUSIVE MODE").Error; err != nil {
 					return fmt.Errorf("lock tally deltas: %w", err)
 				}
 				if err := tx.Exec("LOCK TABLE tallies IN EXCLUSIVE MODE").Error; err != nil {
 					return fmt.Errorf("lock tallies: %w", err)
 				}
-				if err := s.foldAll(ctx, tx); err != nil {
-					return err
-				}
+			}
+			// Every delta row folded, for the month's rows to be compared
+			// whole.
+			if err := s.foldAll(ctx, tx); err != nil {
+				return err
 			}
 			return s.recomputeMonth(ctx, tx, m, &rep)
 		})
@@ -108,7 +110,6 @@ func (s *Store) tallyMonths(ctx context.Context, db *gorm.DB) ([]string, error) 
 
 // recomputeMonth rebuilds one month's rows inside tx (see Recompute).
 func (s *Store) recomputeMonth(ctx context.Context, tx *gorm.DB, month string, rep *RecomputeReport) error {
-	s.tcache.reset() // rows may be rewritten under the intake's cached ones
 	pool := tx.Statement.ConnPool
 	rebuilt := map[tallyKey]tallyRow{}
 	batch := s.newTallyBatch()

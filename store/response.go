@@ -299,16 +299,15 @@ func (s *Store) Prepare(ctx context.Context, in NewResponse) Prepared {
 
 // CreatePrepared is CreateResponses for prepared responses of a bulk load
 // (papi import); results are in the order given. A Prepared is used once.
-// A bulk load's rows spread over many days, so its tally rows are not
-// kept in memory as the live intake's are (see tallyCache); it writes them
-// directly, not as delta rows (see tallydelta.go).
+// A bulk load's rows spread over many days and its batches are large, so
+// it reads and rewrites the tally rows directly, not as delta rows (see
+// tallydelta.go).
 func (s *Store) CreatePrepared(ctx context.Context, ps []Prepared) ([]Result, error) {
 	return s.createPrepared(ctx, ps, false)
 }
 
 // createPrepared stores prepared responses in one transaction. intake
-// says whether the batch is the live intake's: on SQLite it keeps its tally
-// rows in the store's tallyCache, on PostgreSQL it appends delta rows
+// says whether the batch is the live intake's, which appends delta rows
 // (tallydelta.go); any other batch reads and rewrites the tally rows.
 func (s *Store) createPrepared(ctx context.Context, ps []Prepared, intake bool) ([]Result, error) {
 	out := make([]Result, len(ps))
@@ -332,7 +331,6 @@ func (s *Store) createPrepared(ctx context.Context, ps []Prepared, intake bool) 
 	})
 	s.stmts.prepareMissed(ctx)
 	if err != nil {
-		s.tcache.reset() // it may hold this batch's rows, which were rolled back
 		return nil, fmt.Errorf("store responses: %w", err)
 	}
 	s.bursts.remember(items, out)
@@ -500,8 +498,7 @@ func (s *Store) insertBatch(ctx context.Context, tx *gorm.DB, items []*item, out
 		return err
 	}
 	batch := s.newTallyBatch()
-	batch.cached = intake && s.tcache != nil
-	batch.deltas = intake && s.postgres
+	batch.deltas = intake
 	for _, it := range fresh {
 		id, ok := inserted[it]
 		if !ok {
@@ -677,7 +674,7 @@ func (s *Store) SetStatus(ctx context.Context, actor string, id uint64, status s
 				"A response cannot move from "+r.Status+" to "+status+": only the anomaly checks flag responses.")
 		}
 		if r.Status != status {
-			// The response's share may still be a delta row (PostgreSQL).
+			// The response's share may still be a delta row.
 			if err := s.foldAll(ctx, tx); err != nil {
 				return err
 			}

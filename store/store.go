@@ -61,9 +61,6 @@ type Store struct {
 	writing bool // the writer goroutine was started
 	// stmts keeps the intake's statements prepared (see stmtCache).
 	stmts *stmtCache
-	// tcache keeps the tally rows the intake wrote last (SQLite only; nil
-	// on PostgreSQL), see tallyCache.
-	tcache *tallyCache
 	// bursts remembers centres over the burst limit (see burstMemory).
 	bursts burstMemory
 	// foldCounts count the folds of PostgreSQL's delta rows (FoldStats).
@@ -132,7 +129,6 @@ func Open(ctx context.Context, dsn string, opt Options) (*Store, error) {
 		// even on Close) unless entries never expire, which its 10-year TTL
 		// means; the size bound still evicts.
 		wcfg.PrepareStmtTTL = 10 * 365 * 24 * time.Hour
-		s.tcache = newTallyCache()
 		if s.db, err = openSQLite(dsn, &wcfg, 1, writerCacheKiB); err != nil {
 			return nil, err
 		}
@@ -164,10 +160,10 @@ func Open(ctx context.Context, dsn string, opt Options) (*Store, error) {
 		}
 	}
 	// The writers start last: an Open that fails leaves no goroutine
-	// behind. SQLite has one writer connection, so one writer. On
-	// PostgreSQL writers lock no tally row (they append delta rows, see
-	// tallydelta.go), so pgWriters of them store batches side by side, and
-	// a fold loop moves the delta rows into the tallies.
+	// behind. SQLite has one writer connection, so one writer. Writers
+	// read and rewrite no tally row (they append delta rows, see
+	// tallydelta.go), so on PostgreSQL pgWriters of them store batches
+	// side by side. A fold loop moves the delta rows into the tallies.
 	s.writing = true
 	var wg, writers sync.WaitGroup
 	n := 1
@@ -178,14 +174,12 @@ func Open(ctx context.Context, dsn string, opt Options) (*Store, error) {
 		writers.Add(1)
 		go func() { defer writers.Done(); s.writeLoop() }()
 	}
-	if s.postgres {
-		wg.Add(1)
-		every := opt.FoldEvery
-		if every <= 0 {
-			every = foldEvery
-		}
-		go func() { defer wg.Done(); s.foldLoop(every, writers.Wait) }()
+	every := opt.FoldEvery
+	if every <= 0 {
+		every = foldEvery
 	}
+	wg.Add(1)
+	go func() { defer wg.Done(); s.foldLoop(every, writers.Wait) }()
 	if !s.postgres {
 		// Checkpoints copy the WAL into the database file. Left to SQLite,
 		// the writer does it when it commits, and on a big file that means

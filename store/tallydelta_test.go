@@ -13,14 +13,19 @@ import (
 	"github.com/papi-hcmc/papi/survey"
 )
 
-// TestDeltaRowsOnPostgres: on PostgreSQL the live intake appends delta
-// rows, which reads count before any fold; a status move, a recompute and
-// closing the store each fold them all, and at every step the tallies
-// equal a recomputation from the raw responses.
-func TestDeltaRowsOnPostgres(t *testing.T) {
-	storetest.RequirePostgres(t)
+// TestDeltaRows: the live intake appends delta rows, which reads count
+// before any fold; a status move, a recompute and closing the store each
+// fold them all, and at every step the tallies equal a recomputation from
+// the raw responses.
+func TestDeltaRows(t *testing.T) {
+	for _, b := range backends(t) {
+		t.Run(b, func(t *testing.T) { testDeltaRows(t, b) })
+	}
+}
+
+func testDeltaRows(t *testing.T, backend string) {
 	ctx := context.Background()
-	dsn := storetest.MustDSN(t, storetest.Postgres)
+	dsn := storetest.MustDSN(t, backend)
 	opt := store.Options{Now: storetest.OpenHours(), FoldEvery: time.Hour} // no fold but the ones under test
 	st := storetest.MustOpen(t, dsn, opt)
 	storetest.MustSeed(t, st)

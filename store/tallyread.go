@@ -336,26 +336,27 @@ func (s *Store) indicatorsQuery(pr periodRange, f Filter) *query {
 	return q
 }
 
-// from names the tallies. SQLite's tallies are clustered by grain and
-// period (migration 13); for some communes its planner would rather scan
-// the period there than look the communes up in their index, which is
-// many times slower, so it is told which index to use. On PostgreSQL the
-// delta rows not yet folded count as well, each for its day and its month.
+// from names the tallies, with the delta rows not yet folded, each for
+// its day and its month (see tallydelta.go). SQLite's tallies are
+// clustered by grain and period (migration 13); for some communes its
+// planner would rather scan the period there than look the communes up in
+// their index, which is many times slower, so it is told which index to
+// use.
 func (q *query) from(f Filter) {
-	if q.pg {
-		q.WriteString(" FROM (SELECT " + tallyCols + " FROM tallies UNION ALL SELECT " + tallyCols + " FROM tally_deltas" +
-			" UNION ALL SELECT " + deltasAsMonths + " FROM tally_deltas WHERE grain = '" + grainDay + "') tallies")
-		return
+	tallies, month := "tallies", "'"+grainMonth+"'::varchar, substr(period, 1, 7)::varchar"
+	if !q.pg {
+		month = "'" + grainMonth + "', substr(period, 1, 7)"
+		if len(f.Communes) > 0 {
+			tallies += " INDEXED BY idx_tallies_commune"
+		}
 	}
-	q.WriteString(" FROM tallies")
-	if len(f.Communes) > 0 {
-		q.WriteString(" INDEXED BY idx_tallies_commune")
-	}
+	q.WriteString(" FROM (SELECT " + tallyCols + " FROM " + tallies + " UNION ALL SELECT " + tallyCols + " FROM tally_deltas" +
+		" UNION ALL SELECT " + month + ", " + deltaRest + " FROM tally_deltas WHERE grain = '" + grainDay + "') all_tallies")
 }
 
-// deltasAsMonths are tallyCols of a day's delta row read as a row of its
-// month (see tallydelta.go).
-const deltasAsMonths = "'" + grainMonth + "'::varchar, substr(period, 1, 7)::varchar, commune_code, centre_id, channel, questionnaire_version, " +
+// deltaRest are the columns of a day's delta row read as a row of its
+// month, after its grain and period.
+const deltaRest = "commune_code, centre_id, channel, questionnaire_version, " +
 	"verified, flagged, responses, resident_here, resident_other, resident_outside, resident_unknown, data"
 
 // where selects the tally rows of one period span that the filter keeps.

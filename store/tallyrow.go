@@ -64,12 +64,8 @@ type tallied struct {
 type tallyBatch struct {
 	s     *Store
 	cells map[tallyKey]*cell
-	// cached batches (the live intake's, on SQLite) take their rows from
-	// the store's tallyCache when it has them and leave the written cells
-	// in it; any other batch drops the rows it writes from the cache.
-	cached bool
-	// deltas batches (the live intake's, on PostgreSQL) append their
-	// changes as delta rows of the day grain instead (see tallydelta.go).
+	// deltas batches (the live intake's) append their changes as delta
+	// rows of the day grain instead (see tallydelta.go).
 	deltas bool
 }
 
@@ -162,8 +158,8 @@ const (
 	tallyCols    = tallyKeyCols + ", responses, resident_here, resident_other, resident_outside, resident_unknown, data"
 )
 
-// flush applies the batch to the stored rows inside tx: it reads every row
-// the batch touches (a cached batch only those its tallyCache lacks), adds
+// flush applies the batch to the stored rows inside tx (a deltas batch
+// appends delta rows instead): it reads every row the batch touches, adds
 // the changes and writes the absolute values back with a multi-row upsert,
 // each statement in runs (see runs). On SQLite the transaction holds the
 // write lock since BEGIN, so nobody writes between the read and the write.
@@ -184,45 +180,13 @@ func (b *tallyBatch) flush(ctx context.Context, tx *gorm.DB) error {
 	if b.deltas {
 		return b.writeDeltas(ctx, pool, keys)
 	}
-	if !b.cached {
-		b.s.tcache.drop(keys) // written here, the cached copies would go stale
-	}
-	toRead, version := keys, int64(0)
-	if b.cached {
-		var err error
-		if version, err = b.s.dataVersion(ctx, pool); err != nil {
-			return fmt.Errorf("write tallies: %w", err)
-		}
-		known := b.s.tcache.take(version, keys)
-		toRead = make([]tallyKey, 0, len(keys)-len(known))
-		for _, k := range keys {
-			if abs, ok := known[k]; ok {
-				b.cells[k].merge(abs)
-				abs.release()
-			} else {
-				toRead = append(toRead, k)
-			}
-		}
-	}
-	for _, run := range runs(toRead, maxRun) {
+	for _, run := range runs(keys, maxRun) {
 		if err := b.readRows(ctx, pool, run); err != nil {
 			return fmt.Errorf("write tallies: %w", err)
 		}
 	}
 	if err := b.s.writeCells(ctx, pool, keys, b.cells); err != nil {
 		return fmt.Errorf("write tallies: %w", err)
-	}
-	if b.cached {
-		// The cells now hold the rows as written; the cache takes them (an
-		// empty one is a deleted row, which the next batch reads afresh).
-		written := make(map[tallyKey]*cell, len(b.cells))
-		for k, c := range b.cells {
-			if !c.empty() {
-				written[k] = c
-				delete(b.cells, k)
-			}
-		}
-		b.s.tcache.put(version, written)
 	}
 	return nil
 }
