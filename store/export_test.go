@@ -1,5 +1,7 @@
 package store
 
+import "context"
+
 // Hooks for the external tests of this package.
 
 // ForgetBursts turns the store's burstMemory off: screening then asks the
@@ -8,3 +10,11 @@ func ForgetBursts(s *Store) { s.bursts.off = true }
 
 // BurstCountsSkipped is how many burst counts screening left out.
 func BurstCountsSkipped(s *Store) int64 { return s.bursts.skips.Load() }
+
+// FoldBetween runs a fold of the delta rows (SQLite) with between run after
+// it has read them and before it writes, and says how many it folded.
+func FoldBetween(s *Store, between func()) (int, error) {
+	s.afterFoldRead = between
+	defer func() { s.afterFoldRead = nil }()
+	return s.fold(context.Background())
+}

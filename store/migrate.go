@@ -292,10 +292,12 @@ var migrations = []migration{
 				"responses bigint NOT NULL, resident_here bigint NOT NULL, resident_other bigint NOT NULL, resident_outside bigint NOT NULL, resident_unknown bigint NOT NULL, data bytea NOT NULL)",
 		}},
 	// SQLite's live intake appends delta rows too, in place of its cache
-	// of tally rows (see tallydelta.go). PostgreSQL has them already.
+	// of tally rows (see tallydelta.go). PostgreSQL has them already. The
+	// ids are never reused (AUTOINCREMENT): a fold deletes the rows it
+	// read by id (foldRead).
 	{version: 16, name: "tally delta rows on SQLite",
 		sqlite: []string{
-			"CREATE TABLE tally_deltas (id integer PRIMARY KEY, grain text NOT NULL, period text NOT NULL, commune_code text NOT NULL, centre_id integer NOT NULL, channel text NOT NULL, questionnaire_version text NOT NULL, verified numeric NOT NULL, flagged numeric NOT NULL, " +
+			"CREATE TABLE tally_deltas (id integer PRIMARY KEY AUTOINCREMENT, grain text NOT NULL, period text NOT NULL, commune_code text NOT NULL, centre_id integer NOT NULL, channel text NOT NULL, questionnaire_version text NOT NULL, verified numeric NOT NULL, flagged numeric NOT NULL, " +
 				"responses integer NOT NULL, resident_here integer NOT NULL, resident_other integer NOT NULL, resident_outside integer NOT NULL, resident_unknown integer NOT NULL, data blob NOT NULL)",
 		}},
 }

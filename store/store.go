@@ -63,8 +63,11 @@ type Store struct {
 	stmts *stmtCache
 	// bursts remembers centres over the burst limit (see burstMemory).
 	bursts burstMemory
-	// foldCounts count the folds of PostgreSQL's delta rows (FoldStats).
+	// foldCounts count the folds of delta rows (FoldStats).
 	foldCounts foldCounts
+	// afterFoldRead, when set (by a test), runs between a SQLite fold's
+	// read and its write (foldRead).
+	afterFoldRead func()
 }
 
 // Options configure Open.

@@ -2,6 +2,8 @@ package store
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"fmt"
 	"slices"
 	"sync/atomic"
@@ -87,8 +89,19 @@ func (b *tallyBatch) takeDeltas(ctx context.Context, pool gorm.ConnPool, limit i
 	if err != nil {
 		return 0, fmt.Errorf("take tally deltas: %w", err)
 	}
+	n, err := b.addDeltas(rows)
+	if err != nil {
+		return 0, fmt.Errorf("take tally deltas: %w", err)
+	}
+	return n, nil
+}
+
+// addDeltas adds delta rows of tallyCols (and extra columns, see
+// scanTallies) to the batch's cells, each for its day and its month, and
+// says how many it added.
+func (b *tallyBatch) addDeltas(rows *sql.Rows, extra ...any) (int, error) {
 	n := 0
-	err = b.s.scanTallies(rows, func(k tallyKey, cnt counters, data []byte) error {
+	err := b.s.scanTallies(rows, func(k tallyKey, cnt counters, data []byte) error {
 		l := b.s.layouts[k.version]
 		if l == nil {
 			return fmt.Errorf("tally deltas of questionnaire version %s, which this build does not know", k.version)
@@ -108,11 +121,8 @@ func (b *tallyBatch) takeDeltas(ctx context.Context, pool gorm.ConnPool, limit i
 			}
 		}
 		return nil
-	})
-	if err != nil {
-		return 0, fmt.Errorf("take tally deltas: %w", err)
-	}
-	return n, nil
+	}, extra...)
+	return n, err
 }
 
 // foldAll folds every delta row inside tx, before tx reads and rewrites
@@ -150,11 +160,16 @@ func (s *Store) FoldStats() FoldStats {
 // fold folds up to foldMax delta rows in one transaction and says how many.
 func (s *Store) fold(ctx context.Context) (int, error) {
 	n := 0
-	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		var err error
-		n, err = s.foldDeltas(ctx, tx, foldMax)
-		return err
-	})
+	var err error
+	if s.postgres {
+		err = s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+			var err error
+			n, err = s.foldDeltas(ctx, tx, foldMax)
+			return err
+		})
+	} else {
+		n, err = s.foldRead(ctx)
+	}
 	s.stmts.prepareMissed(ctx)
 	s.foldCounts.folds.Add(1)
 	if err != nil {
@@ -163,6 +178,60 @@ func (s *Store) fold(ctx context.Context) (int, error) {
 	}
 	return n, nil
 }
+
+// foldRead is fold on SQLite, where the intake and the folds share one
+// writer connection: the delta rows are read and merged on a read
+// connection first, so the write transaction only deletes them by id and
+// rewrites the tally rows. Taking and merging a second's delta rows inside
+// the transaction had held the writer 45–90 ms at 1,000,000 responses.
+// The delete must take exactly the rows read: ids are never reused
+// (AUTOINCREMENT) and the intake only adds higher ones, so fewer rows
+// means that another transaction (a status move, papi recompute) folded
+// some meanwhile, and this fold leaves the rest to its next turn.
+func (s *Store) foldRead(ctx context.Context) (int, error) {
+	b := s.newTallyBatch()
+	defer b.release()
+	sqlDB, err := s.read.DB()
+	if err != nil {
+		return 0, err
+	}
+	rows, err := sqlDB.QueryContext(ctx, "SELECT "+tallyCols+", id FROM tally_deltas ORDER BY id LIMIT ?", foldMax)
+	if err != nil {
+		return 0, fmt.Errorf("read tally deltas: %w", err)
+	}
+	var id, last int64
+	n, err := b.addDeltas(rows, &id)
+	if err != nil {
+		return 0, fmt.Errorf("read tally deltas: %w", err)
+	}
+	if n == 0 {
+		return 0, nil
+	}
+	last = id // rows come in id order
+	if s.afterFoldRead != nil {
+		s.afterFoldRead()
+	}
+	raced := false
+	err = s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		res := tx.Exec("DELETE FROM tally_deltas WHERE id <= ?", last)
+		if res.Error != nil {
+			return fmt.Errorf("take tally deltas: %w", res.Error)
+		}
+		if res.RowsAffected != int64(n) {
+			raced = true
+			return errFoldRaced
+		}
+		return b.flush(ctx, tx)
+	})
+	if raced {
+		return 0, nil
+	}
+	return n, err
+}
+
+// errFoldRaced rolls back a fold whose delta rows another transaction
+// folded first.
+var errFoldRaced = errors.New("delta rows folded meanwhile")
 
 // foldLoop folds delta rows every period until the store closes, and
 // once more after the writers have stored the last batches (writersDone

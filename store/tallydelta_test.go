@@ -113,3 +113,53 @@ func testDeltaRows(t *testing.T, backend string) {
 	again := storetest.MustOpen(t, dsn, opt)
 	check(again, "after closing and opening again", false)
 }
+
+// TestFoldLeavesRowsFoldedMeanwhile: a SQLite fold reads the delta rows on
+// a read connection and deletes them by id in its write transaction. When
+// a status move folds them in between, the fold must notice (it deletes
+// fewer rows than it read) and write nothing, or the rows would count
+// twice; the tallies then still equal a recomputation from the responses.
+func TestFoldLeavesRowsFoldedMeanwhile(t *testing.T) {
+	ctx := context.Background()
+	st := storetest.MustOpen(t, storetest.MustDSN(t, "sqlite"), store.Options{Now: storetest.OpenHours(), FoldEvery: time.Hour})
+	storetest.MustSeed(t, st)
+	cat := st.Catalogue()
+	rng := rand.New(rand.NewPCG(53, 54))
+	centre := firstCentre(t, st, "26740")
+	at := storetest.OpenHours()()
+	var ids []uint64
+	for i := range 12 {
+		v := MustVisit(t, cat, rng, cat.AssignModules(uint64(i)))
+		r := st.Submit(ctx, store.NewResponse{SubmissionID: fmt.Sprintf("fold-%02d", i), Centre: centre, Version: cat.Version, Visit: v,
+			At: at.Add(-time.Duration(i) * time.Minute), DurationMS: 180000})
+		if r.Err != nil {
+			t.Fatal(r.Err)
+		}
+		ids = append(ids, r.ID)
+	}
+	n, err := store.FoldBetween(st, func() {
+		if _, err := st.SetStatus(ctx, "test", ids[0], store.StatusQuarantined); err != nil {
+			t.Errorf("status move between the fold's read and write: %v", err)
+		}
+	})
+	if err != nil || n != 0 {
+		t.Errorf("fold raced by a status move: folded %d, %v; want 0 and no error", n, err)
+	}
+	rep, err := st.Recompute(ctx)
+	if err != nil || rep.Mismatches != 0 {
+		t.Errorf("recompute after the raced fold: %+v, %v; want no mismatch", rep, err)
+	}
+	for i := 1; i < 4; i++ {
+		r := st.Submit(ctx, store.NewResponse{SubmissionID: fmt.Sprintf("fold-next-%d", i), Centre: centre, Version: cat.Version,
+			Visit: MustVisit(t, cat, rng, cat.AssignModules(uint64(100+i))), At: at, DurationMS: 180000})
+		if r.Err != nil {
+			t.Fatal(r.Err)
+		}
+	}
+	if n, err := store.FoldBetween(st, func() {}); err != nil || n != 3 {
+		t.Errorf("fold of three new delta rows: folded %d, %v", n, err)
+	}
+	if rep, err := st.Recompute(ctx); err != nil || rep.Mismatches != 0 {
+		t.Errorf("recompute after a fold: %+v, %v; want no mismatch", rep, err)
+	}
+}

@@ -353,7 +353,8 @@ func (q *query) values(rows []tallyRow) {
 }
 
 // scanTallies reads rows of tallyCols.
-func (s *Store) scanTallies(rows *sql.Rows, fn func(k tallyKey, cnt counters, data []byte) error) error {
+// Columns after tallyCols are scanned into extra before each call of fn.
+func (s *Store) scanTallies(rows *sql.Rows, fn func(k tallyKey, cnt counters, data []byte) error, extra ...any) error {
 	defer rows.Close()
 	var (
 		k      tallyKey
@@ -362,8 +363,9 @@ func (s *Store) scanTallies(rows *sql.Rows, fn func(k tallyKey, cnt counters, da
 		data   []byte
 	)
 	for rows.Next() {
-		if err := rows.Scan(&k.grain, &k.period, &k.commune, &centre, &k.channel, &k.version, &k.verified, &k.flagged,
-			&cnt.Responses, &cnt.Here, &cnt.Other, &cnt.Outside, &cnt.Unknown, &data); err != nil {
+		dest := append([]any{&k.grain, &k.period, &k.commune, &centre, &k.channel, &k.version, &k.verified, &k.flagged,
+			&cnt.Responses, &cnt.Here, &cnt.Other, &cnt.Outside, &cnt.Unknown, &data}, extra...)
+		if err := rows.Scan(dest...); err != nil {
 			return fmt.Errorf("read tally row: %w", err)
 		}
 		k.centre = uint(centre)
