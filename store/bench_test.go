@@ -51,14 +51,7 @@ func BenchmarkCreateResponses(b *testing.B) {
 // (default: the system temp dir) so that later runs reuse it.
 func benchStore(b *testing.B, n int) *store.Store {
 	b.Helper()
-	dir := os.Getenv("PAPI_BENCH_DIR")
-	if dir == "" {
-		dir = os.TempDir()
-	}
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		b.Fatal(err)
-	}
-	path := filepath.Join(dir, fmt.Sprintf("papi-bench-v2-%d.db", n))
+	path := filepath.Join(benchDir(b), fmt.Sprintf("papi-bench-v2-%d.db", n))
 	_, statErr := os.Stat(path)
 	st := storetest.MustOpen(b, path, store.Options{})
 	if statErr == nil {
@@ -105,6 +98,19 @@ func benchStore(b *testing.B, n int) *store.Store {
 		}
 	}
 	return st
+}
+
+// benchDir is where the benchmark databases are kept: PAPI_BENCH_DIR, or
+// the system temp dir.
+func benchDir(b *testing.B) string {
+	dir := os.Getenv("PAPI_BENCH_DIR")
+	if dir == "" {
+		dir = os.TempDir()
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		b.Fatal(err)
+	}
+	return dir
 }
 
 // BenchmarkTallies is the store's read alone: one commune's year and the
@@ -155,20 +161,82 @@ func BenchmarkSummary(b *testing.B) {
 func BenchmarkCompare(b *testing.B) {
 	for _, n := range benchSizes() {
 		b.Run(fmt.Sprintf("responses=%d", n), func(b *testing.B) {
-			st := benchStore(b, n)
-			cat := st.Catalogue()
+			compareYear(b, benchStore(b, n))
+		})
+	}
+}
+
+// BenchmarkCompareUnfolded is BenchmarkCompare while the intake runs: on a
+// copy of the benchmark database, 6,000 more responses stored in batches
+// of 8 whose shares are still delta rows (about a second of the load
+// run's intake, see tallydelta.go), which every read adds to the tallies
+// until a fold moves them.
+func BenchmarkCompareUnfolded(b *testing.B) {
+	for _, n := range benchSizes() {
+		b.Run(fmt.Sprintf("responses=%d", n), func(b *testing.B) {
+			built := benchStore(b, n)
+			if err := built.Close(); err != nil {
+				b.Fatal(err)
+			}
+			path := filepath.Join(b.TempDir(), "unfolded.db")
+			copyFile(b, filepath.Join(benchDir(b), fmt.Sprintf("papi-bench-v2-%d.db", n)), path)
+			st := storetest.MustOpen(b, path, store.Options{FoldEvery: time.Hour})
 			ctx := context.Background()
-			b.ResetTimer()
-			for i := 0; i < b.N; i++ {
-				t, err := st.Tallies(ctx, store.Filter{From: "2025-01-01", To: "2025-12-31"})
-				if err != nil {
-					b.Fatal(err)
-				}
-				for _, ct := range t.Communes {
-					_ = cat.Score(ct.Indicators, survey.DefaultPolicy)
+			cat := st.Catalogue()
+			centres, _ := st.AllCentres(ctx)
+			rng := rand.New(rand.NewPCG(8, 9))
+			at := time.Date(2025, 12, 15, 9, 0, 0, 0, survey.Local)
+			batch := make([]store.NewResponse, 0, 8)
+			for i := range 6000 {
+				c := centres[rng.IntN(len(centres))]
+				v := MustVisit(b, cat, rng, cat.AssignModules(uint64(i)))
+				batch = append(batch, store.NewResponse{SubmissionID: fmt.Sprintf("unfolded-%d", i), Centre: c, Version: cat.Version,
+					Visit: v, At: at.Add(time.Duration(i) * time.Second), DurationMS: 180000})
+				if len(batch) == cap(batch) {
+					if _, err := st.CreateResponses(ctx, batch); err != nil {
+						b.Fatal(err)
+					}
+					batch = batch[:0]
 				}
 			}
+			compareYear(b, st)
 		})
+	}
+}
+
+// compareYear is BenchmarkCompare's loop.
+func compareYear(b *testing.B, st *store.Store) {
+	cat := st.Catalogue()
+	ctx := context.Background()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		t, err := st.Tallies(ctx, store.Filter{From: "2025-01-01", To: "2025-12-31"})
+		if err != nil {
+			b.Fatal(err)
+		}
+		for _, ct := range t.Communes {
+			_ = cat.Score(ct.Indicators, survey.DefaultPolicy)
+		}
+	}
+}
+
+// copyFile copies a closed SQLite database file.
+func copyFile(b *testing.B, from, to string) {
+	b.Helper()
+	in, err := os.Open(from)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer in.Close()
+	out, err := os.Create(to)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if _, err := io.Copy(out, in); err != nil {
+		b.Fatal(err)
+	}
+	if err := out.Close(); err != nil {
+		b.Fatal(err)
 	}
 }
 
