@@ -87,6 +87,40 @@ func (c *stmtCache) exec(ctx context.Context, pool gorm.ConnPool, q *query) erro
 	return err
 }
 
+// queryDB runs q on the cache's own pool, outside any transaction (the
+// tally reads, on the read pool), prepared when first run: a pool of
+// readers has a connection to prepare on. Once the cache is full, q runs
+// unprepared.
+func (c *stmtCache) queryDB(ctx context.Context, q *query) (*sql.Rows, error) {
+	key := q.String()
+	c.mu.Lock()
+	st := c.stmts[key]
+	full := len(c.stmts) >= maxCachedStmts
+	c.mu.Unlock()
+	switch {
+	case st != nil:
+		return st.QueryContext(ctx, q.args...)
+	case full:
+		return c.db.QueryContext(ctx, key, q.args...)
+	}
+	prepared, err := c.db.PrepareContext(ctx, key)
+	if err != nil {
+		return nil, err
+	}
+	c.mu.Lock()
+	if c.stmts[key] == nil && len(c.stmts) < maxCachedStmts {
+		c.stmts[key], st = prepared, prepared
+	}
+	c.mu.Unlock()
+	if st == nil {
+		// Prepared meanwhile by another reader, or the cache filled: this
+		// one closes once its rows are read (database/sql waits for them).
+		defer prepared.Close()
+		st = prepared
+	}
+	return st.QueryContext(ctx, q.args...)
+}
+
 // prepareMissed prepares the statements transactions ran unprepared; it
 // is called outside any transaction. A statement that fails to prepare is
 // left unprepared: the transactions report its error themselves.

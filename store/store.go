@@ -59,8 +59,9 @@ type Store struct {
 	closeMu sync.RWMutex
 	closed  bool
 	writing bool // the writer goroutine was started
-	// stmts keeps the intake's statements prepared (see stmtCache).
-	stmts *stmtCache
+	// stmts keeps the intake's statements prepared (see stmtCache),
+	// readStmts the tally reads', on the read pool.
+	stmts, readStmts *stmtCache
 	// bursts remembers centres over the burst limit (see burstMemory).
 	bursts burstMemory
 	// foldCounts count the folds of delta rows (FoldStats).
@@ -145,6 +146,10 @@ func Open(ctx context.Context, dsn string, opt Options) (*Store, error) {
 		return nil, err
 	}
 	if s.stmts, err = newStmtCache(s.db); err != nil {
+		s.Close()
+		return nil, err
+	}
+	if s.readStmts, err = newStmtCache(s.read); err != nil {
 		s.Close()
 		return nil, err
 	}
@@ -276,8 +281,10 @@ func (s *Store) Close() error {
 		case <-time.After(30 * time.Second):
 		}
 	})
-	if s.stmts != nil {
-		s.stmts.close()
+	for _, c := range []*stmtCache{s.stmts, s.readStmts} {
+		if c != nil {
+			c.close()
+		}
 	}
 	var errs []error
 	for _, db := range []*gorm.DB{s.db, s.read} {

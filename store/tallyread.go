@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"slices"
 	"time"
@@ -175,10 +174,6 @@ func (s *Store) Tallies(ctx context.Context, f Filter) (Tallies, error) {
 	if err != nil {
 		return Tallies{}, err
 	}
-	sqlDB, err := s.read.DB()
-	if err != nil {
-		return Tallies{}, fmt.Errorf("read tallies: %w", err)
-	}
 	cur := s.layouts[s.current.Version]
 	accs := map[string]*communeAcc{}
 	get := func(code string) *communeAcc {
@@ -190,10 +185,10 @@ func (s *Store) Tallies(ctx context.Context, f Filter) (Tallies, error) {
 		return a
 	}
 	for _, pr := range ranges {
-		if err := s.readCounts(ctx, sqlDB, pr, f, get); err != nil {
+		if err := s.readCounts(ctx, pr, f, get); err != nil {
 			return Tallies{}, fmt.Errorf("read tallies: %w", err)
 		}
-		if err := s.readIndicators(ctx, sqlDB, pr, f, get); err != nil {
+		if err := s.readIndicators(ctx, pr, f, get); err != nil {
 			return Tallies{}, fmt.Errorf("read tallies: %w", err)
 		}
 	}
@@ -217,9 +212,8 @@ func (s *Store) Tallies(ctx context.Context, f Filter) (Tallies, error) {
 // left out unless asked for (their visits are only counted).
 
 // readCounts adds the visits of one period span to each commune's counts.
-func (s *Store) readCounts(ctx context.Context, db *sql.DB, pr periodRange, f Filter, get func(string) *communeAcc) error {
-	q := s.countsQuery(pr, f)
-	rows, err := db.QueryContext(ctx, q.String(), q.args...)
+func (s *Store) readCounts(ctx context.Context, pr periodRange, f Filter, get func(string) *communeAcc) error {
+	rows, err := s.readStmts.queryDB(ctx, s.countsQuery(pr, f))
 	if err != nil {
 		return err
 	}
@@ -256,9 +250,8 @@ func (s *Store) readCounts(ctx context.Context, db *sql.DB, pr periodRange, f Fi
 
 // readIndicators adds the module counts and indicator tallies of one
 // period span to each commune's.
-func (s *Store) readIndicators(ctx context.Context, db *sql.DB, pr periodRange, f Filter, get func(string) *communeAcc) error {
-	q := s.indicatorsQuery(pr, f)
-	rows, err := db.QueryContext(ctx, q.String(), q.args...)
+func (s *Store) readIndicators(ctx context.Context, pr periodRange, f Filter, get func(string) *communeAcc) error {
+	rows, err := s.readStmts.queryDB(ctx, s.indicatorsQuery(pr, f))
 	if err != nil {
 		return err
 	}
