@@ -18,3 +18,6 @@ func FoldBetween(s *Store, between func()) (int, error) {
 	defer func() { s.afterFoldRead = nil }()
 	return s.fold(context.Background())
 }
+
+// SetFoldCells bounds the tally cells of a SQLite fold (foldRead).
+func SetFoldCells(s *Store, n int) { s.foldCells = n }

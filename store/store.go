@@ -67,8 +67,10 @@ type Store struct {
 	// foldCounts count the folds of delta rows (FoldStats).
 	foldCounts foldCounts
 	// afterFoldRead, when set (by a test), runs between a SQLite fold's
-	// read and its write (foldRead).
+	// read and its write (foldRead); foldCells bounds a fold's cells
+	// (the constant foldCells; smaller in a test).
 	afterFoldRead func()
+	foldCells     int
 }
 
 // Options configure Open.
@@ -99,6 +101,7 @@ func Open(ctx context.Context, dsn string, opt Options) (*Store, error) {
 	if s.now == nil {
 		s.now = time.Now
 	}
+	s.foldCells = foldCells
 	s.receipts.policy = opt.Receipts.withDefaults()
 	s.current = opt.Catalogues[len(opt.Catalogues)-1]
 	for _, c := range opt.Catalogues {

@@ -163,3 +163,43 @@ func TestFoldLeavesRowsFoldedMeanwhile(t *testing.T) {
 		t.Errorf("recompute after a fold: %+v, %v; want no mismatch", rep, err)
 	}
 }
+
+// TestFoldInParts: a SQLite fold stops reading delta rows once it holds
+// foldCells cells and leaves the rest to the next fold; folds of two
+// cells each, over answers on twelve days, leave tallies that equal a
+// recomputation from the responses.
+func TestFoldInParts(t *testing.T) {
+	ctx := context.Background()
+	st := storetest.MustOpen(t, storetest.MustDSN(t, "sqlite"), store.Options{Now: storetest.OpenHours(), FoldEvery: time.Hour})
+	storetest.MustSeed(t, st)
+	store.SetFoldCells(st, 2)
+	cat := st.Catalogue()
+	rng := rand.New(rand.NewPCG(55, 56))
+	centre := firstCentre(t, st, "26740")
+	at := storetest.OpenHours()()
+	for i := range 12 {
+		r := st.Submit(ctx, store.NewResponse{SubmissionID: fmt.Sprintf("part-%02d", i), Centre: centre, Version: cat.Version,
+			Visit: MustVisit(t, cat, rng, cat.AssignModules(uint64(i))), At: at.AddDate(0, 0, -2*i), DurationMS: 180000})
+		if r.Err != nil {
+			t.Fatal(r.Err)
+		}
+	}
+	folds, total := 0, 0
+	for {
+		n, err := store.FoldBetween(st, func() {})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n == 0 {
+			break
+		}
+		folds++
+		total += n
+	}
+	if folds < 6 || total < 12 {
+		t.Errorf("%d folds took %d delta rows; want many small folds taking every row", folds, total)
+	}
+	if rep, err := st.Recompute(ctx); err != nil || rep.Mismatches != 0 {
+		t.Errorf("recompute after folds in parts: %+v, %v; want no mismatch", rep, err)
+	}
+}

@@ -370,7 +370,7 @@ func (s *Store) scanTallies(rows *sql.Rows, fn func(k tallyKey, cnt counters, da
 		}
 		k.centre = uint(centre)
 		if err := fn(k, cnt, data); err != nil {
-			return err
+			return err // rows.Close (deferred) ends a scan stopped early
 		}
 	}
 	return rows.Err()
