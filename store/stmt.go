@@ -115,7 +115,7 @@ func (c *stmtCache) queryDB(ctx context.Context, q *query) (*sql.Rows, error) {
 	if st == nil {
 		// Prepared meanwhile by another reader, or the cache filled: this
 		// one closes once its rows are read (database/sql waits for them).
-		defer prepared.Close()
+		defer func() { _ = prepared.Close() }() // nothing to report: it was only borrowed
 		st = prepared
 	}
 	return st.QueryContext(ctx, q.args...)
