@@ -16,7 +16,8 @@ func BurstCountsSkipped(s *Store) int64 { return s.bursts.skips.Load() }
 func FoldBetween(s *Store, between func()) (int, error) {
 	s.afterFoldRead = between
 	defer func() { s.afterFoldRead = nil }()
-	return s.fold(context.Background())
+	n, _, err := s.fold(context.Background())
+	return n, err
 }
 
 // SetFoldCells bounds the tally cells of a SQLite fold (foldRead).

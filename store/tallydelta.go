@@ -85,7 +85,7 @@ func (b *tallyBatch) takeDeltas(ctx context.Context, pool gorm.ConnPool, limit i
 		q.WriteString("DELETE FROM tally_deltas WHERE id IN (SELECT id FROM tally_deltas ORDER BY id LIMIT ")
 		q.arg(limit)
 		if b.s.postgres {
-			q.WriteString(" FOR UPDATE SKIP LOCKED") // SQLite's one writer holds the write lock
+			q.WriteString(" FOR UPDATE SKIP LOCKED") // (SQLite folds with foldRead)
 		}
 		q.WriteString(") RETURNING " + tallyCols)
 	} else {
@@ -95,7 +95,7 @@ func (b *tallyBatch) takeDeltas(ctx context.Context, pool gorm.ConnPool, limit i
 	if err != nil {
 		return 0, fmt.Errorf("take tally deltas: %w", err)
 	}
-	n, err := b.addDeltas(rows, 0)
+	n, _, err := b.addDeltas(rows, 0)
 	if err != nil {
 		return 0, fmt.Errorf("take tally deltas: %w", err)
 	}
@@ -105,10 +105,9 @@ func (b *tallyBatch) takeDeltas(ctx context.Context, pool gorm.ConnPool, limit i
 // addDeltas adds delta rows of tallyCols (and extra columns, see
 // scanTallies) to the batch's cells, each for its day and its month, and
 // says how many it added. With maxCells > 0 it stops after the row that
-// brings the cells to maxCells.
-func (b *tallyBatch) addDeltas(rows *sql.Rows, maxCells int, extra ...any) (int, error) {
-	n := 0
-	err := b.s.scanTallies(rows, func(k tallyKey, cnt counters, data []byte) error {
+// brings the cells to maxCells, and says so.
+func (b *tallyBatch) addDeltas(rows *sql.Rows, maxCells int, extra ...any) (n int, stopped bool, err error) {
+	err = b.s.scanTallies(rows, func(k tallyKey, cnt counters, data []byte) error {
 		l := b.s.layouts[k.version]
 		if l == nil {
 			return fmt.Errorf("tally deltas of questionnaire version %s, which this build does not know", k.version)
@@ -133,9 +132,9 @@ func (b *tallyBatch) addDeltas(rows *sql.Rows, maxCells int, extra ...any) (int,
 		return nil
 	}, extra...)
 	if errors.Is(err, errEnough) {
-		err = nil
+		return n, true, nil
 	}
-	return n, err
+	return n, false, err
 }
 
 // errEnough ends addDeltas' scan early.
@@ -160,9 +159,9 @@ func (s *Store) foldDeltas(ctx context.Context, tx *gorm.DB, limit int) (int, er
 	return n, b.flush(ctx, tx)
 }
 
-// FoldStats counts this process's folds of delta rows: a fold that fails leaves its rows for the next one, and the
-// reads count them meanwhile, so failures only show here and in the size
-// of tally_deltas.
+// FoldStats counts this process's folds of delta rows: a fold that fails
+// leaves its rows for the next one, and the reads count them meanwhile, so
+// failures only show here and in the size of tally_deltas.
 type FoldStats struct{ Folds, Failures int64 }
 
 // foldCounts are FoldStats' counters.
@@ -173,26 +172,27 @@ func (s *Store) FoldStats() FoldStats {
 	return FoldStats{Folds: s.foldCounts.folds.Load(), Failures: s.foldCounts.failures.Load()}
 }
 
-// fold folds up to foldMax delta rows in one transaction and says how many.
-func (s *Store) fold(ctx context.Context) (int, error) {
-	n := 0
-	var err error
+// fold folds up to foldMax delta rows in one transaction, says how many,
+// and whether it stopped at a bound (foldMax, or on SQLite foldCells) and
+// left rows that were there.
+func (s *Store) fold(ctx context.Context) (n int, full bool, err error) {
 	if s.postgres {
 		err = s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 			var err error
 			n, err = s.foldDeltas(ctx, tx, foldMax)
 			return err
 		})
+		full = n == foldMax
 	} else {
-		n, err = s.foldRead(ctx)
+		n, full, err = s.foldRead(ctx)
 	}
 	s.stmts.prepareMissed(ctx)
 	s.foldCounts.folds.Add(1)
 	if err != nil {
 		s.foldCounts.failures.Add(1)
-		return 0, fmt.Errorf("fold tally deltas: %w", err)
+		return 0, false, fmt.Errorf("fold tally deltas: %w", err)
 	}
-	return n, nil
+	return n, full, nil
 }
 
 // foldRead is fold on SQLite, where the intake and the folds share one
@@ -204,26 +204,22 @@ func (s *Store) fold(ctx context.Context) (int, error) {
 // (AUTOINCREMENT) and the intake only adds higher ones, so fewer rows
 // means that another transaction (a status move, papi recompute) folded
 // some meanwhile, and this fold leaves the rest to its next turn.
-func (s *Store) foldRead(ctx context.Context) (int, error) {
+func (s *Store) foldRead(ctx context.Context) (n int, full bool, err error) {
 	b := s.newTallyBatch()
 	defer b.release()
 	sqlDB, err := s.read.DB()
 	if err != nil {
-		return 0, err
+		return 0, false, err
 	}
 	rows, err := sqlDB.QueryContext(ctx, "SELECT "+tallyCols+", id FROM tally_deltas ORDER BY id LIMIT ?", foldMax)
 	if err != nil {
-		return 0, fmt.Errorf("read tally deltas: %w", err)
+		return 0, false, fmt.Errorf("read tally deltas: %w", err)
 	}
-	var id, last int64
-	n, err := b.addDeltas(rows, s.foldCells, &id)
-	if err != nil {
-		return 0, fmt.Errorf("read tally deltas: %w", err)
+	var last int64 // rows come in id order: the last one read
+	n, stopped, err := b.addDeltas(rows, s.foldCells, &last)
+	if err != nil || n == 0 {
+		return 0, false, err
 	}
-	if n == 0 {
-		return 0, nil
-	}
-	last = id // rows come in id order
 	if s.afterFoldRead != nil {
 		s.afterFoldRead()
 	}
@@ -240,9 +236,12 @@ func (s *Store) foldRead(ctx context.Context) (int, error) {
 		return b.flush(ctx, tx)
 	})
 	if raced {
-		return 0, nil
+		return 0, false, nil
 	}
-	return n, err
+	if err != nil {
+		return 0, false, err
+	}
+	return n, stopped || n == foldMax, nil
 }
 
 // errFoldRaced rolls back a fold whose delta rows another transaction
@@ -259,8 +258,8 @@ func (s *Store) foldLoop(every time.Duration, writersDone func()) {
 	ctx := context.Background()
 	foldSome := func() {
 		for {
-			n, err := s.fold(ctx)
-			if err != nil || n < foldMax {
+			_, full, err := s.fold(ctx)
+			if err != nil || !full {
 				return
 			}
 		}

@@ -203,3 +203,37 @@ func TestFoldInParts(t *testing.T) {
 		t.Errorf("recompute after folds in parts: %+v, %v; want no mismatch", rep, err)
 	}
 }
+
+// TestCloseFoldsEveryDeltaRow: a fold bounded by its cells says so, and the
+// fold loop goes on until none is left: closing the store leaves no delta
+// row, however many days a bulk load spread them over (papi demo had left
+// a third of a million).
+func TestCloseFoldsEveryDeltaRow(t *testing.T) {
+	ctx := context.Background()
+	dsn := storetest.MustDSN(t, "sqlite")
+	st := storetest.MustOpen(t, dsn, store.Options{Now: storetest.OpenHours(), FoldEvery: time.Hour})
+	storetest.MustSeed(t, st)
+	store.SetFoldCells(st, 2)
+	cat := st.Catalogue()
+	rng := rand.New(rand.NewPCG(57, 58))
+	centre := firstCentre(t, st, "26740")
+	at := storetest.OpenHours()()
+	var ins []store.NewResponse
+	for i := range 40 {
+		ins = append(ins, store.NewResponse{SubmissionID: fmt.Sprintf("close-%02d", i), Centre: centre, Version: cat.Version,
+			Visit: MustVisit(t, cat, rng, cat.AssignModules(uint64(i))), At: at.AddDate(0, 0, -i), DurationMS: 180000})
+	}
+	if _, err := st.CreateResponses(ctx, ins); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Close(); err != nil {
+		t.Fatal(err)
+	}
+	var left int64
+	if err := storetest.MustRaw(t, dsn).Raw("SELECT COUNT(*) FROM tally_deltas").Scan(&left).Error; err != nil {
+		t.Fatal(err)
+	}
+	if got := st.FoldStats(); left != 0 || got.Folds < 10 {
+		t.Errorf("after closing: %d delta rows left, %d folds; want none left, folded two cells at a time", left, got.Folds)
+	}
+}
