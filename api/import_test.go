@@ -198,7 +198,7 @@ func withoutChannels(v any) any {
 
 // sameUpToRounding compares decoded JSON, numbers up to their last bits:
 // running sums added in another grouping (a batch of the import against
-// the live intake's, or PostgreSQL's delta rows folded at another moment)
+// the live intake's, or delta rows folded at another moment)
 // differ there, as recompute allows (store.sameTally).
 func sameUpToRounding(a, b any) bool {
 	switch x := a.(type) {

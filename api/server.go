@@ -113,7 +113,7 @@ func New(st *store.Store, cfg Config, log *slog.Logger) *Server {
 	}
 	s.metrics.registry.MustRegister(
 		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "papi_tally_folds_total",
-			Help: "Folds of PostgreSQL's tally delta rows into the tallies run by this process (0 on SQLite)."},
+			Help: "Folds of the intake's tally delta rows into the tallies run by this process."},
 			func() float64 { return float64(st.FoldStats().Folds) }),
 		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "papi_tally_fold_failures_total",
 			Help: "Folds that failed and left their delta rows for the next one (summaries still count them)."},

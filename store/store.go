@@ -85,7 +85,7 @@ type Options struct {
 	// Receipts sets the receipt rules (DefaultReceiptPolicy for zero fields).
 	Receipts ReceiptPolicy
 	// FoldEvery is how often the intake's delta rows are folded into the
-	// tallies on PostgreSQL (default 1 s; see tallydelta.go).
+	// tallies (default 1 s; see tallydelta.go).
 	FoldEvery time.Duration
 }
 
