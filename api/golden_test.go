@@ -56,7 +56,9 @@ var downloadCases = []downloadCase{
 
 // MustDownloadServer is a server with 100 responses in each of two
 // communes of June 2026, of different quality; the first carries a comment
-// with the characters CSV must quote.
+// with the characters CSV must quote. Submission ids sort as they are
+// given, so both engines number the responses alike (PostgreSQL inserts a
+// batch in submission id order).
 func MustDownloadServer(t testing.TB) *testServer {
 	t.Helper()
 	ts := MustServer(t, api.RateLimit{Off: true})
@@ -74,7 +76,7 @@ func MustDownloadServer(t testing.TB) *testServer {
 			if k == 24 {
 				v.Answers["c_comment"] = "rất tốt; \"nhanh\", 3.5 phút"
 			}
-			batch = append(batch, store.NewResponse{SubmissionID: fmt.Sprintf("golden-%s-%d", code, k), Centre: centre, Version: cat.Version, Visit: v, At: openSlot(k)})
+			batch = append(batch, store.NewResponse{SubmissionID: fmt.Sprintf("golden-%s-%03d", code, k), Centre: centre, Version: cat.Version, Visit: v, At: openSlot(k)})
 		}
 		res, err := ts.store.CreateResponses(ctx, batch)
 		if err != nil {
