@@ -28,10 +28,9 @@ import (
 //     intake rose from 0.41–0.48× the durable floor to 0.50–0.54× in
 //     alternating load runs (one run of nine 0.45×, BENCHMARKS.md).
 //
-// A fold moves delta rows
-// into the tallies, in its own transaction, a moment later (foldLoop);
-// reads add the two tables (see query.from), so what they see does not
-// depend on when the fold ran. Delta rows are of the day grain only: each
+// A fold moves delta rows into the tallies, in its own transaction, a
+// moment later (foldLoop); reads add the two tables (see query.arms), so
+// what they see does not depend on when the fold ran. Delta rows are of the day grain only: each
 // stands for its month as well, in the folds and in the reads, which
 // halves them.
 //
@@ -75,19 +74,17 @@ func (b *tallyBatch) writeDeltas(ctx context.Context, pool gorm.ConnPool, keys [
 }
 
 // takeDeltas deletes delta rows and adds them to the batch's cells: at
-// most limit of them that no other transaction is taking (a fold), or,
-// with limit 0, every one, waiting for the folds under way (before a read
-// and rewrite of the tallies). The caller flushes the batch in the same
-// transaction, so a fold that fails leaves the delta rows where they were.
+// most limit of them that no other transaction is taking (a fold on
+// PostgreSQL; SQLite folds with foldRead), or, with limit 0, every one,
+// waiting for the folds under way (before a read and rewrite of the
+// tallies). The caller flushes the batch in the same transaction, so a
+// fold that fails leaves the delta rows where they were.
 func (b *tallyBatch) takeDeltas(ctx context.Context, pool gorm.ConnPool, limit int) (int, error) {
 	q := newQuery(b.s.postgres)
 	if limit > 0 {
 		q.WriteString("DELETE FROM tally_deltas WHERE id IN (SELECT id FROM tally_deltas ORDER BY id LIMIT ")
 		q.arg(limit)
-		if b.s.postgres {
-			q.WriteString(" FOR UPDATE SKIP LOCKED") // (SQLite folds with foldRead)
-		}
-		q.WriteString(") RETURNING " + tallyCols)
+		q.WriteString(" FOR UPDATE SKIP LOCKED) RETURNING " + tallyCols)
 	} else {
 		q.WriteString("DELETE FROM tally_deltas RETURNING " + tallyCols)
 	}

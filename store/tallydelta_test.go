@@ -121,17 +121,11 @@ func testDeltaRows(t *testing.T, backend string) {
 // twice; the tallies then still equal a recomputation from the responses.
 func TestFoldLeavesRowsFoldedMeanwhile(t *testing.T) {
 	ctx := context.Background()
-	st := storetest.MustOpen(t, storetest.MustDSN(t, "sqlite"), store.Options{Now: storetest.OpenHours(), FoldEvery: time.Hour})
-	storetest.MustSeed(t, st)
-	cat := st.Catalogue()
-	rng := rand.New(rand.NewPCG(53, 54))
-	centre := firstCentre(t, st, "26740")
+	st, _, answer := heldFolds(t, 53)
 	at := storetest.OpenHours()()
 	var ids []uint64
 	for i := range 12 {
-		v := MustVisit(t, cat, rng, cat.AssignModules(uint64(i)))
-		r := st.Submit(ctx, store.NewResponse{SubmissionID: fmt.Sprintf("fold-%02d", i), Centre: centre, Version: cat.Version, Visit: v,
-			At: at.Add(-time.Duration(i) * time.Minute), DurationMS: 180000})
+		r := st.Submit(ctx, answer(fmt.Sprintf("fold-%02d", i), at.Add(-time.Duration(i)*time.Minute)))
 		if r.Err != nil {
 			t.Fatal(r.Err)
 		}
@@ -150,8 +144,7 @@ func TestFoldLeavesRowsFoldedMeanwhile(t *testing.T) {
 		t.Errorf("recompute after the raced fold: %+v, %v; want no mismatch", rep, err)
 	}
 	for i := 1; i < 4; i++ {
-		r := st.Submit(ctx, store.NewResponse{SubmissionID: fmt.Sprintf("fold-next-%d", i), Centre: centre, Version: cat.Version,
-			Visit: MustVisit(t, cat, rng, cat.AssignModules(uint64(100+i))), At: at, DurationMS: 180000})
+		r := st.Submit(ctx, answer(fmt.Sprintf("fold-next-%d", i), at))
 		if r.Err != nil {
 			t.Fatal(r.Err)
 		}
@@ -170,16 +163,11 @@ func TestFoldLeavesRowsFoldedMeanwhile(t *testing.T) {
 // recomputation from the responses.
 func TestFoldInParts(t *testing.T) {
 	ctx := context.Background()
-	st := storetest.MustOpen(t, storetest.MustDSN(t, "sqlite"), store.Options{Now: storetest.OpenHours(), FoldEvery: time.Hour})
-	storetest.MustSeed(t, st)
+	st, _, answer := heldFolds(t, 55)
 	store.SetFoldCells(st, 2)
-	cat := st.Catalogue()
-	rng := rand.New(rand.NewPCG(55, 56))
-	centre := firstCentre(t, st, "26740")
 	at := storetest.OpenHours()()
 	for i := range 12 {
-		r := st.Submit(ctx, store.NewResponse{SubmissionID: fmt.Sprintf("part-%02d", i), Centre: centre, Version: cat.Version,
-			Visit: MustVisit(t, cat, rng, cat.AssignModules(uint64(i))), At: at.AddDate(0, 0, -2*i), DurationMS: 180000})
+		r := st.Submit(ctx, answer(fmt.Sprintf("part-%02d", i), at.AddDate(0, 0, -2*i)))
 		if r.Err != nil {
 			t.Fatal(r.Err)
 		}
@@ -210,18 +198,12 @@ func TestFoldInParts(t *testing.T) {
 // a third of a million).
 func TestCloseFoldsEveryDeltaRow(t *testing.T) {
 	ctx := context.Background()
-	dsn := storetest.MustDSN(t, "sqlite")
-	st := storetest.MustOpen(t, dsn, store.Options{Now: storetest.OpenHours(), FoldEvery: time.Hour})
-	storetest.MustSeed(t, st)
+	st, dsn, answer := heldFolds(t, 57)
 	store.SetFoldCells(st, 2)
-	cat := st.Catalogue()
-	rng := rand.New(rand.NewPCG(57, 58))
-	centre := firstCentre(t, st, "26740")
 	at := storetest.OpenHours()()
 	var ins []store.NewResponse
 	for i := range 40 {
-		ins = append(ins, store.NewResponse{SubmissionID: fmt.Sprintf("close-%02d", i), Centre: centre, Version: cat.Version,
-			Visit: MustVisit(t, cat, rng, cat.AssignModules(uint64(i))), At: at.AddDate(0, 0, -i), DurationMS: 180000})
+		ins = append(ins, answer(fmt.Sprintf("close-%02d", i), at.AddDate(0, 0, -i)))
 	}
 	if _, err := st.CreateResponses(ctx, ins); err != nil {
 		t.Fatal(err)
@@ -235,5 +217,24 @@ func TestCloseFoldsEveryDeltaRow(t *testing.T) {
 	}
 	if got := st.FoldStats(); left != 0 || got.Folds < 10 {
 		t.Errorf("after closing: %d delta rows left, %d folds; want none left, folded two cells at a time", left, got.Folds)
+	}
+}
+
+// heldFolds opens a seeded SQLite store whose folds wait for the test (one
+// an hour), with its file, and a maker of answers at the first centre of
+// commune 26740, each with its own synthetic visit.
+func heldFolds(t *testing.T, seed uint64) (*store.Store, string, func(id string, at time.Time) store.NewResponse) {
+	t.Helper()
+	dsn := storetest.MustDSN(t, "sqlite")
+	st := storetest.MustOpen(t, dsn, store.Options{Now: storetest.OpenHours(), FoldEvery: time.Hour})
+	storetest.MustSeed(t, st)
+	cat := st.Catalogue()
+	rng := rand.New(rand.NewPCG(seed, seed+1))
+	centre := firstCentre(t, st, "26740")
+	n := uint64(0)
+	return st, dsn, func(id string, at time.Time) store.NewResponse {
+		n++
+		return store.NewResponse{SubmissionID: id, Centre: centre, Version: cat.Version,
+			Visit: MustVisit(t, cat, rng, cat.AssignModules(n)), At: at, DurationMS: 180000}
 	}
 }

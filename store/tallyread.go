@@ -313,38 +313,40 @@ func (s *Store) countsQuery(pr periodRange, f Filter) *query {
 	if s.postgres {
 		sum = "SUM(%s)::bigint" // numeric otherwise
 	}
-	q := newQuery(s.postgres)
-	for i, deltas := range []bool{false, true} {
-		if i > 0 {
-			q.WriteString(" UNION ALL ")
-		}
-		q.WriteString("SELECT commune_code, channel, verified, flagged")
-		for _, col := range [5]string{"responses", "resident_here", "resident_other", "resident_outside", "resident_unknown"} {
-			q.WriteString(", " + fmt.Sprintf(sum, col))
-		}
-		q.from(f, deltas)
-		q.where(pr, f, deltas)
-		q.WriteString(" GROUP BY commune_code, channel, verified, flagged")
+	sel := "SELECT commune_code, channel, verified, flagged"
+	for _, col := range [5]string{"responses", "resident_here", "resident_other", "resident_outside", "resident_unknown"} {
+		sel += ", " + fmt.Sprintf(sum, col)
 	}
+	q := newQuery(s.postgres)
+	q.arms(pr, f, sel, func() { q.WriteString(" GROUP BY commune_code, channel, verified, flagged") })
 	return q
 }
 
 // indicatorsQuery reads the packed indicators of one period span.
 func (s *Store) indicatorsQuery(pr periodRange, f Filter) *query {
 	q := newQuery(s.postgres)
-	for i, deltas := range []bool{false, true} {
-		if i > 0 {
-			q.WriteString(" UNION ALL ")
-		}
-		q.WriteString("SELECT commune_code, questionnaire_version, data")
-		q.from(f, deltas)
-		q.where(pr, f, deltas)
+	q.arms(pr, f, "SELECT commune_code, questionnaire_version, data", func() {
 		if !f.IncludeFlagged {
 			q.WriteString(" AND flagged = ")
 			q.arg(false)
 		}
-	}
+	})
 	return q
+}
+
+// arms writes sel from the tallies, then UNION ALL sel from the delta
+// rows, each arm with the rows of one period span the filter keeps and
+// then what tail writes.
+func (q *query) arms(pr periodRange, f Filter, sel string, tail func()) {
+	for _, deltas := range []bool{false, true} {
+		if deltas {
+			q.WriteString(" UNION ALL ")
+		}
+		q.WriteString(sel)
+		q.from(f, deltas)
+		q.where(pr, f, deltas)
+		tail()
+	}
 }
 
 // from names the tallies or the delta rows. SQLite's tallies are
@@ -366,15 +368,12 @@ func (q *query) from(f Filter, deltas bool) {
 // where selects the rows of one period span that the filter keeps. Delta
 // rows are of the day grain, each standing for its month as well.
 func (q *query) where(pr periodRange, f Filter, deltas bool) {
-	period := "period"
+	period, grain := "period", pr.grain
 	if deltas && pr.grain == grainMonth {
-		period = "substr(period, 1, 7)"
-		q.WriteString(" WHERE grain = ")
-		q.arg(grainDay)
-	} else {
-		q.WriteString(" WHERE grain = ")
-		q.arg(pr.grain)
+		period, grain = "substr(period, 1, 7)", grainDay
 	}
+	q.WriteString(" WHERE grain = ")
+	q.arg(grain)
 	q.WriteString(" AND " + period + " >= ")
 	q.arg(pr.lo)
 	q.WriteString(" AND " + period + " <= ")
