@@ -31,10 +31,11 @@ type RecomputeReport struct {
 // index on day), builds its day and month rows in memory, compares them
 // with the stored rows and replaces only those that differ. Each month is
 // one transaction, so memory stays bounded by one month's rows whatever
-// the number of responses, and intake waits at most one month's work. On
-// PostgreSQL the month's transaction locks the tallies and their delta
-// rows against writers, so another papi process's submissions land before
-// or after it, never lost.
+// the number of responses, and intake waits at most one month's work.
+// The year rows are then rolled up from the month rows, a year and a
+// commune at a time (rollUpYear). On PostgreSQL each transaction locks
+// the tallies and their delta rows against writers, so another papi
+// process's submissions land before or after it, never lost.
 func (s *Store) Recompute(ctx context.Context) (RecomputeReport, error) {
 	var rep RecomputeReport
 	months, err := s.tallyMonths(ctx, s.db.WithContext(ctx))
@@ -42,30 +43,44 @@ func (s *Store) Recompute(ctx context.Context) (RecomputeReport, error) {
 		return rep, err
 	}
 	for _, m := range months {
-		err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-			if s.postgres {
-				// The delta rows first, as folds take them, so the two
-				// never wait on each other. (SQLite's transaction holds
-				// the write lock since BEGIN.)
-				if err := tx.Exec("LOCK TABLE tally_deltas IN EXCLUSIVE MODE").Error; err != nil {
-					return fmt.Errorf("lock tally deltas: %w", err)
-				}
-				if err := tx.Exec("LOCK TABLE tallies IN EXCLUSIVE MODE").Error; err != nil {
-					return fmt.Errorf("lock tallies: %w", err)
-				}
-			}
-			// Every delta row folded, for the month's rows to be compared
-			// whole.
-			if err := s.foldAll(ctx, tx); err != nil {
-				return err
-			}
-			return s.recomputeMonth(ctx, tx, m, &rep)
-		})
+		err := s.rewriteTallies(ctx, func(tx *gorm.DB) error { return s.recomputeMonth(ctx, tx, m, &rep) })
 		if err != nil {
 			return rep, fmt.Errorf("recompute %s: %w", m, err)
 		}
 	}
+	years, err := s.tallyYears(ctx, s.db.WithContext(ctx), months)
+	if err != nil {
+		return rep, err
+	}
+	for _, y := range years {
+		err := s.rewriteTallies(ctx, func(tx *gorm.DB) error { return s.rollUpYear(ctx, tx, y, &rep) })
+		if err != nil {
+			return rep, fmt.Errorf("recompute %s: %w", y, err)
+		}
+	}
 	return rep, nil
+}
+
+// rewriteTallies runs fn in a transaction that has the tallies to itself
+// with every delta row folded, for fn to compare rows whole.
+func (s *Store) rewriteTallies(ctx context.Context, fn func(tx *gorm.DB) error) error {
+	return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		if s.postgres {
+			// The delta rows first, as folds take them, so the two never
+			// wait on each other. (SQLite's transaction holds the write
+			// lock since BEGIN.)
+			if err := tx.Exec("LOCK TABLE tally_deltas IN EXCLUSIVE MODE").Error; err != nil {
+				return fmt.Errorf("lock tally deltas: %w", err)
+			}
+			if err := tx.Exec("LOCK TABLE tallies IN EXCLUSIVE MODE").Error; err != nil {
+				return fmt.Errorf("lock tallies: %w", err)
+			}
+		}
+		if err := s.foldAll(ctx, tx); err != nil {
+			return err
+		}
+		return fn(tx)
+	})
 }
 
 // rebuildAll is Recompute inside one transaction (the migration that
@@ -81,7 +96,36 @@ func (s *Store) rebuildAll(ctx context.Context, tx *gorm.DB) (RecomputeReport, e
 			return rep, fmt.Errorf("rebuild tallies of %s: %w", m, err)
 		}
 	}
-	return rep, nil
+	return rep, s.rollUpYears(ctx, tx, months, &rep)
+}
+
+// rollUpYears rolls up every year of months, and of the year rows
+// stored, inside tx.
+func (s *Store) rollUpYears(ctx context.Context, tx *gorm.DB, months []string, rep *RecomputeReport) error {
+	years, err := s.tallyYears(ctx, tx, months)
+	if err != nil {
+		return err
+	}
+	for _, y := range years {
+		if err := s.rollUpYear(ctx, tx, y, rep); err != nil {
+			return fmt.Errorf("roll up tallies of %s: %w", y, err)
+		}
+	}
+	return nil
+}
+
+// tallyYears lists the years ("YYYY") of months and of the year rows
+// stored (a year row left where no month is gets deleted).
+func (s *Store) tallyYears(ctx context.Context, db *gorm.DB, months []string) ([]string, error) {
+	var years []string
+	if err := db.WithContext(ctx).Raw("SELECT DISTINCT period FROM tallies WHERE grain = ?", grainYear).Scan(&years).Error; err != nil {
+		return nil, fmt.Errorf("read tally years: %w", err)
+	}
+	for _, m := range months {
+		years = append(years, m[:4])
+	}
+	slices.Sort(years)
+	return slices.Compact(years), nil
 }
 
 // tallyMonths lists the months ("YYYY-MM") that have responses or tally
@@ -112,7 +156,7 @@ func (s *Store) tallyMonths(ctx context.Context, db *gorm.DB) ([]string, error) 
 func (s *Store) recomputeMonth(ctx context.Context, tx *gorm.DB, month string, rep *RecomputeReport) error {
 	pool := tx.Statement.ConnPool
 	rebuilt := map[tallyKey]tallyRow{}
-	batch := s.newTallyBatch()
+	batch := s.newMonthBatch()
 	defer batch.release()
 	// settle packs the cells of one grain and frees them (at the end of
 	// the month).
@@ -241,7 +285,22 @@ func (s *Store) recomputeMonth(ctx context.Context, tx *gorm.DB, month string, r
 	q.WriteString(" AND period <= ")
 	q.arg(month + "-31")
 	q.WriteString(")")
-	old, err := pool.QueryContext(ctx, q.String(), q.args...)
+	return s.replaceRows(ctx, pool, q, rebuilt, rep)
+}
+
+// newMonthBatch is recompute's batch: day and month rows, the years
+// rolled up from the months afterwards.
+func (s *Store) newMonthBatch() *tallyBatch {
+	b := s.newTallyBatch()
+	b.grains = 2
+	return b
+}
+
+// replaceRows compares the stored rows that stored reads with the
+// rebuilt ones and writes those that differ: the rebuilt values, or a
+// deletion where nothing was rebuilt.
+func (s *Store) replaceRows(ctx context.Context, pool gorm.ConnPool, stored *query, rebuilt map[tallyKey]tallyRow, rep *RecomputeReport) error {
+	old, err := pool.QueryContext(ctx, stored.String(), stored.args...)
 	if err != nil {
 		return fmt.Errorf("read tallies: %w", err)
 	}
@@ -277,6 +336,82 @@ func (s *Store) recomputeMonth(ctx context.Context, tx *gorm.DB, month string, r
 		return fmt.Errorf("write tallies: %w", err)
 	}
 	return nil
+}
+
+// rollUpYear rebuilds the year rows of year ("YYYY") from its month rows
+// inside tx, commune by commune (the commune credited), so that memory
+// holds one commune's cells at a time.
+func (s *Store) rollUpYear(ctx context.Context, tx *gorm.DB, year string, rep *RecomputeReport) error {
+	pool := tx.Statement.ConnPool
+	var communes []string
+	q := newQuery(s.postgres)
+	q.WriteString("SELECT DISTINCT commune_code FROM tallies WHERE (grain = ")
+	q.arg(grainMonth)
+	q.WriteString(" AND period >= ")
+	q.arg(year + "-01")
+	q.WriteString(" AND period <= ")
+	q.arg(year + "-12")
+	q.WriteString(") OR (grain = ")
+	q.arg(grainYear)
+	q.WriteString(" AND period = ")
+	q.arg(year)
+	q.WriteString(")")
+	if err := tx.Raw(q.String(), q.args...).Scan(&communes).Error; err != nil {
+		return fmt.Errorf("read tally communes: %w", err)
+	}
+	slices.Sort(communes)
+	for _, code := range communes {
+		if err := s.rollUpCommuneYear(ctx, pool, year, code, rep); err != nil {
+			return fmt.Errorf("commune %s: %w", code, err)
+		}
+	}
+	return nil
+}
+
+// rollUpCommuneYear is rollUpYear for one commune.
+func (s *Store) rollUpCommuneYear(ctx context.Context, pool gorm.ConnPool, year, commune string, rep *RecomputeReport) error {
+	b := s.newTallyBatch()
+	defer b.release()
+	q := newQuery(s.postgres)
+	q.WriteString("SELECT " + tallyCols + " FROM tallies WHERE commune_code = ")
+	q.arg(commune)
+	q.WriteString(" AND grain = ")
+	q.arg(grainMonth)
+	q.WriteString(" AND period >= ")
+	q.arg(year + "-01")
+	q.WriteString(" AND period <= ")
+	q.arg(year + "-12")
+	rows, err := pool.QueryContext(ctx, q.String(), q.args...)
+	if err != nil {
+		return fmt.Errorf("read month tallies: %w", err)
+	}
+	err = s.scanTallies(rows, func(k tallyKey, cnt counters, data []byte) error {
+		l := s.layouts[k.version]
+		if l == nil {
+			return fmt.Errorf("tallies of questionnaire version %s, which this build does not know", k.version)
+		}
+		k.grain, k.period = grainYear, year
+		c := b.cell(k, l)
+		c.counters.add(cnt)
+		return c.decodeInto(data)
+	})
+	if err != nil {
+		return fmt.Errorf("read month tallies: %w", err)
+	}
+	rebuilt := make(map[tallyKey]tallyRow, len(b.cells))
+	for k, c := range b.cells {
+		if !c.empty() {
+			rebuilt[k] = tallyRow{key: k, cnt: c.counters, data: c.encode(nil)}
+		}
+	}
+	q = newQuery(s.postgres)
+	q.WriteString("SELECT " + tallyCols + " FROM tallies WHERE commune_code = ")
+	q.arg(commune)
+	q.WriteString(" AND grain = ")
+	q.arg(grainYear)
+	q.WriteString(" AND period = ")
+	q.arg(year)
+	return s.replaceRows(ctx, pool, q, rebuilt, rep)
 }
 
 // sameTally compares a stored row with a rebuilt one: counters exactly,
@@ -346,7 +481,7 @@ type recomputeChunk struct {
 
 func (c *recomputeChunk) run(s *Store) {
 	defer close(c.done)
-	c.batch = s.newTallyBatch()
+	c.batch = s.newMonthBatch()
 	for i := range c.rows {
 		r := &c.rows[i]
 		if r.Status == StatusQuarantined {

@@ -498,7 +498,9 @@ func (s *Store) insertBatch(ctx context.Context, tx *gorm.DB, items []*item, out
 		return err
 	}
 	batch := s.newTallyBatch()
-	batch.deltas = intake
+	if intake {
+		batch = s.newDeltaBatch()
+	}
 	for _, it := range fresh {
 		id, ok := inserted[it]
 		if !ok {

@@ -132,7 +132,9 @@ func TestTalliesMatchRawResponses(t *testing.T) {
 		cat := st.Catalogue()
 		rng := rand.New(rand.NewPCG(7, 8))
 		communes := []string{"26740", "25747", "26506"}
-		base := time.Date(2026, 1, 20, 3, 0, 0, 0, time.UTC)
+		// A hundred days over the turn of a year: the reads add year, month
+		// and day rows.
+		base := time.Date(2025, 11, 20, 3, 0, 0, 0, time.UTC)
 		total, extra := 400, 6
 		if testing.Short() {
 			total, extra = 120, 2
@@ -153,7 +155,9 @@ func TestTalliesMatchRawResponses(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		periods := []survey.Period{{From: "2026-01-01", To: "2026-12-31"}, {From: "2026-02-01", To: "2026-02-28"}, {From: "2026-01-25", To: "2026-03-10"}, {From: "2026-02-14", To: "2026-02-14"}}
+		periods := []survey.Period{{From: "2026-01-01", To: "2026-12-31"}, {From: "2025-12-01", To: "2026-02-28"}, {From: "2025-11-25", To: "2026-01-10"},
+			{From: "2025-01-01", To: "2026-12-31"}, {From: "2025-12-01", To: "2026-12-31"}, {From: "2025-01-01", To: "2026-01-31"}, {From: "2025-11-30", To: "2026-01-01"},
+			{From: "2026-01-14", To: "2026-01-14"}}
 		for i := 0; i < extra; i++ {
 			f := base.AddDate(0, 0, rng.IntN(90))
 			periods = append(periods, survey.Period{From: survey.LocalDay(f), To: survey.LocalDay(f.AddDate(0, 0, rng.IntN(60)))})
@@ -187,7 +191,7 @@ func TestTalliesMatchRawResponses(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		for _, p := range periods[:3] {
+		for _, p := range periods[:4] {
 			got, _ := st.Tallies(ctx, store.Filter{From: p.From, To: p.To, IncludeFlagged: true})
 			compareTallies(t, "after review "+p.From, got, rawTallies(t, st, p, false, true))
 		}

@@ -11,8 +11,8 @@ import (
 	"github.com/papi-hcmc/papi/survey"
 )
 
-// Tallies are kept as one row per key: grain ('d' by day, 'm' by month),
-// period, the commune credited, the centre visited, the channel, the
+// Tallies are kept as one row per key: grain ('d' by day, 'm' by month,
+// 'y' by year), period, the commune credited, the centre visited, the channel, the
 // questionnaire version and whether the answers were verified or flagged.
 // A row holds the visits' counters and one packed value with every
 // indicator's running sums, so a batch of responses costs one read and one
@@ -21,7 +21,19 @@ import (
 const (
 	grainDay   = "d"
 	grainMonth = "m"
+	grainYear  = "y"
 )
+
+// tallyPeriod is the period of a tally row of one grain.
+type tallyPeriod struct{ grain, period string }
+
+// periodsOf are the rows a response of day ("YYYY-MM-DD") is in: its day,
+// its month and its year, in that order. Year rows keep a year's read a
+// few rows per commune: from month rows the city's year at 1,000,000
+// responses read twelve times as many (see BENCHMARKS.md).
+func periodsOf(day string) [3]tallyPeriod {
+	return [3]tallyPeriod{{grainDay, day}, {grainMonth, day[:7]}, {grainYear, day[:4]}}
+}
 
 // layout is what packing needs to know about one catalogue version: its
 // indicators and modules in catalogue order (a published version never

@@ -30,9 +30,9 @@ import (
 //
 // A fold moves delta rows into the tallies, in its own transaction, a
 // moment later (foldLoop); reads add the two tables (see query.arms), so
-// what they see does not depend on when the fold ran. Delta rows are of the day grain only: each
-// stands for its month as well, in the folds and in the reads, which
-// halves them.
+// what they see does not depend on when the fold ran. Delta rows are of
+// the day grain only: each stands for its month and its year as well, in
+// the folds and in the reads, which divides them by three.
 //
 // Whatever rewrites tallies by reading them (a status move, recompute)
 // first folds every delta row in its own transaction: a move takes a
@@ -100,8 +100,8 @@ func (b *tallyBatch) takeDeltas(ctx context.Context, pool gorm.ConnPool, limit i
 }
 
 // addDeltas adds delta rows of tallyCols (and extra columns, see
-// scanTallies) to the batch's cells, each for its day and its month, and
-// says how many it added. With maxCells > 0 it stops after the row that
+// scanTallies) to the batch's cells, each for its day, month and year,
+// and says how many it added. With maxCells > 0 it stops after the row that
 // brings the cells to maxCells, and says so.
 func (b *tallyBatch) addDeltas(rows *sql.Rows, maxCells int, extra ...any) (n int, stopped bool, err error) {
 	err = b.s.scanTallies(rows, func(k tallyKey, cnt counters, data []byte) error {
@@ -109,14 +109,12 @@ func (b *tallyBatch) addDeltas(rows *sql.Rows, maxCells int, extra ...any) (n in
 		if l == nil {
 			return fmt.Errorf("tally deltas of questionnaire version %s, which this build does not know", k.version)
 		}
-		n++
-		keys := []tallyKey{k}
-		if k.grain == grainDay {
-			m := k
-			m.grain, m.period = grainMonth, k.period[:7]
-			keys = append(keys, m)
+		if k.grain != grainDay {
+			return fmt.Errorf("a tally delta row of grain %q: only day rows are written", k.grain)
 		}
-		for _, k := range keys {
+		n++
+		for _, p := range periodsOf(k.period) {
+			k.grain, k.period = p.grain, p.period
 			c := b.cell(k, l)
 			c.counters.add(cnt)
 			if err := c.decodeInto(data); err != nil {

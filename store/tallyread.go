@@ -116,7 +116,8 @@ func (t Tallies) FlaggedTotal() int64 {
 // periodRange is a span of tally rows of one grain, inclusive.
 type periodRange struct{ grain, lo, hi string }
 
-// periodRanges covers [from, to] with whole months and day-level edges.
+// periodRanges covers [from, to] with whole years, whole months at
+// their edges and days at the edges of those: the fewest rows to read.
 func periodRanges(from, to string) ([]periodRange, error) {
 	f, err := time.Parse(survey.DateLayout, from)
 	if err != nil {
@@ -142,7 +143,27 @@ func periodRanges(from, to string) ([]periodRange, error) {
 	if lastMonth.Before(firstMonth) {
 		return []periodRange{{grainDay, from, to}}, nil
 	}
-	out := []periodRange{{grainMonth, firstMonth.Format("2006-01"), lastMonth.Format("2006-01")}}
+	var out []periodRange
+	months := func(lo, hi time.Time) {
+		if !hi.Before(lo) {
+			out = append(out, periodRange{grainMonth, lo.Format("2006-01"), hi.Format("2006-01")})
+		}
+	}
+	// Whole years likewise, within the whole months.
+	firstYear, lastYear := firstMonth.Year(), lastMonth.Year()
+	if firstMonth.Month() != time.January {
+		firstYear++
+	}
+	if lastMonth.Month() != time.December {
+		lastYear--
+	}
+	if firstYear <= lastYear {
+		out = append(out, periodRange{grainYear, fmt.Sprintf("%04d", firstYear), fmt.Sprintf("%04d", lastYear)})
+		months(firstMonth, time.Date(firstYear-1, time.December, 1, 0, 0, 0, 0, time.UTC))
+		months(time.Date(lastYear+1, time.January, 1, 0, 0, 0, 0, time.UTC), lastMonth)
+	} else {
+		months(firstMonth, lastMonth)
+	}
 	if headEnd := firstMonth.AddDate(0, 0, -1); !headEnd.Before(f) {
 		out = append(out, periodRange{grainDay, from, headEnd.Format(survey.DateLayout)})
 	}
@@ -160,9 +181,10 @@ type communeAcc struct {
 	ind     []survey.Tally
 }
 
-// Tallies reads the tallies of a period per commune: whole months from the
-// month rows, ragged edges from the day rows, each span with two indexed
-// queries (readCounts, readIndicators). Rows of every questionnaire version are mapped onto the current
+// Tallies reads the tallies of a period per commune: whole years from the
+// year rows, whole months from the month rows, ragged edges from the day
+// rows, each span with two indexed queries (readCounts, readIndicators).
+// Rows of every questionnaire version are mapped onto the current
 // catalogue (survey.Catalogue.Carries) and merged.
 func (s *Store) Tallies(ctx context.Context, f Filter) (Tallies, error) {
 	for _, ch := range f.Channels {
@@ -366,11 +388,18 @@ func (q *query) from(f Filter, deltas bool) {
 }
 
 // where selects the rows of one period span that the filter keeps. Delta
-// rows are of the day grain, each standing for its month as well.
+// rows are of the day grain, each standing for its month and year as
+// well.
 func (q *query) where(pr periodRange, f Filter, deltas bool) {
 	period, grain := "period", pr.grain
-	if deltas && pr.grain == grainMonth {
-		period, grain = "substr(period, 1, 7)", grainDay
+	if deltas {
+		grain = grainDay
+		switch pr.grain {
+		case grainMonth:
+			period = "substr(period, 1, 7)"
+		case grainYear:
+			period = "substr(period, 1, 4)"
+		}
 	}
 	q.WriteString(" WHERE grain = ")
 	q.arg(grain)

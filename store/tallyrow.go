@@ -64,13 +64,26 @@ type tallied struct {
 type tallyBatch struct {
 	s     *Store
 	cells map[tallyKey]*cell
+	// grains is how many of a response's periodsOf the batch adds it to:
+	// all three, or only the day in a deltas batch (whose day rows stand
+	// for their month and year, see tallydelta.go), or day and month in
+	// recompute (which rolls the years up from the months).
+	grains int
 	// deltas batches (the live intake's) append their changes as delta
-	// rows of the day grain instead (see tallydelta.go).
+	// rows instead of rewriting tally rows (see tallydelta.go).
 	deltas bool
 }
 
 func (s *Store) newTallyBatch() *tallyBatch {
-	return &tallyBatch{s: s, cells: map[tallyKey]*cell{}}
+	return &tallyBatch{s: s, cells: map[tallyKey]*cell{}, grains: len(periodsOf("2006-01-02"))}
+}
+
+// newDeltaBatch is the live intake's batch: day rows appended as delta
+// rows.
+func (s *Store) newDeltaBatch() *tallyBatch {
+	b := s.newTallyBatch()
+	b.deltas, b.grains = true, 1
+	return b
 }
 
 func (b *tallyBatch) cell(k tallyKey, l *layout) *cell {
@@ -112,11 +125,9 @@ func (b *tallyBatch) add(t tallied, sign int64) error {
 	default:
 		cnt.Unknown = sign
 	}
-	for _, g := range [2][2]string{{grainDay, t.day}, {grainMonth, t.day[:7]}} {
-		if b.deltas && g[0] == grainMonth {
-			break // a day's delta row stands for its month too (see takeDeltas)
-		}
-		k := tallyKey{grain: g[0], period: g[1], commune: t.commune, centre: t.centre, channel: t.channel,
+	periods := periodsOf(t.day)
+	for _, p := range periods[:b.grains] {
+		k := tallyKey{grain: p.grain, period: p.period, commune: t.commune, centre: t.centre, channel: t.channel,
 			version: t.version, verified: t.verified, flagged: t.status == StatusFlagged}
 		c := b.cell(k, l)
 		c.counters.add(cnt)
