@@ -566,6 +566,55 @@ func (s *Store) findStored(ctx context.Context, pool gorm.ConnPool, items []*ite
 const responseCols = "submission_id, centre_id, commune_code, day, questionnaire_version, modules, answers, sex, age_group, lang, " +
 	"duration_ms, verified, status, flags, fingerprint, created_at, channel, residence, residence_commune, probs, assignment_id, kiosk_id"
 
+// responseValues are a row's values of responseCols.
+func responseValues(r *responseRow) [22]any {
+	var kiosk *int64
+	if r.KioskID != nil {
+		k := int64(*r.KioskID)
+		kiosk = &k
+	}
+	return [22]any{r.SubmissionID, int64(r.CentreID), r.CommuneCode, r.Day, r.QuestionnaireVersion, r.Modules, r.Answers,
+		r.Sex, r.AgeGroup, r.Lang, r.DurationMS, r.Verified, r.Status, r.Flags, r.Fingerprint, r.CreatedAt,
+		r.Channel, r.Residence, r.ResidenceCommune, r.Probs, r.AssignmentID, kiosk}
+}
+
+// responseTypes are the PostgreSQL types of responseCols.
+var responseTypes = []string{"varchar", "bigint", "varchar", "varchar", "varchar", "text", "text", "varchar", "varchar", "varchar",
+	"bigint", "boolean", "varchar", "text", "varchar", "timestamptz", "varchar", "varchar", "varchar", "text", "varchar", "bigint"}
+
+// responseArrays are the values of responseCols of items' rows as one
+// array a column (see query.unnest).
+func responseArrays(items []*item) []any {
+	var cols [22]any
+	for _, it := range items {
+		for j, v := range responseValues(&it.row) {
+			switch v := v.(type) {
+			case string:
+				cols[j] = push(cols[j], v)
+			case int64:
+				cols[j] = push(cols[j], v)
+			case bool:
+				cols[j] = push(cols[j], v)
+			case time.Time:
+				cols[j] = push(cols[j], v)
+			case *string:
+				cols[j] = push(cols[j], v)
+			case *int64:
+				cols[j] = push(cols[j], v)
+			default:
+				panic(fmt.Sprintf("responseArrays: column %d has values of type %T", j, v))
+			}
+		}
+	}
+	return cols[:]
+}
+
+// push appends v to col, a []T or nil.
+func push[T any](col any, v T) any {
+	c, _ := col.([]T)
+	return append(c, v)
+}
+
 // insertRows inserts the rows with multi-row INSERTs and returns the ids
 // given to them. A submission id stored meanwhile by another transaction
 // is skipped, not an error.
@@ -577,26 +626,31 @@ func (s *Store) insertRows(ctx context.Context, pool gorm.ConnPool, items []*ite
 		// on another writer or process) queue instead of deadlocking.
 		items = slices.SortedFunc(slices.Values(items), func(a, b *item) int { return strings.Compare(a.row.SubmissionID, b.row.SubmissionID) })
 	}
-	for _, part := range runs(items, maxRun) {
+	for _, part := range batches(s.postgres, items) {
 		q := newQuery(s.postgres)
-		q.WriteString("INSERT INTO responses (" + responseCols + ") VALUES ")
+		q.WriteString("INSERT INTO responses (" + responseCols + ") ")
 		by := make(map[string]*item, len(part))
-		for i, it := range part {
-			r := &it.row
-			by[r.SubmissionID] = it
-			if i > 0 {
-				q.WriteString(", ")
-			}
-			q.WriteString("(")
-			for j, v := range []any{r.SubmissionID, int64(r.CentreID), r.CommuneCode, r.Day, r.QuestionnaireVersion, r.Modules, r.Answers,
-				r.Sex, r.AgeGroup, r.Lang, r.DurationMS, r.Verified, r.Status, r.Flags, r.Fingerprint, r.CreatedAt,
-				r.Channel, r.Residence, r.ResidenceCommune, r.Probs, r.AssignmentID, r.KioskID} {
-				if j > 0 {
+		for _, it := range part {
+			by[it.row.SubmissionID] = it
+		}
+		if s.postgres {
+			// The rows come out of unnest in the order of the arrays.
+			q.unnest(responseTypes, responseArrays(part)...)
+		} else {
+			q.WriteString("VALUES ")
+			for i, it := range part {
+				if i > 0 {
 					q.WriteString(", ")
 				}
-				q.arg(v)
+				q.WriteString("(")
+				for j, v := range responseValues(&it.row) {
+					if j > 0 {
+						q.WriteString(", ")
+					}
+					q.arg(v)
+				}
+				q.WriteString(")")
 			}
-			q.WriteString(")")
 		}
 		q.WriteString(" ON CONFLICT (submission_id) DO NOTHING RETURNING id, submission_id")
 		rows, err := s.stmts.query(ctx, pool, q)

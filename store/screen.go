@@ -50,7 +50,7 @@ func (s *Store) screen(ctx context.Context, pool gorm.ConnPool, items []*item) e
 		}
 	}
 	found := make([]screenCounts, 0, len(todo))
-	for _, run := range runs(todo, maxRun) {
+	for _, run := range batches(s.postgres, todo) {
 		counts, err := s.countRecent(ctx, pool, run)
 		if err != nil {
 			return err
@@ -127,33 +127,46 @@ func (s *Store) countRecent(ctx context.Context, pool gorm.ConnPool, items []*it
 func (s *Store) screenQuery(items []*item) *query {
 	window := max(survey.DuplicateWindow, survey.BurstWindow)
 	q := newQuery(s.postgres)
-	q.WriteString("WITH w(i, c, lo, burst, hi, fp, k, busy) AS (VALUES ")
+	var (
+		idx, centres        []int64
+		lo, burst, hi, busy []time.Time
+		fingerprints        []string
+		kiosks              []*int64
+	)
 	for i, it := range items {
-		if i > 0 {
-			q.WriteString(", ")
-		}
 		at := it.row.CreatedAt
-		q.WriteString("(")
 		var kiosk *int64
 		if it.row.KioskID != nil {
 			k := int64(*it.row.KioskID)
 			kiosk = &k
 		}
-		burst := at.Add(-survey.BurstWindow)
+		b := at.Add(-survey.BurstWindow)
 		if it.skipBurst {
-			burst = at // an empty window: the count is known (see screen)
+			b = at // an empty window: the count is known (see screen)
 		}
-		for j, v := range []any{int64(i), int64(it.row.CentreID), at.Add(-window), burst, at, it.row.Fingerprint,
-			kiosk, survey.KioskBusySince(it.at, it.duration)} {
-			if j > 0 {
+		idx, centres = append(idx, int64(i)), append(centres, int64(it.row.CentreID))
+		lo, burst, hi, busy = append(lo, at.Add(-window)), append(burst, b), append(hi, at), append(busy, survey.KioskBusySince(it.at, it.duration))
+		fingerprints, kiosks = append(fingerprints, it.row.Fingerprint), append(kiosks, kiosk)
+	}
+	q.WriteString("WITH w(i, c, lo, burst, hi, fp, k, busy) AS (")
+	if s.postgres {
+		q.unnest([]string{"bigint", "bigint", "timestamptz", "timestamptz", "timestamptz", "varchar", "bigint", "timestamptz"},
+			idx, centres, lo, burst, hi, fingerprints, kiosks, busy)
+	} else {
+		q.WriteString("VALUES ")
+		for i := range items {
+			if i > 0 {
 				q.WriteString(", ")
 			}
-			q.arg(v)
-			if s.postgres {
-				q.WriteString([]string{"::bigint", "::bigint", "::timestamptz", "::timestamptz", "::timestamptz", "::varchar", "::bigint", "::timestamptz"}[j])
+			q.WriteString("(")
+			for j, v := range [8]any{idx[i], centres[i], lo[i], burst[i], hi[i], fingerprints[i], kiosks[i], busy[i]} {
+				if j > 0 {
+					q.WriteString(", ")
+				}
+				q.arg(v)
 			}
+			q.WriteString(")")
 		}
-		q.WriteString(")")
 	}
 	// Each count stops at its rule's limit: Screen only asks whether it is
 	// reached, and a centre under a flood (or a load test) would otherwise

@@ -62,10 +62,10 @@ func (b *tallyBatch) writeDeltas(ctx context.Context, pool gorm.ConnPool, keys [
 		return fmt.Errorf("write tally deltas: %w", err)
 	}
 	rows := slices.DeleteFunc(all, func(r tallyRow) bool { return r.del })
-	for _, run := range runs(rows, maxRun) {
+	for _, run := range batches(b.s.postgres, rows) {
 		q := newQuery(b.s.postgres)
-		q.WriteString("INSERT INTO tally_deltas (" + tallyCols + ") VALUES ")
-		q.values(run)
+		q.WriteString("INSERT INTO tally_deltas (" + tallyCols + ") ")
+		q.rows(run)
 		if err := b.s.stmts.exec(ctx, pool, q); err != nil {
 			return fmt.Errorf("write tally deltas: %w", err)
 		}

@@ -191,7 +191,7 @@ func (b *tallyBatch) flush(ctx context.Context, tx *gorm.DB) error {
 	if b.deltas {
 		return b.writeDeltas(ctx, pool, keys)
 	}
-	for _, run := range runs(keys, maxRun) {
+	for _, run := range batches(b.s.postgres, keys) {
 		if err := b.readRows(ctx, pool, run); err != nil {
 			return fmt.Errorf("write tallies: %w", err)
 		}
@@ -200,6 +200,19 @@ func (b *tallyBatch) flush(ctx context.Context, tx *gorm.DB) error {
 		return fmt.Errorf("write tallies: %w", err)
 	}
 	return nil
+}
+
+// batches splits rows for multi-row statements: on SQLite in runs (see
+// runs); on PostgreSQL, whose statements take each column as one array
+// (query.unnest), in one.
+func batches[T any](pg bool, rows []T) [][]T {
+	if pg {
+		if len(rows) == 0 {
+			return nil
+		}
+		return [][]T{rows}
+	}
+	return runs(rows, maxRun)
 }
 
 // maxRun bounds the rows of one multi-row statement: SQLite allows 32766
@@ -230,18 +243,9 @@ func (b *tallyBatch) readRows(ctx context.Context, pool gorm.ConnPool, keys []ta
 	if b.s.postgres {
 		// One statement inserts the missing rows empty and locks the
 		// others (a no-op update), returning every row's current values.
-		q.WriteString("INSERT INTO tallies (" + tallyCols + ") VALUES ")
-		for i, k := range keys {
-			if i > 0 {
-				q.WriteString(", ")
-			}
-			q.WriteString("(")
-			q.keyArgs(k)
-			q.WriteString(", 0, 0, 0, 0, 0, ")
-			q.arg([]byte{})
-			q.WriteString(")")
-		}
-		q.WriteString(" ON CONFLICT (" + tallyKeyCols + ") DO UPDATE SET responses = tallies.responses RETURNING " + tallyCols)
+		q.WriteString("INSERT INTO tallies (" + tallyCols + ") SELECT v.*, 0, 0, 0, 0, 0, ''::bytea FROM (")
+		q.unnest(keyTypes, keyArrays(keys)...)
+		q.WriteString(") v ON CONFLICT (" + tallyKeyCols + ") DO UPDATE SET responses = tallies.responses RETURNING " + tallyCols)
 	} else {
 		q.keyCTE(keys)
 		q.WriteString("SELECT " + prefixed("t.", tallyCols) + " FROM " + keyJoin)
@@ -318,17 +322,17 @@ func (s *Store) writeRows(ctx context.Context, pool gorm.ConnPool, rows []tallyR
 			upserts = append(upserts, r)
 		}
 	}
-	for _, run := range runs(upserts, maxRun) {
+	for _, run := range batches(s.postgres, upserts) {
 		up := newQuery(s.postgres)
-		up.WriteString("INSERT INTO tallies (" + tallyCols + ") VALUES ")
-		up.values(run)
+		up.WriteString("INSERT INTO tallies (" + tallyCols + ") ")
+		up.rows(run)
 		up.WriteString(" ON CONFLICT (" + tallyKeyCols + ") DO UPDATE SET responses = excluded.responses, resident_here = excluded.resident_here, " +
 			"resident_other = excluded.resident_other, resident_outside = excluded.resident_outside, resident_unknown = excluded.resident_unknown, data = excluded.data")
 		if err := s.stmts.exec(ctx, pool, up); err != nil {
 			return fmt.Errorf("write tally rows: %w", err)
 		}
 	}
-	for _, run := range runs(gone, maxRun) {
+	for _, run := range batches(s.postgres, gone) {
 		del := newQuery(s.postgres)
 		if s.postgres {
 			del.WriteString("DELETE FROM tallies WHERE id IN (")
@@ -343,6 +347,37 @@ func (s *Store) writeRows(ctx context.Context, pool gorm.ConnPool, rows []tallyR
 		}
 	}
 	return nil
+}
+
+// rows writes rows of tallyCols to insert: a VALUES list, or on
+// PostgreSQL a SELECT of arrays.
+func (q *query) rows(rows []tallyRow) {
+	if q.pg {
+		cols := keyArrays(keysOf(rows))
+		var cnt [5][]int64
+		data := make([][]byte, len(rows))
+		for i, r := range rows {
+			for j, n := range [5]int64{r.cnt.Responses, r.cnt.Here, r.cnt.Other, r.cnt.Outside, r.cnt.Unknown} {
+				cnt[j] = append(cnt[j], n)
+			}
+			data[i] = r.data
+		}
+		for _, c := range cnt {
+			cols = append(cols, c)
+		}
+		q.unnest(append(keyTypes[:len(keyTypes):len(keyTypes)], "bigint", "bigint", "bigint", "bigint", "bigint", "bytea"), append(cols, data)...)
+		return
+	}
+	q.WriteString("VALUES ")
+	q.values(rows)
+}
+
+func keysOf(rows []tallyRow) []tallyKey {
+	keys := make([]tallyKey, len(rows))
+	for i, r := range rows {
+		keys[i] = r.key
+	}
+	return keys
 }
 
 // values writes rows as a VALUES list of tallyCols.
@@ -427,6 +462,12 @@ func (q *query) keyArgs(k tallyKey) {
 // the tallies by keyJoin: both engines then look each key up in the index
 // (SQLite scans the whole table for a row-value IN list).
 func (q *query) keyCTE(keys []tallyKey) {
+	if q.pg {
+		q.WriteString("WITH v(g, p, c, ce, ch, ve, vf, fl) AS (")
+		q.unnest(keyTypes, keyArrays(keys)...)
+		q.WriteString(") ")
+		return
+	}
 	q.WriteString("WITH v(g, p, c, ce, ch, ve, vf, fl) AS (VALUES ")
 	for i, k := range keys {
 		if i > 0 {
@@ -437,6 +478,40 @@ func (q *query) keyCTE(keys []tallyKey) {
 		q.WriteString(")")
 	}
 	q.WriteString(") ")
+}
+
+// keyTypes are the PostgreSQL types of the key columns, for keyArrays.
+var keyTypes = []string{"varchar", "varchar", "varchar", "bigint", "varchar", "varchar", "boolean", "boolean"}
+
+// keyArrays are the key columns of keys, one array each.
+func keyArrays(keys []tallyKey) []any {
+	var (
+		g, p, c, ch, ve []string
+		ce              []int64
+		vf, fl          []bool
+	)
+	for _, k := range keys {
+		g, p, c, ce, ch, ve = append(g, k.grain), append(p, k.period), append(c, k.commune), append(ce, int64(k.centre)), append(ch, k.channel), append(ve, k.version)
+		vf, fl = append(vf, k.verified), append(fl, k.flagged)
+	}
+	return []any{g, p, c, ce, ch, ve, vf, fl}
+}
+
+// unnest writes, on PostgreSQL, a SELECT of rows whose columns are given
+// as one array argument each: a statement then has the same text and
+// the same few arguments whatever the number of rows, so it is parsed and
+// planned once per connection, and binding it does not cost a parameter
+// per value (VALUES lists of 128 rows took 22 parameters a row).
+func (q *query) unnest(types []string, cols ...any) {
+	q.WriteString("SELECT * FROM unnest(")
+	for i, c := range cols {
+		if i > 0 {
+			q.WriteString(", ")
+		}
+		q.arg(c)
+		q.WriteString("::" + types[i] + "[]")
+	}
+	q.WriteString(")")
 }
 
 // keyJoin joins the keys of keyCTE with their tally rows.
