@@ -271,9 +271,8 @@ func (it *item) tallied() tallied {
 // A batch costs a few statements whatever its size: a look-up of the
 // submission ids (when a receipt is to be used), one of the assignments
 // (when there are some), the screening query, the multi-row insert, one
-// completion update (with assignments) and the tally read and upsert. The
-// multi-row statements are split into runs of power-of-two lengths (see
-// runs), so that each takes one of a few cached shapes.
+// completion update (with assignments) and the delta rows. The multi-row
+// statements take one of a few cached shapes (see batches).
 func (s *Store) CreateResponses(ctx context.Context, ins []NewResponse) ([]Result, error) {
 	ps := make([]Prepared, len(ins))
 	for i, in := range ins {

@@ -17,7 +17,7 @@ import (
 // screen runs the anomaly checks (survey.Screen) on every item of a batch
 // that has a centre, receipt-verified ones included: a verified answer that
 // trips a check is flagged for review, not dropped. Recent traffic is
-// counted for the whole batch with a query per run of items (see runs)
+// counted for the whole batch with a query per run of items (see batches)
 // over the responses at the batch's centres in the hour before each item
 // (the stored ones), plus the items before it in the batch, which are not
 // stored yet.
@@ -99,7 +99,7 @@ func (s *Store) screen(ctx context.Context, pool gorm.ConnPool, items []*item) e
 // and a kiosk's answers overlapping the time its respondent was busy.
 type screenCounts struct{ recent, same, overlapping int64 }
 
-// countRecent counts the stored neighbours of items (one run, see runs)
+// countRecent counts the stored neighbours of items (one run, see batches)
 // with one query, in the items' order.
 func (s *Store) countRecent(ctx context.Context, pool gorm.ConnPool, items []*item) ([]screenCounts, error) {
 	rows, err := s.stmts.query(ctx, pool, s.screenQuery(items))

@@ -54,7 +54,7 @@ const (
 	foldMax   = 20000
 )
 
-// writeDeltas appends the batch's cells as delta rows, in runs (see runs);
+// writeDeltas appends the batch's cells as delta rows (see batches);
 // an empty cell adds nothing.
 func (b *tallyBatch) writeDeltas(ctx context.Context, pool gorm.ConnPool, keys []tallyKey) error {
 	all, err := tallyRows(keys, b.cells)

@@ -172,7 +172,7 @@ const (
 // flush applies the batch to the stored rows inside tx (a deltas batch
 // appends delta rows instead): it reads every row the batch touches, adds
 // the changes and writes the absolute values back with a multi-row upsert,
-// each statement in runs (see runs). On SQLite the transaction holds the
+// each statement in batches (see batches). On SQLite the transaction holds the
 // write lock since BEGIN, so nobody writes between the read and the write.
 // On PostgreSQL the read also locks the rows (missing ones are inserted
 // empty), in key order so that two processes never deadlock, and another
@@ -311,7 +311,7 @@ func tallyRows(keys []tallyKey, cells map[tallyKey]*cell) ([]tallyRow, error) {
 // the primary key there (no rowid).
 const deleteByKey = "DELETE FROM tallies WHERE (" + tallyKeyCols + ") IN (SELECT g, p, c, ce, ch, ve, vf, fl FROM v)"
 
-// writeRows upserts and deletes tally rows, in runs (see runs).
+// writeRows upserts and deletes tally rows (see batches).
 func (s *Store) writeRows(ctx context.Context, pool gorm.ConnPool, rows []tallyRow) error {
 	var upserts []tallyRow
 	var gone []tallyKey
