@@ -24,6 +24,8 @@ type RecomputeReport struct {
 	// (or had no counterpart) and were replaced.
 	Mismatches int `json:"mismatches"`
 	Months     int `json:"months"`
+	// Years are the years whose rows were rolled up from the months.
+	Years int `json:"years"`
 }
 
 // Recompute rebuilds the tallies from the raw responses, the source of
@@ -342,6 +344,7 @@ func (s *Store) replaceRows(ctx context.Context, pool gorm.ConnPool, stored *que
 // inside tx, commune by commune (the commune credited), so that memory
 // holds one commune's cells at a time.
 func (s *Store) rollUpYear(ctx context.Context, tx *gorm.DB, year string, rep *RecomputeReport) error {
+	rep.Years++
 	pool := tx.Statement.ConnPool
 	var communes []string
 	q := newQuery(s.postgres)

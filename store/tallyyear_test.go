@@ -79,8 +79,8 @@ func testYearRows(t *testing.T, backend string) {
 		t.Fatalf("after a fold: %d delta rows left, %d year rows", count("tally_deltas"), count("tallies WHERE grain = 'y'"))
 	}
 	check(st, "folded")
-	if rep, err := st.Recompute(ctx); err != nil || rep.Mismatches != 0 {
-		t.Fatalf("recompute after a fold: %+v, %v; want no mismatch", rep, err)
+	if rep, err := st.Recompute(ctx); err != nil || rep.Mismatches != 0 || rep.Years != 2 {
+		t.Fatalf("recompute after a fold: %+v, %v; want 2 years rolled up, no mismatch", rep, err)
 	}
 
 	// Damage: a commune's year rows gone, a month row wrong (the year rows

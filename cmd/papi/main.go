@@ -615,7 +615,7 @@ func recompute(ctx context.Context, cfg Config, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "checked the tallies of %d months against %d responses (%d counted); %d tally rows differed and were rebuilt\n", rep.Months, rep.Responses, rep.Counted, rep.Mismatches)
+	fmt.Fprintf(stdout, "checked the tallies of %d months and %d years against %d responses (%d counted); %d tally rows differed and were rebuilt\n", rep.Months, rep.Years, rep.Responses, rep.Counted, rep.Mismatches)
 	if rep.Mismatches > 0 {
 		return fmt.Errorf("%d tally rows did not match the raw responses; they are now rebuilt", rep.Mismatches)
 	}
