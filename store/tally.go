@@ -27,12 +27,15 @@ const (
 // tallyPeriod is the period of a tally row of one grain.
 type tallyPeriod struct{ grain, period string }
 
+// grains is the number of grains: day, month, year.
+const grains = 3
+
 // periodsOf are the rows a response of day ("YYYY-MM-DD") is in: its day,
 // its month and its year, in that order. Year rows keep a year's read a
 // few rows per commune: from month rows the city's year at 1,000,000
-// responses read twelve times as many (see BENCHMARKS.md).
-func periodsOf(day string) [3]tallyPeriod {
-	return [3]tallyPeriod{{grainDay, day}, {grainMonth, day[:7]}, {grainYear, day[:4]}}
+// responses read ten times as many (see BENCHMARKS.md).
+func periodsOf(day string) [grains]tallyPeriod {
+	return [grains]tallyPeriod{{grainDay, day}, {grainMonth, day[:7]}, {grainYear, day[:4]}}
 }
 
 // layout is what packing needs to know about one catalogue version: its

@@ -75,7 +75,7 @@ type tallyBatch struct {
 }
 
 func (s *Store) newTallyBatch() *tallyBatch {
-	return &tallyBatch{s: s, cells: map[tallyKey]*cell{}, grains: len(periodsOf("2006-01-02"))}
+	return &tallyBatch{s: s, cells: map[tallyKey]*cell{}, grains: grains}
 }
 
 // newDeltaBatch is the live intake's batch: day rows appended as delta
