@@ -365,13 +365,14 @@ func (q *query) rows(rows []tallyRow) {
 		for _, c := range cnt {
 			cols = append(cols, c)
 		}
-		q.unnest(append(keyTypes[:len(keyTypes):len(keyTypes)], "bigint", "bigint", "bigint", "bigint", "bigint", "bytea"), append(cols, data)...)
+		q.unnest(slices.Concat(keyTypes, []string{"bigint", "bigint", "bigint", "bigint", "bigint", "bytea"}), append(cols, data)...)
 		return
 	}
 	q.WriteString("VALUES ")
 	q.values(rows)
 }
 
+// keysOf are the keys of rows, in order.
 func keysOf(rows []tallyRow) []tallyKey {
 	keys := make([]tallyKey, len(rows))
 	for i, r := range rows {

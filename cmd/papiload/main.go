@@ -50,6 +50,7 @@ type options struct {
 	postgres   string
 	papiDB     string
 	cpuProfile string
+	memProfile string
 }
 
 func main() {
@@ -63,6 +64,7 @@ func main() {
 	flag.StringVar(&o.postgres, "postgres", "", "PostgreSQL URL: run the database-backed servers on PostgreSQL, each in a fresh schema")
 	flag.StringVar(&o.papiDB, "papidb", "", "SQLite file to copy and run papi and serve on (default: an empty database)")
 	flag.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of the in-process papi run to this file")
+	flag.StringVar(&o.memProfile, "memprofile", "", "write a heap profile (allocations since start, see -sample_index=alloc_space) after the in-process papi run to this file")
 	flag.Parse()
 	if o.clients < 1 || o.duration <= 0 {
 		fmt.Fprintln(os.Stderr, "papiload: -clients must be ≥ 1 and -duration > 0")
@@ -162,6 +164,11 @@ func run(o options) error {
 		if profiling {
 			pprof.StopCPUProfile()
 		}
+		if tg.name == "papi" && o.memProfile != "" {
+			if err := writeHeapProfile(o.memProfile); err != nil {
+				return err
+			}
+		}
 		r.name = tg.name
 		if err := stop(); err != nil {
 			fmt.Fprintf(os.Stderr, "%s: stop: %v\n", tg.name, err)
@@ -171,4 +178,18 @@ func run(o options) error {
 	}
 	report(results, engine)
 	return nil
+}
+
+// writeHeapProfile writes the heap profile, whose alloc_space and
+// alloc_objects count every allocation since the process started.
+func writeHeapProfile(path string) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if err := pprof.Lookup("heap").WriteTo(f, 0); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
 }
