@@ -23,6 +23,7 @@ import (
 // result is one server's measurements.
 type result struct {
 	name        string
+	round       int // 1, 2, … (see -rounds); 0 for rounds merged
 	requests    int64
 	failures    int64
 	created     int64 // 201s

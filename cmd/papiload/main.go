@@ -51,6 +51,7 @@ type options struct {
 	papiDB     string
 	cpuProfile string
 	memProfile string
+	rounds     int
 }
 
 func main() {
@@ -63,11 +64,13 @@ func main() {
 	flag.Uint64Var(&o.seed, "seed", 1, "random seed for the synthesized answers")
 	flag.StringVar(&o.postgres, "postgres", "", "PostgreSQL URL: run the database-backed servers on PostgreSQL, each in a fresh schema")
 	flag.StringVar(&o.papiDB, "papidb", "", "SQLite file to copy and run papi and serve on (default: an empty database)")
+	flag.IntVar(&o.rounds, "rounds", 1, "run the servers in turn this many times, each on a fresh database, and report each server's rounds merged: "+
+		"alternating keeps the machine's drift out of the ratios")
 	flag.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of the in-process papi run to this file")
 	flag.StringVar(&o.memProfile, "memprofile", "", "write a heap profile (allocations since start, see -sample_index=alloc_space) after the in-process papi run to this file")
 	flag.Parse()
-	if o.clients < 1 || o.duration <= 0 {
-		fmt.Fprintln(os.Stderr, "papiload: -clients must be ≥ 1 and -duration > 0")
+	if o.clients < 1 || o.duration <= 0 || o.rounds < 1 {
+		fmt.Fprintln(os.Stderr, "papiload: -clients and -rounds must be ≥ 1 and -duration > 0")
 		os.Exit(2)
 	}
 	if o.postgres != "" && o.papiDB != "" {
@@ -128,56 +131,70 @@ func run(o options) error {
 		{"serve", env.startServe},
 	}
 	var results []result
-	for _, tg := range targets {
-		if !o.only[tg.name] {
-			continue
-		}
-		runtime.GC()
-		debug.FreeOSMemory()
-		base, tokens, stop, pid, err := tg.start()
-		if err != nil {
-			return fmt.Errorf("%s: %w", tg.name, err)
-		}
-		if len(tokens) == 0 {
-			// Servers without centres still get 168 distinct tokens, so
-			// every server sees the same spread of bodies.
-			for i := range communes {
-				tokens = append(tokens, fmt.Sprintf("loadtoken%023d", i))
+	for round := 1; round <= o.rounds; round++ {
+		for _, tg := range targets {
+			if !o.only[tg.name] {
+				continue
 			}
-		}
-		fmt.Fprintf(os.Stderr, "loading %s at %s for %s with %d clients over %d centres…\n", tg.name, base, o.duration, o.clients, len(tokens))
-		profiling := false
-		if tg.name == "papi" && o.cpuProfile != "" {
-			f, err := os.Create(o.cpuProfile)
+			r, err := env.loadOne(tg, round, gen, communes)
 			if err != nil {
 				return err
 			}
-			defer f.Close()
-			if err := pprof.StartCPUProfile(f); err != nil {
-				return err
-			}
-			profiling = true
+			results = append(results, r)
 		}
-		before := loadavg()
-		r := load(base, tokens, gen, o.clients, o.duration, pid, tg.name)
-		r.loadBefore, r.loadAfter = before, loadavg()
-		if profiling {
-			pprof.StopCPUProfile()
-		}
-		if tg.name == "papi" && o.memProfile != "" {
-			if err := writeHeapProfile(o.memProfile); err != nil {
-				return err
-			}
-		}
-		r.name = tg.name
-		if err := stop(); err != nil {
-			fmt.Fprintf(os.Stderr, "%s: stop: %v\n", tg.name, err)
-		}
-		results = append(results, r)
-		fmt.Fprintf(os.Stderr, "  %d requests, %d failed, %.0f req/s, p99 %s\n", r.requests, r.failures, r.throughput(), ms(r.pct(.99)))
 	}
 	report(results, engine)
 	return nil
+}
+
+// loadOne starts one server, loads it for the run's duration, stops it and
+// returns its measurements; the profiles are of the first round's papi.
+func (env *environment) loadOne(tg target, round int, gen *generator, communes []survey.Commune) (result, error) {
+	o := env.o
+	env.round = round
+	runtime.GC()
+	debug.FreeOSMemory()
+	base, tokens, stop, pid, err := tg.start()
+	if err != nil {
+		return result{}, fmt.Errorf("%s: %w", tg.name, err)
+	}
+	if len(tokens) == 0 {
+		// Servers without centres still get 168 distinct tokens, so
+		// every server sees the same spread of bodies.
+		for i := range communes {
+			tokens = append(tokens, fmt.Sprintf("loadtoken%023d", i))
+		}
+	}
+	fmt.Fprintf(os.Stderr, "loading %s at %s for %s with %d clients over %d centres…\n", tg.name, base, o.duration, o.clients, len(tokens))
+	profiling := false
+	if tg.name == "papi" && round == 1 && o.cpuProfile != "" {
+		f, err := os.Create(o.cpuProfile)
+		if err != nil {
+			return result{}, err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return result{}, err
+		}
+		profiling = true
+	}
+	before := loadavg()
+	r := load(base, tokens, gen, o.clients, o.duration, pid, tg.name)
+	r.loadBefore, r.loadAfter = before, loadavg()
+	if profiling {
+		pprof.StopCPUProfile()
+	}
+	if tg.name == "papi" && round == 1 && o.memProfile != "" {
+		if err := writeHeapProfile(o.memProfile); err != nil {
+			return result{}, err
+		}
+	}
+	r.name, r.round = tg.name, round
+	if err := stop(); err != nil {
+		fmt.Fprintf(os.Stderr, "%s: stop: %v\n", tg.name, err)
+	}
+	fmt.Fprintf(os.Stderr, "  %d requests, %d failed, %.0f req/s, p99 %s\n", r.requests, r.failures, r.throughput(), ms(r.pct(.99)))
+	return r, nil
 }
 
 // writeHeapProfile writes the heap profile, whose alloc_space and

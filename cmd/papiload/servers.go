@@ -37,9 +37,16 @@ import (
 
 // environment starts the servers of one run.
 type environment struct {
-	o    options
-	cats []*survey.Catalogue
-	tmp  string
+	o     options
+	cats  []*survey.Catalogue
+	tmp   string
+	round int // the round under way (see -rounds)
+}
+
+// dbFile is the path of a server's SQLite file in this round: every round
+// starts on a fresh database.
+func (env *environment) dbFile(name string) string {
+	return filepath.Join(env.tmp, fmt.Sprintf("%s-%d.db", name, env.round))
 }
 
 // serveEcho serves h on a fresh loopback port.
@@ -196,7 +203,7 @@ func (env *environment) startFloor() (string, []string, func() error, int, error
 		create = `CREATE TABLE floor (id BIGSERIAL PRIMARY KEY, submission_id VARCHAR(64) NOT NULL UNIQUE, token VARCHAR(64) NOT NULL, version VARCHAR(32) NOT NULL,
 			modules TEXT NOT NULL, answers TEXT NOT NULL, sex VARCHAR(16), age_group VARCHAR(16), lang VARCHAR(8), duration_ms BIGINT, created_at TIMESTAMPTZ NOT NULL)`
 	} else {
-		if db, err = sql.Open("sqlite3", sqliteDSN(filepath.Join(env.tmp, "floor.db"))); err != nil {
+		if db, err = sql.Open("sqlite3", sqliteDSN(env.dbFile("floor"))); err != nil {
 			return "", nil, nil, 0, err
 		}
 		db.SetMaxOpenConns(1) // one writer, as papi
@@ -317,7 +324,7 @@ func (env *environment) startNaive() (string, []string, func() error, int, error
 	// go-sqlite3's default busy timeout) and database/sql's default,
 	// unbounded pool. The GORM logger is silenced only to keep the output
 	// readable.
-	dial := sqlite.Open(filepath.Join(env.tmp, "naive.db"))
+	dial := sqlite.Open(env.dbFile("naive"))
 	cleanup := func() {}
 	if env.o.postgres != "" {
 		dsn, drop, err := env.pgSchema("naive")
@@ -373,13 +380,13 @@ func (env *environment) papiDSN(name string) (string, func(), error) {
 	case env.o.postgres != "":
 		return env.pgSchema(name)
 	case env.o.papiDB != "":
-		path := filepath.Join(env.tmp, name+".db")
+		path := env.dbFile(name)
 		if err := copyFile(env.o.papiDB, path); err != nil {
 			return "", nil, fmt.Errorf("copy %s: %w", env.o.papiDB, err)
 		}
 		return path, func() {}, nil
 	}
-	return filepath.Join(env.tmp, name+".db"), func() {}, nil
+	return env.dbFile(name), func() {}, nil
 }
 
 func copyFile(from, to string) error {
