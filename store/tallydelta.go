@@ -102,8 +102,18 @@ func (b *tallyBatch) takeDeltas(ctx context.Context, pool gorm.ConnPool, limit i
 // addDeltas adds delta rows of tallyCols (and extra columns, see
 // scanTallies) to the batch's cells, each for its day, month and year,
 // and says how many it added. With maxCells > 0 it stops after the row that
-// brings the cells to maxCells, and says so.
+// brings the cells to maxCells, and says so. Each row is decoded once, into
+// a cell of its day; those are then added to the batch's day, month and
+// year cells, one merge each instead of three decodes per row (a second
+// of the intake is some 10,000 delta rows over a few hundred day cells).
 func (b *tallyBatch) addDeltas(rows *sql.Rows, maxCells int, extra ...any) (n int, stopped bool, err error) {
+	days := map[tallyKey]*cell{}
+	var order []tallyKey // days' keys as first met, for a stable merge order
+	defer func() {
+		for _, c := range days {
+			c.release()
+		}
+	}()
 	err = b.s.scanTallies(rows, func(k tallyKey, cnt counters, data []byte) error {
 		l := b.s.layouts[k.version]
 		if l == nil {
@@ -113,23 +123,37 @@ func (b *tallyBatch) addDeltas(rows *sql.Rows, maxCells int, extra ...any) (n in
 			return fmt.Errorf("a tally delta row of grain %q: only day rows are written", k.grain)
 		}
 		n++
-		for _, p := range periodsOf(k.period) {
-			k.grain, k.period = p.grain, p.period
-			c := b.cell(k, l)
-			c.counters.add(cnt)
-			if err := c.decodeInto(data); err != nil {
-				return err
-			}
+		c := days[k]
+		if c == nil {
+			c = l.newCell()
+			days[k] = c
+			order = append(order, k)
 		}
-		if maxCells > 0 && len(b.cells) >= maxCells {
+		c.counters.add(cnt)
+		if err := c.decodeInto(data); err != nil {
+			return err
+		}
+		// Each day brings at most a day, a month and a year cell.
+		if maxCells > 0 && len(b.cells)+grains*len(days) >= maxCells {
 			return errEnough // this row is in, the rest wait
 		}
 		return nil
 	}, extra...)
 	if errors.Is(err, errEnough) {
-		return n, true, nil
+		stopped, err = true, nil
 	}
-	return n, false, err
+	if err != nil {
+		return 0, false, err
+	}
+	for _, k := range order {
+		l := b.s.layouts[k.version]
+		for _, p := range periodsOf(k.period) {
+			at := k
+			at.grain, at.period = p.grain, p.period
+			b.cell(at, l).merge(days[k])
+		}
+	}
+	return n, stopped, nil
 }
 
 // errEnough ends addDeltas' scan early.
