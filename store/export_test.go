@@ -22,3 +22,11 @@ func FoldBetween(s *Store, between func()) (int, error) {
 
 // SetFoldCells bounds the tally cells of a SQLite fold (foldRead).
 func SetFoldCells(s *Store, n int) { s.foldCells = n }
+
+// ForgetFingerprints turns the store's fingerprintMemory off: screening
+// then has the database count every answer's identical ones.
+func ForgetFingerprints(s *Store) { s.fingerprints.off = true }
+
+// FingerprintsAnswered is how many counts of identical answers the
+// fingerprintMemory gave.
+func FingerprintsAnswered(s *Store) int64 { return s.fingerprints.answered.Load() }

@@ -247,6 +247,10 @@ type item struct {
 	// skipBurst leaves the centre's burst count out of the screening
 	// query: it cannot change the outcome (see screen).
 	skipBurst bool
+	// sameKnown says that fingerprintMemory counted same, the identical
+	// answers stored before; the screening query leaves that count out.
+	sameKnown bool
+	same      int64
 	flags     []string
 	// credits are the visit's tally credits, worked out when the item is
 	// prepared (off the writer); an assignment that changes the visit's
@@ -322,6 +326,12 @@ func (s *Store) createPrepared(ctx context.Context, ps []Prepared, intake bool) 
 	if len(items) == 0 {
 		return out, nil
 	}
+	if !s.postgres {
+		// No batch screens between another's commit and its remembering
+		// (see fingerprintMemory).
+		s.intakeMu.Lock()
+		defer s.intakeMu.Unlock()
+	}
 	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		for _, it := range items {
 			out[it.index] = Result{}
@@ -333,6 +343,9 @@ func (s *Store) createPrepared(ctx context.Context, ps []Prepared, intake bool) 
 		return nil, fmt.Errorf("store responses: %w", err)
 	}
 	s.bursts.remember(items, out)
+	if !s.postgres {
+		s.fingerprints.remember(items, out, s.now())
+	}
 	return out, nil
 }
 

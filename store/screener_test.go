@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/papi-hcmc/papi/store"
+	"github.com/papi-hcmc/papi/store/storetest"
 	"github.com/papi-hcmc/papi/survey"
 )
 
@@ -120,5 +121,59 @@ func TestScreeningCountsEveryEarlierAnswer(t *testing.T) {
 	if counts[survey.FlagBurst] < 100 || counts[survey.FlagDuplicate] < 100 {
 		t.Errorf("%d burst and %d duplicate flags; the traffic should give hundreds of each", counts[survey.FlagBurst], counts[survey.FlagDuplicate])
 	}
-	t.Logf("%d answers: %d burst and %d duplicate flags", n, counts[survey.FlagBurst], counts[survey.FlagDuplicate])
+	// The identical answers were counted in memory (fingerprintMemory),
+	// not by the database, for all but the receipts' batches.
+	if got := store.FingerprintsAnswered(st); got < n/2 {
+		t.Errorf("the fingerprint memory counted for %d of %d answers; want most", got, n)
+	}
+	t.Logf("%d answers: %d burst and %d duplicate flags, %d counts of identical answers from memory", n, counts[survey.FlagBurst], counts[survey.FlagDuplicate], store.FingerprintsAnswered(st))
+}
+
+// TestFingerprintMemorySeesOtherWriters: on SQLite the identical answers
+// before each answer are counted in memory (fingerprintMemory), which
+// must also hold what other connections stored (another store on the
+// file, as papi import or another process would be) and what was stored
+// before the store opened: SQLite's data_version tells when to read them.
+func TestFingerprintMemorySeesOtherWriters(t *testing.T) {
+	ctx := context.Background()
+	at := time.Date(2026, 6, 2, 9, 0, 0, 0, survey.Local)
+	opt := store.Options{Now: func() time.Time { return at }}
+	dsn := storetest.MustDSN(t, storetest.SQLite)
+	a := storetest.MustOpen(t, dsn, opt)
+	storetest.MustSeed(t, a)
+	cat := a.Catalogue()
+	v := MustVisit(t, cat, rand.New(rand.NewPCG(81, 82)), cat.AssignModules(1))
+	centre := firstCentre(t, a, "26740")
+	submit := func(st *store.Store, id string, minute int) []string {
+		t.Helper()
+		r := st.Submit(ctx, store.NewResponse{SubmissionID: id, Centre: centre, Version: cat.Version, Visit: v,
+			At: at.Add(time.Duration(minute) * time.Minute), DurationMS: 200000})
+		if r.Err != nil {
+			t.Fatal(r.Err)
+		}
+		stored, err := st.ResponseBySubmission(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return stored.Flags
+	}
+	if flags := submit(a, "same-answers-1", 0); len(flags) > 0 {
+		t.Fatalf("a first answer flagged %v", flags)
+	}
+	b := storetest.MustOpen(t, dsn, opt)
+	if flags := submit(b, "same-answers-2", 1); len(flags) > 0 {
+		t.Fatalf("a second identical answer flagged %v; the limit is %d before it", flags, survey.DuplicateLimit)
+	}
+	if flags := submit(a, "same-answers-3", 2); !slices.Contains(flags, survey.FlagDuplicate) {
+		t.Errorf("a third identical answer, the second stored through another store, flagged %v; want %s", flags, survey.FlagDuplicate)
+	}
+	reopened := storetest.MustOpen(t, dsn, opt)
+	if flags := submit(reopened, "same-answers-4", 3); !slices.Contains(flags, survey.FlagDuplicate) {
+		t.Errorf("an identical answer to three stored before the store opened flagged %v; want %s", flags, survey.FlagDuplicate)
+	}
+	for name, st := range map[string]*store.Store{"a": a, "b": b, "reopened": reopened} {
+		if store.FingerprintsAnswered(st) == 0 {
+			t.Errorf("store %s: the fingerprint memory counted nothing; the database did", name)
+		}
+	}
 }
