@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"sync"
 	"sync/atomic"
@@ -109,7 +108,8 @@ func (m *fingerprintMemory) sync(ctx context.Context, stmts *stmtCache, pool gor
 	return m.valid, nil
 }
 
-// In UTC, as stored: SQLite compares the times as text.
+// windowStart is where the memory's hour starts before now, in UTC, as
+// stored: SQLite compares the times as text.
 func windowStart(now time.Time) time.Time {
 	return now.Add(-survey.DuplicateWindow - fingerprintSlack).UTC()
 }
@@ -137,16 +137,9 @@ func (m *fingerprintMemory) fill(ctx context.Context, pool gorm.ConnPool, now ti
 		return fmt.Errorf("list centres: %w", err)
 	}
 	for _, c := range centres {
-		rows, err := pool.QueryContext(ctx, "SELECT centre_id, fingerprint, created_at FROM responses WHERE centre_id = ? AND centre_id > 0 AND created_at > ? AND kiosk_id IS NULL", int64(c), from)
-		if err != nil {
-			return fmt.Errorf("read fingerprints: %w", err)
-		}
-		if err := m.add(rows); err != nil {
+		full, err := m.read(ctx, pool, now, "centre_id = ? AND created_at > ?", int64(c), from)
+		if err != nil || full {
 			return err
-		}
-		if m.rows > fingerprintCap {
-			m.standAside(now)
-			return nil
 		}
 	}
 	m.valid, m.from = true, from
@@ -156,28 +149,28 @@ func (m *fingerprintMemory) fill(ctx context.Context, pool gorm.ConnPool, now ti
 // catchUp reads the phone answers another connection stored since the
 // memory last looked, by id.
 func (m *fingerprintMemory) catchUp(ctx context.Context, pool gorm.ConnPool, now time.Time) error {
-	rows, err := pool.QueryContext(ctx, "SELECT centre_id, fingerprint, created_at FROM responses WHERE id > ? AND centre_id > 0 AND created_at > ? AND kiosk_id IS NULL ORDER BY id", m.lastID, m.from.UTC())
-	if err != nil {
-		return fmt.Errorf("read fingerprints: %w", err)
-	}
-	if err := m.add(rows); err != nil {
-		return err
-	}
-	if m.rows > fingerprintCap {
-		m.standAside(now)
-	}
-	return nil
+	// ORDER BY id has SQLite take the rowid range; without it, it scanned
+	// the (centre, time, …) index whole.
+	_, err := m.read(ctx, pool, now, "id > ? AND created_at > ? ORDER BY id", m.lastID, m.from)
+	return err
 }
 
-// add adds rows of centre_id, fingerprint and created_at.
-func (m *fingerprintMemory) add(rows *sql.Rows) error {
+// read adds the phone answers at centres that the rest of the WHERE
+// clause, where (on args), keeps, and stands aside, saying so, when that
+// makes the memory full. Times in args are in UTC, as stored: SQLite
+// compares them as text.
+func (m *fingerprintMemory) read(ctx context.Context, pool gorm.ConnPool, now time.Time, where string, args ...any) (full bool, err error) {
+	rows, err := pool.QueryContext(ctx, "SELECT centre_id, fingerprint, created_at FROM responses WHERE centre_id > 0 AND kiosk_id IS NULL AND "+where, args...)
+	if err != nil {
+		return false, fmt.Errorf("read fingerprints: %w", err)
+	}
 	defer rows.Close()
 	for rows.Next() {
 		var centre int64
 		var fp *string
 		var r fingerprintRow
 		if err := rows.Scan(&centre, &fp, &r.at); err != nil {
-			return fmt.Errorf("read fingerprints: %w", err)
+			return false, fmt.Errorf("read fingerprints: %w", err)
 		}
 		if fp != nil {
 			r.fingerprint = *fp
@@ -186,9 +179,13 @@ func (m *fingerprintMemory) add(rows *sql.Rows) error {
 		m.rows++
 	}
 	if err := rows.Err(); err != nil {
-		return fmt.Errorf("read fingerprints: %w", err)
+		return false, fmt.Errorf("read fingerprints: %w", err)
 	}
-	return nil
+	if m.rows > fingerprintCap {
+		m.standAside(now)
+		return true, nil
+	}
+	return false, nil
 }
 
 // standAside drops the memory for an hour.
