@@ -578,16 +578,20 @@ func (s *Store) findStored(ctx context.Context, pool gorm.ConnPool, items []*ite
 const responseCols = "submission_id, centre_id, commune_code, day, questionnaire_version, modules, answers, sex, age_group, lang, " +
 	"duration_ms, verified, status, flags, fingerprint, created_at, channel, residence, residence_commune, probs, assignment_id, kiosk_id"
 
+// kioskArg is the row's kiosk as a statement argument (nil for none).
+func (r *responseRow) kioskArg() *int64 {
+	if r.KioskID == nil {
+		return nil
+	}
+	k := int64(*r.KioskID)
+	return &k
+}
+
 // responseValues are a row's values of responseCols.
 func responseValues(r *responseRow) [22]any {
-	var kiosk *int64
-	if r.KioskID != nil {
-		k := int64(*r.KioskID)
-		kiosk = &k
-	}
 	return [22]any{r.SubmissionID, int64(r.CentreID), r.CommuneCode, r.Day, r.QuestionnaireVersion, r.Modules, r.Answers,
 		r.Sex, r.AgeGroup, r.Lang, r.DurationMS, r.Verified, r.Status, r.Flags, r.Fingerprint, r.CreatedAt,
-		r.Channel, r.Residence, r.ResidenceCommune, r.Probs, r.AssignmentID, kiosk}
+		r.Channel, r.Residence, r.ResidenceCommune, r.Probs, r.AssignmentID, r.kioskArg()}
 }
 
 // responseTypes are the PostgreSQL types of responseCols.

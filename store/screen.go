@@ -152,11 +152,6 @@ func (s *Store) screenQuery(items []*item) *query {
 	)
 	for i, it := range items {
 		at := it.row.CreatedAt
-		var kiosk *int64
-		if it.row.KioskID != nil {
-			k := int64(*it.row.KioskID)
-			kiosk = &k
-		}
 		b := at.Add(-survey.BurstWindow)
 		if it.skipBurst {
 			b = at // an empty window: the count is known (see screen)
@@ -167,7 +162,7 @@ func (s *Store) screenQuery(items []*item) *query {
 		}
 		idx, centres, dupCentres = append(idx, int64(i)), append(centres, int64(it.row.CentreID)), append(dupCentres, dc)
 		lo, burst, hi, busy = append(lo, at.Add(-window)), append(burst, b), append(hi, at), append(busy, survey.KioskBusySince(it.at, it.duration))
-		fingerprints, kiosks = append(fingerprints, it.row.Fingerprint), append(kiosks, kiosk)
+		fingerprints, kiosks = append(fingerprints, it.row.Fingerprint), append(kiosks, it.row.kioskArg())
 	}
 	q.WriteString("WITH w(i, c, dc, lo, burst, hi, fp, k, busy) AS (")
 	if s.postgres {
