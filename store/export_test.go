@@ -23,10 +23,10 @@ func FoldBetween(s *Store, between func()) (int, error) {
 // SetFoldCells bounds the tally cells of a SQLite fold (foldRead).
 func SetFoldCells(s *Store, n int) { s.foldCells = n }
 
-// ForgetFingerprints turns the store's fingerprintMemory off: screening
-// then has the database count every answer's identical ones.
-func ForgetFingerprints(s *Store) { s.fingerprints.off = true }
+// ForgetPhones turns the store's phoneMemory off: screening then has the
+// database count every answer's neighbours.
+func ForgetPhones(s *Store) { s.phones.off = true }
 
-// FingerprintsAnswered is how many counts of identical answers the
-// fingerprintMemory gave.
-func FingerprintsAnswered(s *Store) int64 { return s.fingerprints.answered.Load() }
+// PhonesAnswered is how many phone answers the phoneMemory counted the
+// neighbours of.
+func PhonesAnswered(s *Store) int64 { return s.phones.answered.Load() }

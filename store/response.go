@@ -247,10 +247,6 @@ type item struct {
 	// skipBurst leaves the centre's burst count out of the screening
 	// query: it cannot change the outcome (see screen).
 	skipBurst bool
-	// sameKnown says that fingerprintMemory counted same, the identical
-	// answers stored before; the screening query leaves that count out.
-	sameKnown bool
-	same      int64
 	flags     []string
 	// credits are the visit's tally credits, worked out when the item is
 	// prepared (off the writer); an assignment that changes the visit's
@@ -328,7 +324,7 @@ func (s *Store) createPrepared(ctx context.Context, ps []Prepared, intake bool) 
 	}
 	if !s.postgres {
 		// No batch screens between another's commit and its remembering
-		// (see fingerprintMemory).
+		// (see phoneMemory).
 		s.intakeMu.Lock()
 		defer s.intakeMu.Unlock()
 	}
@@ -344,7 +340,7 @@ func (s *Store) createPrepared(ctx context.Context, ps []Prepared, intake bool) 
 	}
 	s.bursts.remember(items, out)
 	if !s.postgres {
-		s.fingerprints.remember(items, out, s.now())
+		s.phones.remember(items, out, s.now())
 	}
 	return out, nil
 }

@@ -49,34 +49,42 @@ func (s *Store) screen(ctx context.Context, pool gorm.ConnPool, items []*item) e
 			s.bursts.skips.Add(1)
 		}
 	}
-	// On SQLite the memory counts identical answers, when it can.
+	// On SQLite the memory counts a phone answer's stored neighbours,
+	// when it can; the database counts the rest.
+	counts := make([]screenCounts, len(todo))
+	ask := make([]int, 0, len(todo)) // indexes into todo
+	var memory bool
 	if !s.postgres {
-		ok, err := s.fingerprints.sync(ctx, s.stmts, pool, s.now())
-		if err != nil {
+		var err error
+		if memory, err = s.phones.sync(ctx, s.stmts, pool, s.now()); err != nil {
 			return err
 		}
-		for _, it := range todo {
-			if !ok || it.row.KioskID != nil {
-				continue
-			}
-			at := it.row.CreatedAt
-			it.same, it.sameKnown = s.fingerprints.count(it.row.CentreID, it.row.Fingerprint, at.Add(-window), at)
-		}
-	}
-	found := make([]screenCounts, 0, len(todo))
-	for _, run := range batches(s.postgres, todo) {
-		counts, err := s.countRecent(ctx, pool, run)
-		if err != nil {
-			return err
-		}
-		found = append(found, counts...)
 	}
 	for j, it := range todo {
-		c := found[j]
-		c.recent = max(c.recent, known[j])
-		if it.sameKnown {
-			c.same = it.same
+		if memory && it.row.KioskID == nil {
+			var ok bool
+			if counts[j], ok = s.phones.count(it.row.CentreID, it.row.Fingerprint, it.row.CreatedAt); ok {
+				continue
+			}
 		}
+		ask = append(ask, j)
+	}
+	for _, run := range batches(s.postgres, ask) {
+		asked := make([]*item, len(run))
+		for k, j := range run {
+			asked[k] = todo[j]
+		}
+		found, err := s.countRecent(ctx, pool, asked)
+		if err != nil {
+			return err
+		}
+		for k, j := range run {
+			counts[j] = found[k]
+		}
+	}
+	for j, it := range todo {
+		c := counts[j]
+		c.recent = max(c.recent, known[j])
 		at := it.row.CreatedAt
 		kiosk := it.row.KioskID
 		busy := survey.KioskBusySince(it.at, it.duration)
@@ -145,10 +153,10 @@ func (s *Store) screenQuery(items []*item) *query {
 	window := max(survey.DuplicateWindow, survey.BurstWindow)
 	q := newQuery(s.postgres)
 	var (
-		idx, centres, dupCentres []int64
-		lo, burst, hi, busy      []time.Time
-		fingerprints             []string
-		kiosks                   []*int64
+		idx, centres        []int64
+		lo, burst, hi, busy []time.Time
+		fingerprints        []string
+		kiosks              []*int64
 	)
 	for i, it := range items {
 		at := it.row.CreatedAt
@@ -156,18 +164,14 @@ func (s *Store) screenQuery(items []*item) *query {
 		if it.skipBurst {
 			b = at // an empty window: the count is known (see screen)
 		}
-		dc := int64(it.row.CentreID)
-		if it.sameKnown {
-			dc = 0 // no centre: the count of identical answers finds nothing at once
-		}
-		idx, centres, dupCentres = append(idx, int64(i)), append(centres, int64(it.row.CentreID)), append(dupCentres, dc)
+		idx, centres = append(idx, int64(i)), append(centres, int64(it.row.CentreID))
 		lo, burst, hi, busy = append(lo, at.Add(-window)), append(burst, b), append(hi, at), append(busy, survey.KioskBusySince(it.at, it.duration))
 		fingerprints, kiosks = append(fingerprints, it.row.Fingerprint), append(kiosks, it.row.kioskArg())
 	}
-	q.WriteString("WITH w(i, c, dc, lo, burst, hi, fp, k, busy) AS (")
+	q.WriteString("WITH w(i, c, lo, burst, hi, fp, k, busy) AS (")
 	if s.postgres {
-		q.unnest([]string{"bigint", "bigint", "bigint", "timestamptz", "timestamptz", "timestamptz", "varchar", "bigint", "timestamptz"},
-			idx, centres, dupCentres, lo, burst, hi, fingerprints, kiosks, busy)
+		q.unnest([]string{"bigint", "bigint", "timestamptz", "timestamptz", "timestamptz", "varchar", "bigint", "timestamptz"},
+			idx, centres, lo, burst, hi, fingerprints, kiosks, busy)
 	} else {
 		q.WriteString("VALUES ")
 		for i := range items {
@@ -175,7 +179,7 @@ func (s *Store) screenQuery(items []*item) *query {
 				q.WriteString(", ")
 			}
 			q.WriteString("(")
-			for j, v := range [9]any{idx[i], centres[i], dupCentres[i], lo[i], burst[i], hi[i], fingerprints[i], kiosks[i], busy[i]} {
+			for j, v := range [8]any{idx[i], centres[i], lo[i], burst[i], hi[i], fingerprints[i], kiosks[i], busy[i]} {
 				if j > 0 {
 					q.WriteString(", ")
 				}
@@ -194,12 +198,10 @@ func (s *Store) screenQuery(items []*item) *query {
 	// counted among its own device's, on the partial kiosk index.
 	// A row has either a kiosk or none, so only one pair of counts is
 	// ever non-zero: the others look up NULL and find nothing at once.
-	// The identical answers look the centre up as dc, 0 where
-	// fingerprintMemory counted them.
 	limit := func(n int) string { return strconv.Itoa(n) }
 	q.WriteString(") SELECT w.i, (SELECT COUNT(*) FROM (SELECT 1 FROM responses r WHERE w.k IS NULL AND r.centre_id = w.c AND r.centre_id > 0 AND r.created_at > w.burst AND r.created_at <= w.hi AND NOT r.verified AND r.kiosk_id IS NULL LIMIT ")
 	q.WriteString(limit(survey.BurstLimit))
-	q.WriteString(") b), (SELECT COUNT(*) FROM (SELECT 1 FROM responses r WHERE w.k IS NULL AND r.centre_id = w.dc AND r.centre_id > 0 AND r.fingerprint = w.fp AND r.created_at > w.lo AND r.created_at <= w.hi AND r.kiosk_id IS NULL LIMIT ")
+	q.WriteString(") b), (SELECT COUNT(*) FROM (SELECT 1 FROM responses r WHERE w.k IS NULL AND r.centre_id = w.c AND r.centre_id > 0 AND r.fingerprint = w.fp AND r.created_at > w.lo AND r.created_at <= w.hi AND r.kiosk_id IS NULL LIMIT ")
 	q.WriteString(limit(survey.DuplicateLimit))
 	q.WriteString(") d), (SELECT COUNT(*) FROM (SELECT 1 FROM responses r WHERE r.kiosk_id = w.k AND r.created_at > w.burst AND r.created_at <= w.hi LIMIT ")
 	q.WriteString(limit(survey.KioskBurstLimit))

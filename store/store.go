@@ -64,10 +64,10 @@ type Store struct {
 	stmts, readStmts *stmtCache
 	// bursts remembers centres over the burst limit (see burstMemory).
 	bursts burstMemory
-	// fingerprints holds the last hour's phone answers on SQLite (see
-	// fingerprintMemory), kept in step with the batches under intakeMu.
-	fingerprints fingerprintMemory
-	intakeMu     sync.Mutex
+	// phones holds the last hour's phone answers on SQLite (see
+	// phoneMemory), kept in step with the batches under intakeMu.
+	phones   phoneMemory
+	intakeMu sync.Mutex
 	// foldCounts count the folds of delta rows (FoldStats).
 	foldCounts foldCounts
 	// afterFoldRead, when set (by a test), runs between a SQLite fold's

@@ -12,14 +12,15 @@ import (
 	"github.com/papi-hcmc/papi/survey"
 )
 
-// Screening counts the identical answer sets sent from a centre's phones
-// in the hour before each answer (survey.DuplicateLimit). The database
-// counts them by reading every row of the centre's hour from the (centre,
-// time, …) index and keeping those with the same fingerprint: under load
-// that was half the screening query's time, and a seventh of the SQLite
-// writer's. On SQLite, where one writer connection does all of this
-// process's writing, fingerprintMemory keeps those rows in memory and the
-// query leaves the count out for the answers it settles.
+// Screening counts, for each answer from a phone, the centre's unverified
+// phone answers in the burst window before it (survey.BurstLimit) and the
+// identical answer sets in the hour before it (survey.DuplicateLimit). The
+// database counts them from the (centre, time, …) index, the identical
+// ones by reading every row of the centre's hour: under load the query
+// took a sixth of the SQLite writer's time. On SQLite, where one writer
+// connection does all of this process's writing, phoneMemory keeps the
+// last hour's phone answers in memory, and a phone answer it can count
+// for is not sent to the database at all.
 //
 // Unlike burstMemory it is exact, not a lower bound, so it must hold every
 // such row of the hour it answers for:
@@ -35,14 +36,14 @@ import (
 //     changed at every WAL checkpoint, and refilling then cost more than
 //     the memory saved.)
 //   - It answers only for windows after the time it is complete from.
-//   - It holds at most fingerprintCap rows. A flood past that makes it
+//   - It holds at most phoneCap rows. A flood past that makes it
 //     stand aside for an hour, and the database counts.
-type fingerprintMemory struct {
+type phoneMemory struct {
 	mu       sync.Mutex
 	valid    bool
-	lastID   int64                     // the highest response id the memory has seen
-	from     time.Time                 // complete for answers created after from
-	centres  map[uint][]fingerprintRow // per centre, in the order stored
+	lastID   int64               // the highest response id the memory has seen
+	from     time.Time           // complete for answers created after from
+	centres  map[uint][]phoneRow // per centre, in the order stored
 	rows     int
 	offUntil time.Time
 	// off makes the database count every time, for the tests that compare.
@@ -52,23 +53,25 @@ type fingerprintMemory struct {
 	answered atomic.Int64
 }
 
-type fingerprintRow struct {
+// phoneRow is what screening needs of a stored phone answer.
+type phoneRow struct {
 	fingerprint string
-	at          time.Time
+	at          int64 // created_at in Unix nanoseconds, cheaper to compare
+	verified    bool
 }
 
-// fingerprintCap bounds the memory: 200,000 rows of about 50 bytes, an
-// hour of a city ten times busier than Ho Chi Minh City's centres.
-const fingerprintCap = 200_000
+// phoneCap bounds the memory: 200,000 rows of about 60 bytes, an hour of
+// a city ten times busier than Ho Chi Minh City's centres.
+const phoneCap = 200_000
 
-// fingerprintSlack widens the hour the memory holds: an answer's time is
+// phoneSlack widens the hour the memory holds: an answer's time is
 // kept to the minute and its window starts an hour before that, a little
 // earlier than an hour before now.
-const fingerprintSlack = 5 * time.Minute
+const phoneSlack = 5 * time.Minute
 
 // sync makes the memory current for a batch inside its transaction on the
 // writer connection (pool) and says whether it can answer.
-func (m *fingerprintMemory) sync(ctx context.Context, stmts *stmtCache, pool gorm.ConnPool, now time.Time) (bool, error) {
+func (m *phoneMemory) sync(ctx context.Context, stmts *stmtCache, pool gorm.ConnPool, now time.Time) (bool, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.off || now.Before(m.offUntil) {
@@ -111,13 +114,13 @@ func (m *fingerprintMemory) sync(ctx context.Context, stmts *stmtCache, pool gor
 // windowStart is where the memory's hour starts before now, in UTC, as
 // stored: SQLite compares the times as text.
 func windowStart(now time.Time) time.Time {
-	return now.Add(-survey.DuplicateWindow - fingerprintSlack).UTC()
+	return now.Add(-survey.DuplicateWindow - phoneSlack).UTC()
 }
 
 // fill reads the phone answers of the last hour, centre by centre on the
 // (centre, time, …) index.
-func (m *fingerprintMemory) fill(ctx context.Context, pool gorm.ConnPool, now time.Time) error {
-	m.valid, m.centres, m.rows = false, map[uint][]fingerprintRow{}, 0
+func (m *phoneMemory) fill(ctx context.Context, pool gorm.ConnPool, now time.Time) error {
+	m.valid, m.centres, m.rows = false, map[uint][]phoneRow{}, 0
 	from := windowStart(now)
 	ids, err := pool.QueryContext(ctx, "SELECT id FROM centres ORDER BY id")
 	if err != nil {
@@ -148,7 +151,7 @@ func (m *fingerprintMemory) fill(ctx context.Context, pool gorm.ConnPool, now ti
 
 // catchUp reads the phone answers another connection stored since the
 // memory last looked, by id.
-func (m *fingerprintMemory) catchUp(ctx context.Context, pool gorm.ConnPool, now time.Time) error {
+func (m *phoneMemory) catchUp(ctx context.Context, pool gorm.ConnPool, now time.Time) error {
 	// ORDER BY id has SQLite take the rowid range; without it, it scanned
 	// the (centre, time, …) index whole.
 	_, err := m.read(ctx, pool, now, "id > ? AND created_at > ? ORDER BY id", m.lastID, m.from)
@@ -159,29 +162,31 @@ func (m *fingerprintMemory) catchUp(ctx context.Context, pool gorm.ConnPool, now
 // clause, where (on args), keeps, and stands aside, saying so, when that
 // makes the memory full. Times in args are in UTC, as stored: SQLite
 // compares them as text.
-func (m *fingerprintMemory) read(ctx context.Context, pool gorm.ConnPool, now time.Time, where string, args ...any) (full bool, err error) {
-	rows, err := pool.QueryContext(ctx, "SELECT centre_id, fingerprint, created_at FROM responses WHERE centre_id > 0 AND kiosk_id IS NULL AND "+where, args...)
+func (m *phoneMemory) read(ctx context.Context, pool gorm.ConnPool, now time.Time, where string, args ...any) (full bool, err error) {
+	rows, err := pool.QueryContext(ctx, "SELECT centre_id, fingerprint, created_at, verified FROM responses WHERE centre_id > 0 AND kiosk_id IS NULL AND "+where, args...)
 	if err != nil {
-		return false, fmt.Errorf("read fingerprints: %w", err)
+		return false, fmt.Errorf("read recent phone answers: %w", err)
 	}
 	defer rows.Close()
 	for rows.Next() {
 		var centre int64
 		var fp *string
-		var r fingerprintRow
-		if err := rows.Scan(&centre, &fp, &r.at); err != nil {
-			return false, fmt.Errorf("read fingerprints: %w", err)
+		var at time.Time
+		var r phoneRow
+		if err := rows.Scan(&centre, &fp, &at, &r.verified); err != nil {
+			return false, fmt.Errorf("read recent phone answers: %w", err)
 		}
 		if fp != nil {
 			r.fingerprint = *fp
 		}
+		r.at = at.UnixNano()
 		m.centres[uint(centre)] = append(m.centres[uint(centre)], r)
 		m.rows++
 	}
 	if err := rows.Err(); err != nil {
-		return false, fmt.Errorf("read fingerprints: %w", err)
+		return false, fmt.Errorf("read recent phone answers: %w", err)
 	}
-	if m.rows > fingerprintCap {
+	if m.rows > phoneCap {
 		m.standAside(now)
 		return true, nil
 	}
@@ -189,35 +194,45 @@ func (m *fingerprintMemory) read(ctx context.Context, pool gorm.ConnPool, now ti
 }
 
 // standAside drops the memory for an hour.
-func (m *fingerprintMemory) standAside(now time.Time) {
+func (m *phoneMemory) standAside(now time.Time) {
 	m.valid, m.centres, m.rows = false, nil, 0
 	m.offUntil = now.Add(survey.DuplicateWindow)
 }
 
-// count is how many stored phone answers at centre with fingerprint fp
-// were created in (lo, hi], up to survey.DuplicateLimit, and whether the
-// memory knows (it must have been synced for this batch).
-func (m *fingerprintMemory) count(centre uint, fp string, lo, hi time.Time) (int64, bool) {
+// count is what the database would count of a phone answer at centre,
+// with fingerprint fp, created at: the unverified phone answers stored in
+// the burst window before it, up to survey.BurstLimit, and the identical
+// ones in the duplicate window, up to survey.DuplicateLimit. It says
+// whether the memory knows (it must have been synced for this batch).
+func (m *phoneMemory) count(centre uint, fp string, at time.Time) (screenCounts, bool) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if !m.valid || lo.Before(m.from) {
-		return 0, false
+	window := max(survey.DuplicateWindow, survey.BurstWindow)
+	if !m.valid || at.Add(-window).Before(m.from) {
+		return screenCounts{}, false
 	}
-	n := int64(0)
+	hi := at.UnixNano()
+	burst, same := at.Add(-survey.BurstWindow).UnixNano(), at.Add(-survey.DuplicateWindow).UnixNano()
+	var c screenCounts
 	for _, r := range m.centres[centre] {
-		if r.fingerprint == fp && r.at.After(lo) && !r.at.After(hi) {
-			if n++; n == survey.DuplicateLimit {
-				break
-			}
+		if r.at > hi {
+			continue
+		}
+		if r.at > burst && !r.verified {
+			c.recent++
+		}
+		if r.at > same && r.fingerprint == fp {
+			c.same++
 		}
 	}
+	c.recent, c.same = min(c.recent, survey.BurstLimit), min(c.same, survey.DuplicateLimit)
 	m.answered.Add(1)
-	return n, true
+	return c, true
 }
 
 // remember adds a committed batch's phone answers at centres, and forgets
 // the ones older than the window before now.
-func (m *fingerprintMemory) remember(items []*item, out []Result, now time.Time) {
+func (m *phoneMemory) remember(items []*item, out []Result, now time.Time) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if !m.valid {
@@ -238,15 +253,15 @@ func (m *fingerprintMemory) remember(items []*item, out []Result, now time.Time)
 		rows := m.centres[r.CentreID]
 		// Rows come in about the order of their times: the old ones are
 		// at the front.
-		drop := 0
-		for drop < len(rows) && !rows[drop].at.After(m.from) {
+		from, drop := m.from.UnixNano(), 0
+		for drop < len(rows) && rows[drop].at <= from {
 			drop++
 		}
 		m.rows -= drop
-		m.centres[r.CentreID] = append(rows[drop:], fingerprintRow{fingerprint: r.Fingerprint, at: r.CreatedAt})
+		m.centres[r.CentreID] = append(rows[drop:], phoneRow{fingerprint: r.Fingerprint, at: r.CreatedAt.UnixNano(), verified: r.Verified})
 		m.rows++
 	}
-	if m.rows > fingerprintCap {
+	if m.rows > phoneCap {
 		m.standAside(now)
 	}
 }
