@@ -286,29 +286,33 @@ func benchSizes() []int {
 
 // BenchmarkIntakeBatch measures the writer's cost per response as the
 // group commit sees it under load: batches of 32 submissions arriving now,
-// spread over all 168 centres.
+// spread over all 168 centres, on each engine.
 func BenchmarkIntakeBatch(b *testing.B) {
-	st := MustOpen(b, "sqlite", time.Now)
-	ctx := context.Background()
-	cat := st.Catalogue()
-	centres, _ := st.AllCentres(ctx)
-	rng := rand.New(rand.NewPCG(2, 2))
-	visits := make([]survey.Visit, 1000)
-	for i := range visits {
-		visits[i] = MustVisit(b, cat, rng, cat.AssignModules(uint64(i)))
-	}
-	b.ResetTimer()
-	batch := make([]store.NewResponse, 0, 32)
-	for i := 0; i < b.N; i++ {
-		v := visits[i%len(visits)]
-		batch = append(batch, store.NewResponse{SubmissionID: fmt.Sprintf("intake-%d", i), Centre: centres[i%len(centres)], Version: cat.Version,
-			Visit: v, DurationMS: int64(len(v.Answers)) * 6000})
-		if len(batch) == cap(batch) || i == b.N-1 {
-			if _, err := st.CreateResponses(ctx, batch); err != nil {
-				b.Fatal(err)
+	for _, backend := range storetest.Backends(b) {
+		b.Run(backend, func(b *testing.B) {
+			st := MustOpen(b, backend, time.Now)
+			ctx := context.Background()
+			cat := st.Catalogue()
+			centres, _ := st.AllCentres(ctx)
+			rng := rand.New(rand.NewPCG(2, 2))
+			visits := make([]survey.Visit, 1000)
+			for i := range visits {
+				visits[i] = MustVisit(b, cat, rng, cat.AssignModules(uint64(i)))
 			}
-			batch = batch[:0]
-		}
+			b.ResetTimer()
+			batch := make([]store.NewResponse, 0, 32)
+			for i := 0; i < b.N; i++ {
+				v := visits[i%len(visits)]
+				batch = append(batch, store.NewResponse{SubmissionID: fmt.Sprintf("intake-%d", i), Centre: centres[i%len(centres)], Version: cat.Version,
+					Visit: v, DurationMS: int64(len(v.Answers)) * 6000})
+				if len(batch) == cap(batch) || i == b.N-1 {
+					if _, err := st.CreateResponses(ctx, batch); err != nil {
+						b.Fatal(err)
+					}
+					batch = batch[:0]
+				}
+			}
+		})
 	}
 }
 
