@@ -1,6 +1,11 @@
 package store
 
-import "context"
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+)
 
 // Hooks for the external tests of this package.
 
@@ -30,3 +35,35 @@ func ForgetPhones(s *Store) { s.phones.off = true }
 // PhonesAnswered is how many phone answers the phoneMemory counted the
 // neighbours of.
 func PhonesAnswered(s *Store) int64 { return s.phones.answered.Load() }
+
+// ScreenPlan is the database's plan of the screening query that counts a
+// phone answer's identical answers only (phoneSameCounts), a line a step.
+func ScreenPlan(s *Store, centre uint, at time.Time) (string, error) {
+	it := &item{row: responseRow{CentreID: centre, CreatedAt: at, Fingerprint: "f"}, at: at, skipBurst: true}
+	q := s.screenQuery(phoneSameCounts, []*item{it})
+	explain := "EXPLAIN QUERY PLAN "
+	if s.postgres {
+		explain = "EXPLAIN "
+	}
+	rows, err := s.read.Raw(explain+q.String(), q.args...).Rows()
+	if err != nil {
+		return "", err
+	}
+	defer rows.Close()
+	cols, err := rows.Columns()
+	if err != nil {
+		return "", err
+	}
+	var plan []string
+	for rows.Next() {
+		vals := make([]any, len(cols))
+		for i := range vals {
+			vals[i] = new(any)
+		}
+		if err := rows.Scan(vals...); err != nil {
+			return "", err
+		}
+		plan = append(plan, fmt.Sprint(*vals[len(vals)-1].(*any)))
+	}
+	return strings.Join(plan, "\n"), rows.Err()
+}

@@ -69,17 +69,27 @@ func (s *Store) screen(ctx context.Context, pool gorm.ConnPool, items []*item) e
 		}
 		ask = append(ask, j)
 	}
-	for _, run := range batches(s.postgres, ask) {
-		asked := make([]*item, len(run))
-		for k, j := range run {
-			asked[k] = todo[j]
-		}
-		found, err := s.countRecent(ctx, pool, asked)
-		if err != nil {
-			return err
-		}
-		for k, j := range run {
-			counts[j] = found[k]
+	// A query per kind of count (screenKind), so that each asks only
+	// what can count: on PostgreSQL a query with every count for every
+	// item had taken as long as the responses insert.
+	var byKind [screenKinds][]int
+	for _, j := range ask {
+		k := kindOf(todo[j])
+		byKind[k] = append(byKind[k], j)
+	}
+	for kind, group := range byKind {
+		for _, run := range batches(s.postgres, group) {
+			asked := make([]*item, len(run))
+			for k, j := range run {
+				asked[k] = todo[j]
+			}
+			found, err := s.countRecent(ctx, pool, screenKind(kind), asked)
+			if err != nil {
+				return err
+			}
+			for k, j := range run {
+				counts[j] = found[k]
+			}
 		}
 	}
 	for j, it := range todo {
@@ -124,22 +134,49 @@ func (s *Store) screen(ctx context.Context, pool gorm.ConnPool, items []*item) e
 // and a kiosk's answers overlapping the time its respondent was busy.
 type screenCounts struct{ recent, same, overlapping int64 }
 
-// countRecent counts the stored neighbours of items (one run, see batches)
-// with one query, in the items' order.
-func (s *Store) countRecent(ctx context.Context, pool gorm.ConnPool, items []*item) ([]screenCounts, error) {
-	rows, err := s.stmts.query(ctx, pool, s.screenQuery(items))
+// screenKind is what the database counts of an item's stored neighbours.
+type screenKind int
+
+const (
+	// phoneCounts: the unverified phone answers at the centre in the
+	// burst window, and the identical ones in the duplicate window.
+	phoneCounts screenKind = iota
+	// phoneSameCounts: the identical ones only; the burst cannot change
+	// the outcome (item.skipBurst).
+	phoneSameCounts
+	// kioskCounts: the device's answers in the burst window, its
+	// identical ones, and one overlapping the respondent's time.
+	kioskCounts
+	screenKinds = iota
+)
+
+func kindOf(it *item) screenKind {
+	switch {
+	case it.row.KioskID != nil:
+		return kioskCounts
+	case it.skipBurst:
+		return phoneSameCounts
+	}
+	return phoneCounts
+}
+
+// countRecent counts the stored neighbours of items, all of one kind (one
+// run, see batches), with one query, in the items' order.
+func (s *Store) countRecent(ctx context.Context, pool gorm.ConnPool, kind screenKind, items []*item) ([]screenCounts, error) {
+	rows, err := s.stmts.query(ctx, pool, s.screenQuery(kind, items))
 	if err != nil {
 		return nil, fmt.Errorf("screen responses: %w", err)
 	}
 	defer rows.Close()
 	out := make([]screenCounts, len(items))
 	for rows.Next() {
-		var i, recent, same, deviceRecent, deviceSame, overlapping int64
-		if err := rows.Scan(&i, &recent, &same, &deviceRecent, &deviceSame, &overlapping); err != nil {
+		var i int64
+		var c screenCounts
+		if err := rows.Scan(&i, &c.recent, &c.same, &c.overlapping); err != nil {
 			return nil, fmt.Errorf("screen responses: %w", err)
 		}
 		if i >= 0 && int(i) < len(out) {
-			out[i] = screenCounts{recent: recent + deviceRecent, same: same + deviceSame, overlapping: overlapping}
+			out[i] = c
 		}
 	}
 	if err := rows.Err(); err != nil {
@@ -148,30 +185,29 @@ func (s *Store) countRecent(ctx context.Context, pool gorm.ConnPool, items []*it
 	return out, nil
 }
 
-// screenQuery builds countRecent's query: one row of counts per item.
-func (s *Store) screenQuery(items []*item) *query {
+// screenQuery builds countRecent's query: one row of counts per item, (i,
+// recent, same, overlapping).
+func (s *Store) screenQuery(kind screenKind, items []*item) *query {
 	window := max(survey.DuplicateWindow, survey.BurstWindow)
-	q := newQuery(s.postgres)
+	n := len(items)
 	var (
-		idx, centres        []int64
-		lo, burst, hi, busy []time.Time
-		fingerprints        []string
-		kiosks              []*int64
+		idx, who            = make([]int64, n), make([]int64, n) // who: the centre, or the kiosk
+		lo, burst, hi, busy = make([]time.Time, n), make([]time.Time, n), make([]time.Time, n), make([]time.Time, n)
+		fingerprints        = make([]string, n)
 	)
 	for i, it := range items {
 		at := it.row.CreatedAt
-		b := at.Add(-survey.BurstWindow)
-		if it.skipBurst {
-			b = at // an empty window: the count is known (see screen)
+		idx[i], who[i], fingerprints[i] = int64(i), int64(it.row.CentreID), it.row.Fingerprint
+		if kind == kioskCounts {
+			who[i] = int64(*it.row.KioskID)
 		}
-		idx, centres = append(idx, int64(i)), append(centres, int64(it.row.CentreID))
-		lo, burst, hi, busy = append(lo, at.Add(-window)), append(burst, b), append(hi, at), append(busy, survey.KioskBusySince(it.at, it.duration))
-		fingerprints, kiosks = append(fingerprints, it.row.Fingerprint), append(kiosks, it.row.kioskArg())
+		lo[i], burst[i], hi[i], busy[i] = at.Add(-window), at.Add(-survey.BurstWindow), at, survey.KioskBusySince(it.at, it.duration)
 	}
-	q.WriteString("WITH w(i, c, lo, burst, hi, fp, k, busy) AS (")
+	q := newQuery(s.postgres)
+	q.WriteString("WITH w(i, who, lo, burst, hi, fp, busy) AS (")
 	if s.postgres {
-		q.unnest([]string{"bigint", "bigint", "timestamptz", "timestamptz", "timestamptz", "varchar", "bigint", "timestamptz"},
-			idx, centres, lo, burst, hi, fingerprints, kiosks, busy)
+		q.unnest([]string{"bigint", "bigint", "timestamptz", "timestamptz", "timestamptz", "varchar", "timestamptz"},
+			idx, who, lo, burst, hi, fingerprints, busy)
 	} else {
 		q.WriteString("VALUES ")
 		for i := range items {
@@ -179,7 +215,7 @@ func (s *Store) screenQuery(items []*item) *query {
 				q.WriteString(", ")
 			}
 			q.WriteString("(")
-			for j, v := range [8]any{idx[i], centres[i], lo[i], burst[i], hi[i], fingerprints[i], kiosks[i], busy[i]} {
+			for j, v := range [7]any{idx[i], who[i], lo[i], burst[i], hi[i], fingerprints[i], busy[i]} {
 				if j > 0 {
 					q.WriteString(", ")
 				}
@@ -194,20 +230,33 @@ func (s *Store) screenQuery(items []*item) *query {
 	// counted among the centre's other phones (kiosk_id IS NULL), reading
 	// the index (centre, created_at, verified, fingerprint, kiosk_id)
 	// alone; it holds answers at a centre only, and the query says
-	// centre_id > 0 for the planner to use it. A kiosk's answers are
-	// counted among its own device's, on the partial kiosk index.
-	// A row has either a kiosk or none, so only one pair of counts is
-	// ever non-zero: the others look up NULL and find nothing at once.
-	limit := func(n int) string { return strconv.Itoa(n) }
-	q.WriteString(") SELECT w.i, (SELECT COUNT(*) FROM (SELECT 1 FROM responses r WHERE w.k IS NULL AND r.centre_id = w.c AND r.centre_id > 0 AND r.created_at > w.burst AND r.created_at <= w.hi AND NOT r.verified AND r.kiosk_id IS NULL LIMIT ")
-	q.WriteString(limit(survey.BurstLimit))
-	q.WriteString(") b), (SELECT COUNT(*) FROM (SELECT 1 FROM responses r WHERE w.k IS NULL AND r.centre_id = w.c AND r.centre_id > 0 AND r.fingerprint = w.fp AND r.created_at > w.lo AND r.created_at <= w.hi AND r.kiosk_id IS NULL LIMIT ")
-	q.WriteString(limit(survey.DuplicateLimit))
-	q.WriteString(") d), (SELECT COUNT(*) FROM (SELECT 1 FROM responses r WHERE r.kiosk_id = w.k AND r.created_at > w.burst AND r.created_at <= w.hi LIMIT ")
-	q.WriteString(limit(survey.KioskBurstLimit))
-	q.WriteString(") kb), (SELECT COUNT(*) FROM (SELECT 1 FROM responses r WHERE r.kiosk_id = w.k AND r.fingerprint = w.fp AND r.created_at > w.lo AND r.created_at <= w.hi LIMIT ")
-	q.WriteString(limit(survey.DuplicateLimit))
-	q.WriteString(") kd), (SELECT COUNT(*) FROM (SELECT 1 FROM responses r WHERE r.kiosk_id = w.k AND r.created_at > w.busy AND r.created_at <= w.hi LIMIT 1) ko) FROM w")
+	// centre_id > 0 for the planner to use it. On PostgreSQL the identical
+	// ones are looked up in (centre, fingerprint, created_at) (migration
+	// 18). A kiosk's answers are counted among its own device's, on the
+	// partial kiosk index.
+	count := func(where string, limit int) string {
+		return "(SELECT COUNT(*) FROM (SELECT 1 FROM responses r WHERE " + where + " LIMIT " + strconv.Itoa(limit) + ") x)"
+	}
+	const (
+		phone = "r.centre_id = w.who AND r.centre_id > 0 AND r.kiosk_id IS NULL"
+		kiosk = "r.kiosk_id = w.who"
+	)
+	var recent, same, overlapping string
+	switch kind {
+	case phoneCounts:
+		recent = count(phone+" AND r.created_at > w.burst AND r.created_at <= w.hi AND NOT r.verified", survey.BurstLimit)
+		same = count(phone+" AND r.fingerprint = w.fp AND r.created_at > w.lo AND r.created_at <= w.hi", survey.DuplicateLimit)
+		overlapping = "0"
+	case phoneSameCounts:
+		recent = "0"
+		same = count(phone+" AND r.fingerprint = w.fp AND r.created_at > w.lo AND r.created_at <= w.hi", survey.DuplicateLimit)
+		overlapping = "0"
+	case kioskCounts:
+		recent = count(kiosk+" AND r.created_at > w.burst AND r.created_at <= w.hi", survey.KioskBurstLimit)
+		same = count(kiosk+" AND r.fingerprint = w.fp AND r.created_at > w.lo AND r.created_at <= w.hi", survey.DuplicateLimit)
+		overlapping = count(kiosk+" AND r.created_at > w.busy AND r.created_at <= w.hi", 1)
+	}
+	q.WriteString(") SELECT w.i, " + recent + ", " + same + ", " + overlapping + " FROM w")
 	return q
 }
 

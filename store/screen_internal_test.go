@@ -10,15 +10,36 @@ import (
 )
 
 // TestScreenQueryReadsIndex checks on SQLite that screening counts a
-// centre's recent answers from the partial screening index alone: were it
+// centre's (or a kiosk's) recent answers from its partial index: were it
 // to scan responses instead, every submission would read the whole table.
+// Each kind of query has as many counts as it asks for, and no more.
 func TestScreenQueryReadsIndex(t *testing.T) {
 	st := openPlanStore(t)
 	at := time.Date(2026, 6, 1, 3, 0, 0, 0, time.UTC)
-	items := []*item{{row: responseRow{CentreID: 7, CreatedAt: at, Fingerprint: "f"}, at: at}}
-	text := queryPlan(t, st, st.screenQuery(items))
-	if strings.Count(text, "USING COVERING INDEX idx_responses_centre_created") < 2 || strings.Contains(text, "SCAN r") {
-		t.Errorf("screening's centre counts must read idx_responses_centre_created alone; the plan is:\n%s", text)
+	kiosk := uint(3)
+	for _, c := range []struct {
+		name  string
+		kind  screenKind
+		item  item
+		index string
+		reads int
+	}{
+		{"a phone's burst and identical answers", phoneCounts, item{row: responseRow{CentreID: 7, CreatedAt: at, Fingerprint: "f"}, at: at},
+			"USING COVERING INDEX idx_responses_centre_created", 2},
+		{"a phone's identical answers only", phoneSameCounts, item{row: responseRow{CentreID: 7, CreatedAt: at, Fingerprint: "f"}, at: at, skipBurst: true},
+			"USING COVERING INDEX idx_responses_centre_created", 1},
+		{"a kiosk's three counts", kioskCounts, item{row: responseRow{CentreID: 7, KioskID: &kiosk, CreatedAt: at, Fingerprint: "f"}, at: at},
+			"USING COVERING INDEX idx_responses_kiosk", 3},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			if got := kindOf(&c.item); got != c.kind {
+				t.Errorf("kindOf = %d, want %d", got, c.kind)
+			}
+			text := queryPlan(t, st, st.screenQuery(c.kind, []*item{&c.item}))
+			if strings.Count(text, c.index) != c.reads || strings.Contains(text, "SCAN r") {
+				t.Errorf("want %d counts, each reading %q; the plan is:\n%s", c.reads, c.index, text)
+			}
+		})
 	}
 }
 

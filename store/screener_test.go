@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -192,4 +193,26 @@ func TestPhoneMemorySeesOtherWriters(t *testing.T) {
 			t.Errorf("store %s: the phone memory counted nothing; the database did", name)
 		}
 	}
+}
+
+// TestPhoneFingerprintIndex: when the database counts a phone answer's
+// identical answers, PostgreSQL looks them up in
+// idx_responses_phone_fingerprint (migration 18), not in every answer of
+// the centre's hour; SQLite, which counts them in phoneMemory but for a
+// flood past its cap, reads the screening index.
+func TestPhoneFingerprintIndex(t *testing.T) {
+	want := map[string]string{storetest.SQLite: "idx_responses_centre_created", storetest.Postgres: "idx_responses_phone_fingerprint"}
+	eachBackend(t, func(t *testing.T, st *store.Store) {
+		plan, err := store.ScreenPlan(st, 7, time.Date(2026, 6, 2, 9, 0, 0, 0, survey.Local))
+		if err != nil {
+			t.Fatal(err)
+		}
+		index := want[storetest.SQLite]
+		if st.Postgres() {
+			index = want[storetest.Postgres]
+		}
+		if !strings.Contains(plan, index) {
+			t.Errorf("the count of identical phone answers does not use %s; the plan is:\n%s", index, plan)
+		}
+	})
 }
