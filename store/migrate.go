@@ -324,6 +324,17 @@ var migrations = []migration{
 		postgres: []string{
 			"CREATE INDEX idx_responses_phone_fingerprint ON responses (centre_id, fingerprint, created_at) WHERE centre_id > 0 AND kiosk_id IS NULL",
 		}},
+	// A fold rewrites the same tally rows every second (today's day, this
+	// month, this year). On full pages PostgreSQL puts each new version
+	// elsewhere and adds it to all three indexes; with a fifth of each page
+	// left free most stay on their page without index entries (HOT):
+	// 62 % of the fold's updates instead of 17 %, and its upserts took
+	// 313 ms instead of 574 ms in 10 s of load. Pages filled before this
+	// step keep their rows; new pages leave the room.
+	{version: 19, name: "room on PostgreSQL's tally pages for rows rewritten in place",
+		postgres: []string{
+			"ALTER TABLE tallies SET (fillfactor = 80)",
+		}},
 }
 
 // SchemaVersion is the schema version this build creates and understands.
