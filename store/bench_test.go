@@ -25,12 +25,7 @@ func BenchmarkCreateResponses(b *testing.B) {
 	st := MustOpen(b, "sqlite", time.Now)
 	ctx := context.Background()
 	cat := st.Catalogue()
-	centres, _ := st.AllCentres(ctx)
-	rng := rand.New(rand.NewPCG(1, 1))
-	visits := make([]survey.Visit, 1000)
-	for i := range visits {
-		visits[i] = MustVisit(b, cat, rng, cat.AssignModules(uint64(i)))
-	}
+	centres, visits := benchVisits(b, st, 1)
 	base := time.Date(2026, 6, 1, 9, 0, 0, 0, survey.Local)
 	b.ResetTimer()
 	batch := make([]store.NewResponse, 0, 500)
@@ -44,6 +39,23 @@ func BenchmarkCreateResponses(b *testing.B) {
 			batch = batch[:0]
 		}
 	}
+}
+
+// benchVisits is every centre of st and 1,000 synthetic visits drawn with
+// seed, for the intake benchmarks to cycle through.
+func benchVisits(b *testing.B, st *store.Store, seed uint64) ([]store.Centre, []survey.Visit) {
+	b.Helper()
+	cat := st.Catalogue()
+	centres, err := st.AllCentres(context.Background())
+	if err != nil {
+		b.Fatal(err)
+	}
+	rng := rand.New(rand.NewPCG(seed, seed))
+	visits := make([]survey.Visit, 1000)
+	for i := range visits {
+		visits[i] = MustVisit(b, cat, rng, cat.AssignModules(uint64(i)))
+	}
+	return centres, visits
 }
 
 // benchStore opens (building on first use) a database of n synthetic
@@ -293,12 +305,7 @@ func BenchmarkIntakeBatch(b *testing.B) {
 			st := MustOpen(b, backend, time.Now)
 			ctx := context.Background()
 			cat := st.Catalogue()
-			centres, _ := st.AllCentres(ctx)
-			rng := rand.New(rand.NewPCG(2, 2))
-			visits := make([]survey.Visit, 1000)
-			for i := range visits {
-				visits[i] = MustVisit(b, cat, rng, cat.AssignModules(uint64(i)))
-			}
+			centres, visits := benchVisits(b, st, 2)
 			b.ResetTimer()
 			batch := make([]store.NewResponse, 0, 32)
 			for i := 0; i < b.N; i++ {
