@@ -17,10 +17,10 @@ import (
 // screen runs the anomaly checks (survey.Screen) on every item of a batch
 // that has a centre, receipt-verified ones included: a verified answer that
 // trips a check is flagged for review, not dropped. Recent traffic is
-// counted for the whole batch with a query per run of items (see batches)
-// over the responses at the batch's centres in the hour before each item
-// (the stored ones), plus the items before it in the batch, which are not
-// stored yet.
+// counted over the responses at the batch's centres in the hour before
+// each item (the stored ones: from phoneMemory on SQLite, else with a
+// query per kind of count and run of items, see screenKind and batches),
+// plus the items before it in the batch, which are not stored yet.
 func (s *Store) screen(ctx context.Context, pool gorm.ConnPool, items []*item) error {
 	window := max(survey.DuplicateWindow, survey.BurstWindow)
 	var todo []*item
