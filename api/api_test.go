@@ -68,6 +68,12 @@ func MustServerConfig(t testing.TB, cfg api.Config) *testServer {
 // catalogues are filled in). The engine comes from PAPI_TEST_ENGINE.
 func MustServerWith(t testing.TB, cfg api.Config, opt store.Options) *testServer {
 	t.Helper()
+	return MustServerLogged(t, cfg, opt, slog.New(slog.NewTextHandler(io.Discard, nil)))
+}
+
+// MustServerLogged is MustServerWith with the server's logger.
+func MustServerLogged(t testing.TB, cfg api.Config, opt store.Options, log *slog.Logger) *testServer {
+	t.Helper()
 	db := storetest.MustSeeded(t, storetest.Engine(t), opt, staffAccounts...)
 	ts := &testServer{store: db.Store, dsn: db.DSN, tokens: map[string]string{}}
 	for _, a := range staffAccounts {
@@ -79,7 +85,7 @@ func MustServerWith(t testing.TB, cfg api.Config, opt store.Options) *testServer
 		cfg.BaseURL = ts.URL
 	}
 	cfg.Version = "test"
-	ts.api = api.New(db.Store, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	ts.api = api.New(db.Store, cfg, log)
 	handler = contractChecked(t, ts.api)
 	t.Cleanup(ts.Close) // before the store closes (cleanups run last first)
 	return ts

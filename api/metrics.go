@@ -67,10 +67,17 @@ func (s *Server) observe(next echo.HandlerFunc) echo.HandlerFunc {
 		method := c.Request().Method
 		s.metrics.requests.WithLabelValues(method, route, strconv.Itoa(status)).Inc()
 		s.metrics.latency.WithLabelValues(method, route).Observe(elapsed.Seconds())
+		// Writes are logged at info, reads at debug, failures at warn. A
+		// resident's accepted submission is the exception: it is counted
+		// here (papi_http_requests_total), and a line for each would fill
+		// the log under a busy day's traffic, or a flood, for nothing an
+		// operator acts on; a refused one is logged.
 		level := slog.LevelDebug
-		if status >= 500 {
+		switch {
+		case status >= 500:
 			level = slog.LevelWarn
-		} else if c.Request().Method != http.MethodGet {
+		case method == http.MethodGet, route == submissionRoute && status < 400:
+		default:
 			level = slog.LevelInfo
 		}
 		s.log.Log(c.Request().Context(), level, "request", "method", method, "route", route, "status", status,

@@ -12,6 +12,9 @@ import (
 // with every text answer at its maximum fits in well under this.
 const maxResponseBody = "64K"
 
+// submissionRoute takes residents' answers, from phones and kiosks.
+const submissionRoute = "/api/v1/responses"
+
 func (s *Server) routes() {
 	e := s.echo
 	e.Pre(middleware.RemoveTrailingSlashWithConfig(middleware.TrailingSlashConfig{RedirectCode: http.StatusMovedPermanently}))
@@ -34,7 +37,7 @@ func (s *Server) routes() {
 	e.GET("/api/v1/catalogue/xform", s.handleXFormGet)
 	e.GET("/api/v1/communes", s.handleCommuneList)
 	e.GET("/api/v1/forms/:token", s.handleFormGet)
-	e.POST("/api/v1/responses", s.handleResponseCreate, middleware.BodyLimit(maxResponseBody), s.throttle)
+	e.POST(submissionRoute, s.handleResponseCreate, middleware.BodyLimit(maxResponseBody), s.throttle)
 	e.POST("/api/v1/auth/login", s.handleLogin, noStore, middleware.BodyLimit("4K"))
 	e.POST("/api/v1/auth/logout", s.handleLogout, noStore)
 	e.POST("/api/v1/kiosks/enrol", s.handleKioskEnrol, noStore, middleware.BodyLimit("4K"), s.throttle)
