@@ -16,8 +16,8 @@ func ForgetBursts(s *Store) { s.bursts.off = true }
 // BurstCountsSkipped is how many burst counts screening left out.
 func BurstCountsSkipped(s *Store) int64 { return s.bursts.skips.Load() }
 
-// FoldBetween runs a fold of the delta rows (SQLite) with between run after
-// it has read them and before it writes, and says how many it folded.
+// FoldBetween runs a fold of the delta rows with between run after it has
+// read what it rewrites and before it writes, and says how many it folded.
 func FoldBetween(s *Store, between func()) (int, error) {
 	s.afterFoldRead = between
 	defer func() { s.afterFoldRead = nil }()

@@ -70,8 +70,9 @@ type Store struct {
 	intakeMu sync.Mutex
 	// foldCounts count the folds of delta rows (FoldStats).
 	foldCounts foldCounts
-	// afterFoldRead, when set (by a test), runs between a SQLite fold's
-	// read and its write (foldRead); foldCells bounds a fold's cells
+	// afterFoldRead, when set (by a test), runs between a fold's read and
+	// its write (foldRead on SQLite; on PostgreSQL once the fold holds its
+	// tally rows, tallyBatch.flush); foldCells bounds a fold's cells
 	// (the constant foldCells; smaller in a test).
 	afterFoldRead func()
 	foldCells     int

@@ -170,6 +170,7 @@ func (s *Store) foldAll(ctx context.Context, tx *gorm.DB) error {
 // see takeDeltas) and says how many it moved.
 func (s *Store) foldDeltas(ctx context.Context, tx *gorm.DB, limit int) (int, error) {
 	b := s.newTallyBatch()
+	b.fold = true
 	n, err := b.takeDeltas(ctx, tx.Statement.ConnPool, limit)
 	if err != nil {
 		b.release()

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -236,5 +237,71 @@ func heldFolds(t *testing.T, seed uint64) (*store.Store, string, func(id string,
 		n++
 		return store.NewResponse{SubmissionID: id, Centre: centre, Version: cat.Version,
 			Visit: MustVisit(t, cat, rng, cat.AssignModules(n)), At: at, DurationMS: 180000}
+	}
+}
+
+// TestFoldsOfTwoProcessesWait: on PostgreSQL two processes fold at once,
+// each its own delta rows (FOR UPDATE SKIP LOCKED), into the same tally
+// rows. A fold locks those rows before it reads them, so the other
+// process's fold waits for it and adds to what it wrote; without the lock
+// the later write would drop the earlier one's responses. Store a holds
+// its rows while store b folds; then the tallies must equal a
+// recomputation from the responses.
+func TestFoldsOfTwoProcessesWait(t *testing.T) {
+	if !slices.Contains(backends(t), storetest.Postgres) {
+		return // PostgreSQL only: SQLite has one writer (TestFoldLeavesRowsFoldedMeanwhile)
+	}
+	ctx := context.Background()
+	at := storetest.OpenHours()()
+	dsn := storetest.MustDSN(t, storetest.Postgres)
+	opt := store.Options{Now: storetest.OpenHours(), FoldEvery: time.Hour}
+	a := storetest.MustOpen(t, dsn, opt)
+	storetest.MustSeed(t, a)
+	b := storetest.MustOpen(t, dsn, opt)
+	cat := a.Catalogue()
+	rng := rand.New(rand.NewPCG(91, 92))
+	centre := firstCentre(t, a, "26740")
+	submit := func(st *store.Store, id string) {
+		t.Helper()
+		v := MustVisit(t, cat, rng, cat.AssignModules(1))
+		if r := st.Submit(ctx, store.NewResponse{SubmissionID: id, Centre: centre, Version: cat.Version, Visit: v, At: at, DurationMS: 180000}); r.Err != nil {
+			t.Fatal(r.Err)
+		}
+	}
+	// The tally rows exist before the race: a missing row is inserted,
+	// and a second insert of it waits on the unique index anyway.
+	submit(a, "two-folds-0")
+	if n, err := store.FoldBetween(a, func() {}); err != nil || n == 0 {
+		t.Fatalf("first fold: %d rows, %v", n, err)
+	}
+	submit(a, "two-folds-a")
+	bDone := make(chan error, 1)
+	n, err := store.FoldBetween(a, func() {
+		// a has taken every delta row there was; b's comes now, for b's
+		// fold alone.
+		submit(b, "two-folds-b")
+		go func() {
+			_, err := store.FoldBetween(b, func() {})
+			bDone <- err
+		}()
+		select {
+		case err := <-bDone:
+			t.Errorf("b's fold finished while a held the tally rows (%v); it must wait", err)
+			bDone <- nil
+		case <-time.After(300 * time.Millisecond):
+		}
+	})
+	if err != nil || n == 0 {
+		t.Fatalf("a's fold: %d rows, %v", n, err)
+	}
+	if err := <-bDone; err != nil {
+		t.Fatalf("b's fold: %v", err)
+	}
+	if left, err := store.FoldBetween(a, func() {}); err != nil || left != 0 {
+		t.Errorf("a fold after both: %d rows left, %v; want none", left, err)
+	}
+	rep, err := a.Recompute(ctx)
+	if err != nil || rep.Mismatches != 0 {
+		t.Errorf("after two folds at once, recompute found %+v, %v; want no mismatch", rep, err)
 	}
 }

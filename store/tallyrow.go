@@ -72,6 +72,9 @@ type tallyBatch struct {
 	// deltas batches (the live intake's) append their changes as delta
 	// rows instead of rewriting tally rows (see tallydelta.go).
 	deltas bool
+	// fold says that the batch is a fold's: on PostgreSQL it runs
+	// Store.afterFoldRead, a test's hook, once it holds its rows.
+	fold bool
 }
 
 func (s *Store) newTallyBatch() *tallyBatch {
@@ -196,6 +199,10 @@ func (b *tallyBatch) flush(ctx context.Context, tx *gorm.DB) error {
 			return fmt.Errorf("write tallies: %w", err)
 		}
 	}
+	if hook := b.s.afterFoldRead; b.fold && b.s.postgres && hook != nil {
+		b.s.afterFoldRead = nil // once: the hook may fold again
+		hook()
+	}
 	if err := b.s.writeCells(ctx, pool, keys, b.cells); err != nil {
 		return fmt.Errorf("write tallies: %w", err)
 	}
@@ -239,17 +246,24 @@ func runs[T any](rows []T, max int) [][]T {
 
 // readRows adds the stored rows of keys (one run) to the batch's cells.
 func (b *tallyBatch) readRows(ctx context.Context, pool gorm.ConnPool, keys []tallyKey) error {
-	q := newQuery(b.s.postgres)
 	if b.s.postgres {
-		// One statement inserts the missing rows empty and locks the
-		// others (a no-op update), returning every row's current values.
-		q.WriteString("INSERT INTO tallies (" + tallyCols + ") SELECT v.*, 0, 0, 0, 0, 0, ''::bytea FROM (")
-		q.unnest(keyTypes, keyArrays(keys)...)
-		q.WriteString(") v ON CONFLICT (" + tallyKeyCols + ") DO UPDATE SET responses = tallies.responses RETURNING " + tallyCols)
-	} else {
-		q.keyCTE(keys)
-		q.WriteString("SELECT " + prefixed("t.", tallyCols) + " FROM " + keyJoin)
+		// Insert the missing rows empty and lock the others, in key
+		// order. An update whose WHERE is false still locks the rows it
+		// finds, without writing a new version of each: a no-op update
+		// had doubled the row versions a fold writes.
+		lock := newQuery(true)
+		lock.WriteString("INSERT INTO tallies (" + tallyCols + ") SELECT v.*, 0, 0, 0, 0, 0, ''::bytea FROM (")
+		lock.unnest(keyTypes, keyArrays(keys)...)
+		lock.WriteString(") v ON CONFLICT (" + tallyKeyCols + ") DO UPDATE SET responses = tallies.responses WHERE false")
+		if err := b.s.stmts.exec(ctx, pool, lock); err != nil {
+			return fmt.Errorf("lock tally rows: %w", err)
+		}
 	}
+	// Read every row's current values (on PostgreSQL the rows are now
+	// this transaction's to change).
+	q := newQuery(b.s.postgres)
+	q.keyCTE(keys)
+	q.WriteString("SELECT " + prefixed("t.", tallyCols) + " FROM " + keyJoin)
 	rows, err := b.s.stmts.query(ctx, pool, q)
 	if err != nil {
 		return fmt.Errorf("read tally rows: %w", err)
