@@ -34,25 +34,11 @@ func (s *Store) screen(ctx context.Context, pool gorm.ConnPool, items []*item) e
 	if len(todo) == 0 {
 		return nil
 	}
-	// What the database would count of a phone answer's burst is skipped
-	// when it cannot matter: a verified answer is never a burst, and a
-	// centre already known to be over the limit (burstMemory) stays so.
-	known := make([]int64, len(todo))
-	for j, it := range todo {
-		if it.row.KioskID != nil {
-			continue
-		}
-		at := it.row.CreatedAt
-		known[j] = s.bursts.count(it.row.CentreID, at.Add(-survey.BurstWindow), at)
-		it.skipBurst = it.row.Verified || known[j] >= survey.BurstLimit
-		if it.skipBurst {
-			s.bursts.skips.Add(1)
-		}
-	}
 	// On SQLite the memory counts a phone answer's stored neighbours,
-	// when it can; the database counts the rest.
-	counts := make([]screenCounts, len(todo))
-	ask := make([]int, 0, len(todo)) // indexes into todo
+	// when it can; the database counts the rest, with a query per kind of
+	// count (screenKind), so that each asks only what can count: on
+	// PostgreSQL a query with every count for every item had taken as
+	// long as the responses insert.
 	var memory bool
 	if !s.postgres {
 		var err error
@@ -60,21 +46,29 @@ func (s *Store) screen(ctx context.Context, pool gorm.ConnPool, items []*item) e
 			return err
 		}
 	}
+	counts := make([]screenCounts, len(todo))
+	known := make([]int64, len(todo))
+	var byKind [screenKinds][]int // indexes into todo
 	for j, it := range todo {
-		if memory && it.row.KioskID == nil {
-			var ok bool
-			if counts[j], ok = s.phones.count(it.row.CentreID, it.row.Fingerprint, it.row.CreatedAt); ok {
-				continue
+		if it.row.KioskID == nil {
+			if memory {
+				var ok bool
+				if counts[j], ok = s.phones.count(it.row.CentreID, it.row.Fingerprint, it.row.CreatedAt); ok {
+					continue
+				}
+			}
+			// What the database would count of a phone answer's burst is
+			// skipped when it cannot matter: a verified answer is never a
+			// burst, and a centre already known to be over the limit
+			// (burstMemory) stays so.
+			at := it.row.CreatedAt
+			known[j] = s.bursts.count(it.row.CentreID, at.Add(-survey.BurstWindow), at)
+			it.skipBurst = it.row.Verified || known[j] >= survey.BurstLimit
+			if it.skipBurst {
+				s.bursts.skips.Add(1)
 			}
 		}
-		ask = append(ask, j)
-	}
-	// A query per kind of count (screenKind), so that each asks only
-	// what can count: on PostgreSQL a query with every count for every
-	// item had taken as long as the responses insert.
-	var byKind [screenKinds][]int
-	for _, j := range ask {
-		k := kindOf(todo[j])
+		k := kindOf(it)
 		byKind[k] = append(byKind[k], j)
 	}
 	for kind, group := range byKind {
