@@ -226,8 +226,18 @@ func TestCloseFoldsEveryDeltaRow(t *testing.T) {
 // commune 26740, each with its own synthetic visit.
 func heldFolds(t *testing.T, seed uint64) (*store.Store, string, func(id string, at time.Time) store.NewResponse) {
 	t.Helper()
-	dsn := storetest.MustDSN(t, "sqlite")
-	st := storetest.MustOpen(t, dsn, store.Options{Now: storetest.OpenHours(), FoldEvery: time.Hour})
+	return heldFoldsOn(t, storetest.SQLite, seed)
+}
+
+// heldFoldsOptions are the options of heldFoldsOn's store, for another
+// store on its database.
+var heldFoldsOptions = store.Options{Now: storetest.OpenHours(), FoldEvery: time.Hour}
+
+// heldFoldsOn is heldFolds on the given backend.
+func heldFoldsOn(t *testing.T, backend string, seed uint64) (*store.Store, string, func(id string, at time.Time) store.NewResponse) {
+	t.Helper()
+	dsn := storetest.MustDSN(t, backend)
+	st := storetest.MustOpen(t, dsn, heldFoldsOptions)
 	storetest.MustSeed(t, st)
 	cat := st.Catalogue()
 	rng := rand.New(rand.NewPCG(seed, seed+1))
@@ -253,18 +263,11 @@ func TestFoldsOfTwoProcessesWait(t *testing.T) {
 	}
 	ctx := context.Background()
 	at := storetest.OpenHours()()
-	dsn := storetest.MustDSN(t, storetest.Postgres)
-	opt := store.Options{Now: storetest.OpenHours(), FoldEvery: time.Hour}
-	a := storetest.MustOpen(t, dsn, opt)
-	storetest.MustSeed(t, a)
-	b := storetest.MustOpen(t, dsn, opt)
-	cat := a.Catalogue()
-	rng := rand.New(rand.NewPCG(91, 92))
-	centre := firstCentre(t, a, "26740")
+	a, dsn, answer := heldFoldsOn(t, storetest.Postgres, 91)
+	b := storetest.MustOpen(t, dsn, heldFoldsOptions)
 	submit := func(st *store.Store, id string) {
 		t.Helper()
-		v := MustVisit(t, cat, rng, cat.AssignModules(1))
-		if r := st.Submit(ctx, store.NewResponse{SubmissionID: id, Centre: centre, Version: cat.Version, Visit: v, At: at, DurationMS: 180000}); r.Err != nil {
+		if r := st.Submit(ctx, answer(id, at)); r.Err != nil {
 			t.Fatal(r.Err)
 		}
 	}
