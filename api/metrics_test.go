@@ -3,10 +3,12 @@ package api_test
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"log/slog"
 	"maps"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/papi-hcmc/papi/api"
 	"github.com/papi-hcmc/papi/store"
@@ -65,19 +67,22 @@ func TestRequestLog(t *testing.T) {
 	if code, _, body := ts.login(t, "admin@papi.test", "correct horse battery"); code != 200 {
 		t.Fatalf("a staff login: status %d (%s), want 200", code, body)
 	}
-	got := map[string]int{}
-	for _, l := range sink.lines(t) {
-		if l["msg"] == "request" {
-			got[l["method"].(string)+" "+l["route"].(string)+" "+jsonNumber(l["status"])]++
+	// A request's line is written after its response is sent: wait for
+	// the lines expected, then compare them all.
+	want := map[string]int{"POST /api/v1/responses 400": 1, "POST /api/v1/auth/login 200": 1}
+	var got map[string]int
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		got = map[string]int{}
+		for _, l := range sink.lines(t) {
+			if l["msg"] == "request" {
+				got[fmt.Sprint(l["method"], " ", l["route"], " ", l["status"])]++
+			}
+		}
+		if maps.Equal(got, want) || time.Now().After(deadline) {
+			break
 		}
 	}
-	want := map[string]int{"POST /api/v1/responses 400": 1, "POST /api/v1/auth/login 200": 1}
 	if !maps.Equal(got, want) {
 		t.Errorf("request lines %v, want %v", got, want)
 	}
-}
-
-func jsonNumber(v any) string {
-	b, _ := json.Marshal(v)
-	return string(b)
 }
