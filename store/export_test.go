@@ -2,8 +2,7 @@ package store
 
 import (
 	"context"
-	"fmt"
-	"strings"
+	"testing"
 	"time"
 )
 
@@ -38,32 +37,7 @@ func PhonesAnswered(s *Store) int64 { return s.phones.answered.Load() }
 
 // ScreenPlan is the database's plan of the screening query that counts a
 // phone answer's identical answers only (phoneSameCounts), a line a step.
-func ScreenPlan(s *Store, centre uint, at time.Time) (string, error) {
+func ScreenPlan(t testing.TB, s *Store, centre uint, at time.Time) string {
 	it := &item{row: responseRow{CentreID: centre, CreatedAt: at, Fingerprint: "f"}, at: at, skipBurst: true}
-	q := s.screenQuery(phoneSameCounts, []*item{it})
-	explain := "EXPLAIN QUERY PLAN "
-	if s.postgres {
-		explain = "EXPLAIN "
-	}
-	rows, err := s.read.Raw(explain+q.String(), q.args...).Rows()
-	if err != nil {
-		return "", err
-	}
-	defer rows.Close()
-	cols, err := rows.Columns()
-	if err != nil {
-		return "", err
-	}
-	var plan []string
-	for rows.Next() {
-		vals := make([]any, len(cols))
-		for i := range vals {
-			vals[i] = new(any)
-		}
-		if err := rows.Scan(vals...); err != nil {
-			return "", err
-		}
-		plan = append(plan, fmt.Sprint(*vals[len(vals)-1].(*any)))
-	}
-	return strings.Join(plan, "\n"), rows.Err()
+	return queryPlan(t, s, s.screenQuery(phoneSameCounts, []*item{it}))
 }

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -59,22 +60,36 @@ func openPlanStore(t *testing.T) *Store {
 	return st
 }
 
-// queryPlan is SQLite's EXPLAIN QUERY PLAN of q, a line a step.
-func queryPlan(t *testing.T, st *Store, q *query) string {
+// queryPlan is the database's plan of q, a line a step: SQLite's EXPLAIN
+// QUERY PLAN or PostgreSQL's EXPLAIN, whose text is each row's last column.
+func queryPlan(t testing.TB, st *Store, q *query) string {
 	t.Helper()
-	rows, err := st.read.Raw("EXPLAIN QUERY PLAN "+q.String(), q.args...).Rows()
+	explain := "EXPLAIN QUERY PLAN "
+	if st.postgres {
+		explain = "EXPLAIN "
+	}
+	rows, err := st.read.Raw(explain+q.String(), q.args...).Rows()
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer rows.Close()
+	cols, err := rows.Columns()
+	if err != nil {
+		t.Fatal(err)
+	}
 	var plan []string
 	for rows.Next() {
-		var id, parent, unused int
-		var detail string
-		if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
+		vals := make([]any, len(cols))
+		for i := range vals {
+			vals[i] = new(any)
+		}
+		if err := rows.Scan(vals...); err != nil {
 			t.Fatal(err)
 		}
-		plan = append(plan, detail)
+		plan = append(plan, fmt.Sprint(*vals[len(vals)-1].(*any)))
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
 	}
 	return strings.Join(plan, "\n")
 }

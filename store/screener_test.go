@@ -203,10 +203,7 @@ func TestPhoneMemorySeesOtherWriters(t *testing.T) {
 func TestPhoneFingerprintIndex(t *testing.T) {
 	want := map[string]string{storetest.SQLite: "idx_responses_centre_created", storetest.Postgres: "idx_responses_phone_fingerprint"}
 	eachBackend(t, func(t *testing.T, st *store.Store) {
-		plan, err := store.ScreenPlan(st, 7, time.Date(2026, 6, 2, 9, 0, 0, 0, survey.Local))
-		if err != nil {
-			t.Fatal(err)
-		}
+		plan := store.ScreenPlan(t, st, 7, time.Date(2026, 6, 2, 9, 0, 0, 0, survey.Local))
 		index := want[storetest.SQLite]
 		if st.Postgres() {
 			index = want[storetest.Postgres]
