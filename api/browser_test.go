@@ -457,8 +457,11 @@ func TestBrowserAccessibility(t *testing.T) {
 
 // phoneMetrics measures a page as a phone shows it: how wide it is, chart
 // text smaller than 12 px, wide tables whose hidden columns have no cue,
-// and where the commune page's score column ends.
-const phoneMetrics = `(() => {
+// and where the commune page's score column ends. It waits two frames
+// first: a table's cue is set by a ResizeObserver or the frame after the
+// table appears (scrollBox), and an agency table opened just before had
+// been measured without it now and then.
+const phoneMetrics = `new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r))).then(() => {
   const small = [];
   for (const el of document.querySelectorAll('.chart *')) {
     if (el.closest('.visually-hidden') || !el.getClientRects().length) continue;
@@ -480,7 +483,7 @@ const phoneMetrics = `(() => {
     for (let i = 1; i < list.length; i++) if (list[i].left < list[i - 1].right - 0.5) overlap.push(Math.round(list[i].left) + '<' + Math.round(list[i - 1].right));
   }
   return { width: document.documentElement.scrollWidth, small, nocue, overlap, score: score ? Math.ceil(score.getBoundingClientRect().right) : 0 };
-})()`
+})`
 
 type phoneMeasure struct {
 	Width   int      `json:"width"`
@@ -512,7 +515,7 @@ func TestBrowserPhones(t *testing.T) {
 			case strings.HasPrefix(p, "/staff/centres"):
 				do(t, ctx, "issue a receipt", chromedp.Click(chromedp.CSS(fmt.Sprintf(`#receipt-btn-%d`, centre.ID))), chromedp.WaitVisible(chromedp.CSS(`.slip`)))
 			}
-			m := value(t, ctx, "measure "+p, chromedp.Evaluate[phoneMeasure](phoneMetrics))
+			m := value(t, ctx, "measure "+p, chromedp.Evaluate[phoneMeasure](phoneMetrics, chromedp.EvalAwaitPromise))
 			where := fmt.Sprintf("%s at %d px", p, w)
 			if m.Width > int(w) {
 				t.Errorf("%s: page is %d px wide, want at most %d", where, m.Width, w)
