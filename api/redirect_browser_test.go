@@ -128,8 +128,13 @@ func TestBrowserLoginRedirect(t *testing.T) {
 	if n := hits.Load(); n != 0 {
 		t.Errorf("the other origin was visited %d times", n)
 	}
-	if href := landing("safe next", "/staff#/centres/26740", false); href != ts.URL+"/staff#/centres/26740" {
-		t.Errorf("safe next: landed on %q, want /staff#/centres/26740", href)
+	// The staff page moves an old hash link to its path once its script
+	// runs (legacyHash in main.js), so either form, read before or after
+	// that, is the staff page on that centre.
+	switch href := landing("safe next", "/staff#/centres/26740", false); href {
+	case ts.URL + "/staff#/centres/26740", ts.URL + "/staff/centres/26740":
+	default:
+		t.Errorf("safe next: landed on %q, want /staff#/centres/26740 or /staff/centres/26740", href)
 	}
 }
 
