@@ -41,3 +41,9 @@ func ScreenPlan(t testing.TB, s *Store, centre uint, at time.Time) string {
 	it := &item{row: responseRow{CentreID: centre, CreatedAt: at, Fingerprint: "f"}, at: at, skipBurst: true}
 	return queryPlan(t, s, s.screenQuery(phoneSameCounts, []*item{it}))
 }
+
+// IntakeStats are how many PostgreSQL intake batches were stored by one
+// statement, and how many met a stored submission id in it.
+func IntakeStats(s *Store) (oneStatement, retried int64) {
+	return s.intake.oneStatement.Load(), s.intake.retried.Load()
+}

@@ -372,3 +372,71 @@ func TestDurationRounding(t *testing.T) {
 		}
 	}
 }
+
+// TestIntakeInOneStatement: on PostgreSQL a plain intake batch is stored by
+// one statement, and a batch that meets a stored submission id (a retry)
+// is stored by the transaction instead: the retry gets its stored id, the
+// others are stored once, screened once (no flag twice), and their tally
+// delta rows are written once.
+func TestIntakeInOneStatement(t *testing.T) {
+	if !slices.Contains(backends(t), storetest.Postgres) {
+		return // PostgreSQL only: SQLite stores every batch in a transaction
+	}
+	ctx := context.Background()
+	st := MustOpen(t, storetest.Postgres, storetest.OpenHours())
+	cat := st.Catalogue()
+	centre := firstCentre(t, st, "26740")
+	rng := rand.New(rand.NewPCG(31, 31))
+	same := MustVisit(t, cat, rng, cat.AssignModules(1))
+	answer := func(id string, v survey.Visit) store.NewResponse {
+		// 1 ms to answer: every one is too fast.
+		return store.NewResponse{SubmissionID: id, Centre: centre, Version: cat.Version, Visit: v, DurationMS: 1}
+	}
+	first, err := st.CreateResponses(ctx, []store.NewResponse{
+		answer("one-statement-a", same), answer("one-statement-b", same), answer("one-statement-c", MustVisit(t, cat, rng, cat.AssignModules(2))),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, r := range first {
+		if r.Err != nil || !r.Created || !r.Flagged {
+			t.Errorf("first batch, answer %d: got %+v, want stored and flagged (too fast)", i, r)
+		}
+	}
+	if one, retried := store.IntakeStats(st); one != 1 || retried != 0 {
+		t.Fatalf("after the first batch: %d batches by one statement, %d retried; want 1 and 0", one, retried)
+	}
+	second, err := st.CreateResponses(ctx, []store.NewResponse{
+		answer("one-statement-d", same), answer("one-statement-a", same), answer("one-statement-e", MustVisit(t, cat, rng, cat.AssignModules(3))),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if one, retried := store.IntakeStats(st); one != 1 || retried != 1 {
+		t.Errorf("after the retry: %d batches by one statement, %d retried; want 1 and 1", one, retried)
+	}
+	if r := second[1]; r.Err != nil || r.Created || r.ID != first[0].ID {
+		t.Errorf("retry: got %+v, want id %d, not created", r, first[0].ID)
+	}
+	for _, i := range []int{0, 2} {
+		if r := second[i]; r.Err != nil || !r.Created || r.ID == 0 {
+			t.Errorf("second batch, answer %d: got %+v, want stored", i, r)
+		}
+	}
+	// The third identical answer is a duplicate; screened in the failed
+	// statement and again in the transaction, it has each flag once.
+	got, err := st.ResponseBySubmission(ctx, "one-statement-d")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{survey.FlagDuplicate, survey.FlagTooFast}; !slices.Equal(slices.Sorted(slices.Values(got.Flags)), want) {
+		t.Errorf("third identical answer: flags %v, want %v", got.Flags, want)
+	}
+	if n, _ := st.ResponseCount(ctx, ""); n != 5 {
+		t.Errorf("got %d stored responses, want 5", n)
+	}
+	rep, err := st.Recompute(ctx)
+	if err != nil || rep.Responses != 5 || rep.Mismatches != 0 {
+		t.Errorf("recompute: %+v, %v; want 5 responses and no tally row to fix", rep, err)
+	}
+}

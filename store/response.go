@@ -255,6 +255,22 @@ type item struct {
 	credited bool
 }
 
+// settle sets the row's status and flags from the item's flags, once
+// it is screened.
+func (it *item) settle() {
+	if len(it.flags) > 0 {
+		it.row.Status, it.row.Flags = StatusFlagged, strings.Join(it.flags, ",")
+	}
+}
+
+// unscreen takes back what screen and settle did to the item, for a
+// batch to be screened again in another transaction.
+func (it *item) unscreen() {
+	it.flags = slices.Clone(it.in.Flags)
+	it.skipBurst = false
+	it.row.Status, it.row.Flags = StatusCounted, ""
+}
+
 // tallied is what the item contributes to the tallies.
 func (it *item) tallied() tallied {
 	t := it.row.tallied(it.visit)
@@ -327,6 +343,15 @@ func (s *Store) createPrepared(ctx context.Context, ps []Prepared, intake bool) 
 		// (see phoneMemory).
 		s.intakeMu.Lock()
 		defer s.intakeMu.Unlock()
+	}
+	if intake && s.postgres {
+		switch stored, err := s.storeInOneStatement(ctx, items, out); {
+		case err != nil:
+			return nil, fmt.Errorf("store responses: %w", err)
+		case stored:
+			s.bursts.remember(items, out)
+			return out, nil
+		}
 	}
 	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		for _, it := range items {
@@ -479,9 +504,7 @@ func (s *Store) insertBatch(ctx context.Context, tx *gorm.DB, items []*item, out
 	var fresh []*item
 	for _, it := range live {
 		if !it.done {
-			if len(it.flags) > 0 {
-				it.row.Status, it.row.Flags = StatusFlagged, strings.Join(it.flags, ",")
-			}
+			it.settle()
 			fresh = append(fresh, it)
 		}
 	}

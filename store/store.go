@@ -68,8 +68,10 @@ type Store struct {
 	// phoneMemory), kept in step with the batches under intakeMu.
 	phones   phoneMemory
 	intakeMu sync.Mutex
-	// foldCounts count the folds of delta rows (FoldStats).
+	// foldCounts count the folds of delta rows (FoldStats); intake how
+	// PostgreSQL's intake batches were stored (see storeInOneStatement).
 	foldCounts foldCounts
+	intake     intakeStats
 	// afterFoldRead, when set (by a test), runs between a fold's read and
 	// its write (foldRead on SQLite; on PostgreSQL once the fold holds its
 	// tally rows, tallyBatch.flush); foldCells bounds a fold's cells

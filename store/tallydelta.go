@@ -57,11 +57,10 @@ const (
 // writeDeltas appends the batch's cells as delta rows (see batches);
 // an empty cell adds nothing.
 func (b *tallyBatch) writeDeltas(ctx context.Context, pool gorm.ConnPool, keys []tallyKey) error {
-	all, err := tallyRows(keys, b.cells)
+	rows, err := b.deltaRows(keys)
 	if err != nil {
 		return fmt.Errorf("write tally deltas: %w", err)
 	}
-	rows := slices.DeleteFunc(all, func(r tallyRow) bool { return r.del })
 	for _, run := range batches(b.s.postgres, rows) {
 		q := newQuery(b.s.postgres)
 		q.WriteString("INSERT INTO tally_deltas (" + tallyCols + ") ")
@@ -71,6 +70,16 @@ func (b *tallyBatch) writeDeltas(ctx context.Context, pool gorm.ConnPool, keys [
 		}
 	}
 	return nil
+}
+
+// deltaRows are the delta rows of the batch's cells of keys, in that
+// order, without the empty ones.
+func (b *tallyBatch) deltaRows(keys []tallyKey) ([]tallyRow, error) {
+	all, err := tallyRows(keys, b.cells)
+	if err != nil {
+		return nil, err
+	}
+	return slices.DeleteFunc(all, func(r tallyRow) bool { return r.del }), nil
 }
 
 // takeDeltas deletes delta rows and adds them to the batch's cells: at

@@ -185,11 +185,7 @@ func (b *tallyBatch) flush(ctx context.Context, tx *gorm.DB) error {
 	if len(b.cells) == 0 {
 		return nil
 	}
-	keys := make([]tallyKey, 0, len(b.cells))
-	for k := range b.cells {
-		keys = append(keys, k)
-	}
-	slices.SortFunc(keys, compareKeys)
+	keys := b.keys()
 	pool := tx.Statement.ConnPool
 	if b.deltas {
 		return b.writeDeltas(ctx, pool, keys)
@@ -207,6 +203,17 @@ func (b *tallyBatch) flush(ctx context.Context, tx *gorm.DB) error {
 		return fmt.Errorf("write tallies: %w", err)
 	}
 	return nil
+}
+
+// keys are the keys of the batch's cells in key order, the order every
+// writer locks and writes rows in.
+func (b *tallyBatch) keys() []tallyKey {
+	keys := make([]tallyKey, 0, len(b.cells))
+	for k := range b.cells {
+		keys = append(keys, k)
+	}
+	slices.SortFunc(keys, compareKeys)
+	return keys
 }
 
 // batches splits rows for multi-row statements: on SQLite in runs (see
