@@ -288,7 +288,9 @@ func (it *item) tallied() tallied {
 // submission ids (when a receipt is to be used), one of the assignments
 // (when there are some), the screening query, the multi-row insert, one
 // completion update (with assignments) and the delta rows. The multi-row
-// statements take one of a few cached shapes (see batches).
+// statements take one of a few cached shapes (see batches). On PostgreSQL
+// most batches take two: the screening query and one statement that
+// inserts both the responses and their delta rows (storeInOneStatement).
 func (s *Store) CreateResponses(ctx context.Context, ins []NewResponse) ([]Result, error) {
 	ps := make([]Prepared, len(ins))
 	for i, in := range ins {
@@ -321,9 +323,11 @@ func (s *Store) CreatePrepared(ctx context.Context, ps []Prepared) ([]Result, er
 	return s.createPrepared(ctx, ps, false)
 }
 
-// createPrepared stores prepared responses in one transaction. intake
-// says whether the batch is the live intake's, which appends delta rows
-// (tallydelta.go); any other batch reads and rewrites the tally rows.
+// createPrepared stores prepared responses in one transaction (on
+// PostgreSQL an intake batch, when it can, in one statement, see
+// storeInOneStatement). intake says whether the batch is the live
+// intake's, which appends delta rows (tallydelta.go); any other batch
+// reads and rewrites the tally rows.
 func (s *Store) createPrepared(ctx context.Context, ps []Prepared, intake bool) ([]Result, error) {
 	out := make([]Result, len(ps))
 	items := make([]*item, 0, len(ps))
