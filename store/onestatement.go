@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
-	"strings"
 	"sync/atomic"
 
 	"github.com/jackc/pgx/v5/pgconn"
@@ -53,7 +51,7 @@ func (s *Store) storeInOneStatement(ctx context.Context, items []*item, out []Re
 	}
 	// In submission id order, as insertRows: two batches that meet on an
 	// id wait for each other in one order, never both ways.
-	sorted := slices.SortedFunc(slices.Values(items), func(a, b *item) int { return strings.Compare(a.row.SubmissionID, b.row.SubmissionID) })
+	sorted := bySubmissionID(items)
 	batch := s.newDeltaBatch()
 	defer batch.release()
 	for _, it := range sorted {
@@ -76,7 +74,7 @@ func (s *Store) storeInOneStatement(ctx context.Context, items []*item, out []Re
 		q.WriteString(")")
 	}
 	q.WriteString(" SELECT id, submission_id FROM r")
-	ids, err := s.insertOnce(ctx, q)
+	ids, err := storedIDs(s.stmts.queryDB(ctx, q))
 	if isStoredSubmission(err) {
 		for _, it := range items {
 			it.unscreen()
@@ -96,26 +94,6 @@ func (s *Store) storeInOneStatement(ctx context.Context, items []*item, out []Re
 	}
 	s.intake.oneStatement.Add(1)
 	return true, nil
-}
-
-// insertOnce runs the one statement and returns the ids it gave, by
-// submission id.
-func (s *Store) insertOnce(ctx context.Context, q *query) (map[string]uint64, error) {
-	rows, err := s.stmts.queryDB(ctx, q)
-	if err != nil {
-		return nil, err
-	}
-	defer func() { _ = rows.Close() }() // read to the end below; Err reports
-	ids := map[string]uint64{}
-	for rows.Next() {
-		var id uint64
-		var sid string
-		if err := rows.Scan(&id, &sid); err != nil {
-			return nil, err
-		}
-		ids[sid] = id
-	}
-	return ids, rows.Err()
 }
 
 // isStoredSubmission reports whether err is PostgreSQL's refusal of a

@@ -3,6 +3,7 @@ package store
 import (
 	"cmp"
 	"context"
+	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -663,7 +664,7 @@ func (s *Store) insertRows(ctx context.Context, pool gorm.ConnPool, items []*ite
 		// Writers insert in submission id order, so two batches waiting on
 		// each other's new unique-index entries (a retry racing its original
 		// on another writer or process) queue instead of deadlocking.
-		items = slices.SortedFunc(slices.Values(items), func(a, b *item) int { return strings.Compare(a.row.SubmissionID, b.row.SubmissionID) })
+		items = bySubmissionID(items)
 	}
 	for _, part := range batches(s.postgres, items) {
 		q := newQuery(s.postgres)
@@ -692,28 +693,42 @@ func (s *Store) insertRows(ctx context.Context, pool gorm.ConnPool, items []*ite
 			}
 		}
 		q.WriteString(" ON CONFLICT (submission_id) DO NOTHING RETURNING id, submission_id")
-		rows, err := s.stmts.query(ctx, pool, q)
+		stored, err := storedIDs(s.stmts.query(ctx, pool, q))
 		if err != nil {
 			return nil, fmt.Errorf("insert responses: %w", err)
 		}
-		for rows.Next() {
-			var id uint64
-			var sid string
-			if err := rows.Scan(&id, &sid); err != nil {
-				rows.Close()
-				return nil, fmt.Errorf("insert responses: %w", err)
-			}
+		for sid, id := range stored {
 			if it := by[sid]; it != nil {
 				ids[it] = id
 			}
 		}
-		err = rows.Err()
-		rows.Close()
-		if err != nil {
-			return nil, fmt.Errorf("insert responses: %w", err)
-		}
 	}
 	return ids, nil
+}
+
+// bySubmissionID is items in submission id order, the order PostgreSQL
+// writers insert in.
+func bySubmissionID(items []*item) []*item {
+	return slices.SortedFunc(slices.Values(items), func(a, b *item) int { return strings.Compare(a.row.SubmissionID, b.row.SubmissionID) })
+}
+
+// storedIDs reads the (id, submission_id) rows an insert returns, by
+// submission id, and closes them.
+func storedIDs(rows *sql.Rows, err error) (map[string]uint64, error) {
+	if err != nil {
+		return nil, err
+	}
+	defer func() { _ = rows.Close() }() // read to the end below; Err reports
+	ids := map[string]uint64{}
+	for rows.Next() {
+		var id uint64
+		var sid string
+		if err := rows.Scan(&id, &sid); err != nil {
+			return nil, err
+		}
+		ids[sid] = id
+	}
+	return ids, rows.Err()
 }
 
 // Flagged lists responses with the given status (flagged or quarantined),

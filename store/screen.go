@@ -232,23 +232,21 @@ func (s *Store) screenQuery(kind screenKind, items []*item) *query {
 		return "(SELECT COUNT(*) FROM (SELECT 1 FROM responses r WHERE " + where + " LIMIT " + strconv.Itoa(limit) + ") x)"
 	}
 	const (
-		phone = "r.centre_id = w.who AND r.centre_id > 0 AND r.kiosk_id IS NULL"
-		kiosk = "r.kiosk_id = w.who"
+		phone     = "r.centre_id = w.who AND r.centre_id > 0 AND r.kiosk_id IS NULL"
+		kiosk     = "r.kiosk_id = w.who"
+		identical = " AND r.fingerprint = w.fp AND r.created_at > w.lo AND r.created_at <= w.hi"
 	)
-	var recent, same, overlapping string
+	recent, overlapping := "0", "0"
 	switch kind {
 	case phoneCounts:
 		recent = count(phone+" AND r.created_at > w.burst AND r.created_at <= w.hi AND NOT r.verified", survey.BurstLimit)
-		same = count(phone+" AND r.fingerprint = w.fp AND r.created_at > w.lo AND r.created_at <= w.hi", survey.DuplicateLimit)
-		overlapping = "0"
-	case phoneSameCounts:
-		recent = "0"
-		same = count(phone+" AND r.fingerprint = w.fp AND r.created_at > w.lo AND r.created_at <= w.hi", survey.DuplicateLimit)
-		overlapping = "0"
 	case kioskCounts:
 		recent = count(kiosk+" AND r.created_at > w.burst AND r.created_at <= w.hi", survey.KioskBurstLimit)
-		same = count(kiosk+" AND r.fingerprint = w.fp AND r.created_at > w.lo AND r.created_at <= w.hi", survey.DuplicateLimit)
 		overlapping = count(kiosk+" AND r.created_at > w.busy AND r.created_at <= w.hi", 1)
+	}
+	same := count(phone+identical, survey.DuplicateLimit)
+	if kind == kioskCounts {
+		same = count(kiosk+identical, survey.DuplicateLimit)
 	}
 	q.WriteString(") SELECT w.i, " + recent + ", " + same + ", " + overlapping + " FROM w")
 	return q
